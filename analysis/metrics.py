@@ -1,0 +1,106 @@
+"""Prometheus metrics: every metric is defined here once, and the exporter is started once per process.
+
+Streamlit re-executes page scripts and may re-import modules; registering a collector twice raises
+"Duplicated timeseries", so each definition first looks up an existing collector by name.
+Labels are low-cardinality enums only (page, model, backend, outcome, reason): never user text or ids.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+
+# Buckets sized for what each histogram times on a 2-core CPU.
+_BATCH_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64)
+_QUERY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_LLM_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 60)
+_FIT_BUCKETS = (1, 5, 10, 30, 60, 120, 300, 600, 1200)
+_INGEST_BUCKETS = (0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120)
+
+
+def _get_or_create(cls, name: str, doc: str, labels: tuple[str, ...] = (), **kw):
+    # prometheus_client strips "_total" from counter names in its registry map.
+    key = name[: -len("_total")] if cls is Counter and name.endswith("_total") else name
+    existing = REGISTRY._names_to_collectors.get(key) or REGISTRY._names_to_collectors.get(name)
+    if existing is not None:
+        return existing
+    return cls(name, doc, labels, **kw)
+
+
+FEEDBACK_ROWS_INGESTED = _get_or_create(
+    Counter, "sabor_feedback_rows_ingested_total", "Feedback rows loaded into the database.", ("kind",))
+INGEST_ROWS_REJECTED = _get_or_create(
+    Counter, "sabor_ingest_rows_rejected_total", "Rows rejected at ingest, by reason.", ("reason",))
+INGEST_DUPLICATES = _get_or_create(
+    Counter, "sabor_ingest_rows_duplicate_total", "Rows skipped at ingest because already loaded.")
+UPLOAD_ERRORS = _get_or_create(
+    Counter, "sabor_upload_errors_total", "Uploads refused as a whole (bad file), by reason.", ("reason",))
+INGEST_SECONDS = _get_or_create(
+    Histogram, "sabor_ingest_seconds", "Time to ingest one file.", ("kind",), buckets=_INGEST_BUCKETS)
+
+INFERENCE_SECONDS = _get_or_create(
+    Histogram, "sabor_inference_seconds", "Model inference time per batch.", ("model",),
+    buckets=_BATCH_BUCKETS)
+INFERENCE_TEXTS = _get_or_create(
+    Counter, "sabor_inference_texts_total", "Texts scored by a model.", ("model",))
+INFERENCE_TRUNCATED = _get_or_create(
+    Counter, "sabor_inference_truncated_total", "Texts longer than the model limit, truncated.", ("model",))
+PREDICTION_CACHE_HITS = _get_or_create(
+    Counter, "sabor_prediction_cache_hits_total", "Texts whose prediction came from the cache.", ("model",))
+PREDICTION_UNCERTAIN = _get_or_create(
+    Counter, "sabor_prediction_uncertain_total",
+    "Texts whose top sentiment probability was below the confidence threshold.", ("model",))
+SENTIMENT_PREDICTIONS = _get_or_create(
+    Counter, "sabor_sentiment_predictions_total", "Sentiment predictions by class.", ("model", "sentiment"))
+SENTIMENT_DRIFT = _get_or_create(
+    Gauge, "sabor_sentiment_drift",
+    "Total variation distance between the last 7 days' sentiment mix and the previous 30 days'.")
+
+TOPIC_FIT_SECONDS = _get_or_create(
+    Histogram, "sabor_topic_model_fit_seconds", "BERTopic fit time.", buckets=_FIT_BUCKETS)
+TOPIC_OUTLIER_SHARE = _get_or_create(
+    Gauge, "sabor_topic_outlier_share", "Share of comments left unassigned by the last topic run.")
+
+QUERY_SECONDS = _get_or_create(
+    Histogram, "sabor_query_seconds", "DuckDB query time.", ("kind",), buckets=_QUERY_BUCKETS)
+ASK_REQUESTS = _get_or_create(
+    Counter, "sabor_ask_requests_total", "Questions answered, by backend and outcome.", ("backend", "outcome"))
+LLM_REQUEST_SECONDS = _get_or_create(
+    Histogram, "sabor_llm_request_seconds", "LLM HTTP request time.", ("outcome",), buckets=_LLM_BUCKETS)
+LLM_TOKENS = _get_or_create(
+    Counter, "sabor_llm_tokens_total", "LLM tokens, by kind (prompt/completion).", ("kind",))
+LLM_ERRORS = _get_or_create(
+    Counter, "sabor_llm_errors_total", "LLM calls that failed, by reason.", ("reason",))
+SQL_GUARD_REJECTIONS = _get_or_create(
+    Counter, "sabor_sql_guard_rejections_total", "SQL refused by the guard, by reason.", ("reason",))
+
+PAGE_VIEWS = _get_or_create(Counter, "sabor_page_views_total", "Dashboard page views.", ("page",))
+ACTIVE_SESSIONS = _get_or_create(Gauge, "sabor_active_sessions", "Browser sessions seen in the last 5 minutes.")
+DB_SIZE_BYTES = _get_or_create(Gauge, "sabor_db_size_bytes", "Size of the DuckDB file.")
+FEEDBACK_ROWS = _get_or_create(Gauge, "sabor_feedback_rows", "Rows in the feedback table.")
+
+_lock = threading.Lock()
+_server = None
+
+
+def metrics_address() -> tuple[str, int]:
+    return os.environ.get("SABOR_METRICS_ADDR", "127.0.0.1"), int(os.environ.get("SABOR_METRICS_PORT", "9108"))
+
+
+def start_exporter() -> tuple[str, int] | None:
+    """Start the /metrics HTTP server once per process; returns (addr, port) or None if the port is taken."""
+    global _server
+    with _lock:
+        if _server is not None:
+            return _server
+        addr, port = metrics_address()
+        if port == 0:
+            return None
+        try:
+            start_http_server(port, addr=addr)
+        except OSError:
+            # Another process (an older app instance, a second worker) already serves this port.
+            return None
+        _server = (addr, port)
+        return _server

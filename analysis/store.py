@@ -1,0 +1,243 @@
+"""DuckDB storage: the only module that writes DDL/DML. Schema, forward migrations, views, cursors.
+
+The database is opened once per process with external access disabled (no file, network or extension
+access from SQL): ingestion reads files in Python and hands DataFrames over with `register`, so nothing
+the app runs — and nothing a question turns into — can touch the file system through DuckDB.
+DuckDB refuses a second connection to the same file with another configuration in one process, so every
+caller shares one connection and takes its own cursor per thread.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from analysis import metrics
+
+# Forward-only migrations: (version, statements). Never edit a shipped one; append a new version.
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (1, [
+        """CREATE TABLE uploads (
+            upload_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL, size_bytes BIGINT, rows_read BIGINT, rows_loaded BIGINT,
+            rows_rejected BIGINT, rows_duplicate BIGINT, encoding VARCHAR, mapping JSON, report JSON,
+            loaded_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE feedback (
+            feedback_id VARCHAR PRIMARY KEY, text VARCHAR NOT NULL, date DATE, rating DOUBLE,
+            product VARCHAR, brand VARCHAR, category VARCHAR, region VARCHAR, channel VARCHAR,
+            segment VARCHAR, lang VARCHAR, text_hash VARCHAR NOT NULL, dedup_key VARCHAR NOT NULL,
+            date_precision VARCHAR, upload_id VARCHAR, source_row BIGINT)""",
+        """CREATE TABLE rejected_rows (
+            upload_id VARCHAR NOT NULL, source_row BIGINT, reason VARCHAR NOT NULL, raw JSON)""",
+        """CREATE TABLE predictions (
+            feedback_id VARCHAR NOT NULL, model_version VARCHAR NOT NULL, sentiment VARCHAR NOT NULL,
+            sentiment_score DOUBLE, stars_pred INTEGER, p_negative DOUBLE, p_neutral DOUBLE,
+            p_positive DOUBLE, truncated BOOLEAN DEFAULT false, created_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (feedback_id, model_version))""",
+        """CREATE TABLE taste_mentions (
+            feedback_id VARCHAR NOT NULL, model_version VARCHAR NOT NULL, attribute VARCHAR NOT NULL,
+            polarity VARCHAR NOT NULL, score DOUBLE, evidence VARCHAR)""",
+        """CREATE TABLE embeddings (
+            text_hash VARCHAR NOT NULL, model_version VARCHAR NOT NULL, vector FLOAT[] NOT NULL,
+            PRIMARY KEY (text_hash, model_version))""",
+        """CREATE TABLE topic_runs (
+            run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL, embedding_model VARCHAR,
+            n_docs BIGINT, n_topics INTEGER, outlier_share DOUBLE, params JSON, filters JSON,
+            is_current BOOLEAN DEFAULT false)""",
+        """CREATE TABLE topics (
+            run_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL, label VARCHAR, keywords VARCHAR,
+            size BIGINT, PRIMARY KEY (run_id, topic_id))""",
+        """CREATE TABLE feedback_topics (
+            feedback_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL,
+            prob DOUBLE, PRIMARY KEY (feedback_id, run_id))""",
+        """CREATE TABLE market_trends (
+            date DATE NOT NULL, product VARCHAR, category VARCHAR, region VARCHAR,
+            metric VARCHAR NOT NULL, value DOUBLE NOT NULL, upload_id VARCHAR)""",
+        """CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+    ]),
+]
+
+# Views are recreated on every open: they hold no data, so changing one needs no migration.
+VIEWS = [
+    # The newest prediction per comment wins; older model versions stay in `predictions` untouched.
+    """CREATE OR REPLACE VIEW active_predictions AS
+       SELECT * FROM predictions
+       QUALIFY row_number() OVER (PARTITION BY feedback_id ORDER BY created_at DESC, model_version DESC) = 1""",
+    """CREATE OR REPLACE VIEW active_taste_mentions AS
+       SELECT m.* FROM taste_mentions m
+       JOIN active_predictions p USING (feedback_id, model_version)""",
+    """CREATE OR REPLACE VIEW current_topics AS
+       SELECT t.* FROM topics t JOIN topic_runs r USING (run_id) WHERE r.is_current""",
+    """CREATE OR REPLACE VIEW feedback_enriched AS
+       SELECT f.feedback_id, f.text, f.date, CAST(date_trunc('month', f.date) AS DATE) AS month,
+              year(f.date) AS year, f.rating, f.product, f.brand, f.category, f.region, f.channel,
+              f.segment, f.lang, f.upload_id,
+              p.sentiment, p.sentiment_score, p.stars_pred, p.model_version,
+              ft.topic_id, ct.label AS topic_label,
+              a.attributes, a.negative_attributes, a.positive_attributes
+       FROM feedback f
+       LEFT JOIN active_predictions p USING (feedback_id)
+       LEFT JOIN (SELECT ft.* FROM feedback_topics ft JOIN topic_runs r USING (run_id) WHERE r.is_current) ft
+            USING (feedback_id)
+       LEFT JOIN current_topics ct ON ct.topic_id = ft.topic_id
+       LEFT JOIN (SELECT feedback_id,
+                         string_agg(DISTINCT attribute, ', ' ORDER BY attribute) AS attributes,
+                         string_agg(DISTINCT attribute, ', ' ORDER BY attribute)
+                             FILTER (WHERE polarity = 'negative') AS negative_attributes,
+                         string_agg(DISTINCT attribute, ', ' ORDER BY attribute)
+                             FILTER (WHERE polarity = 'positive') AS positive_attributes
+                  FROM active_taste_mentions GROUP BY feedback_id) a USING (feedback_id)""",
+    # One row per taste mention, with the comment's dimensions: the table most taste questions need.
+    """CREATE OR REPLACE VIEW mentions_enriched AS
+       SELECT m.feedback_id, m.attribute, m.polarity, m.score, m.evidence,
+              f.date, CAST(date_trunc('month', f.date) AS DATE) AS month, year(f.date) AS year,
+              f.rating, f.product, f.brand, f.category, f.region, f.channel, f.segment, f.lang, f.text
+       FROM active_taste_mentions m JOIN feedback f USING (feedback_id)""",
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+# Tables and views a question may read (the "ask the data" allow-list lives with the guard, from these).
+QUERYABLE = ("feedback_enriched", "mentions_enriched", "market_trends", "current_topics", "feedback",
+             "predictions", "taste_mentions", "topics", "feedback_topics", "uploads")
+
+
+def default_db_path() -> Path:
+    env = os.environ.get("SABOR_DB")
+    return Path(env).expanduser() if env else Path.home() / ".sabor" / "sabor.duckdb"
+
+
+class Store:
+    """One DuckDB database. Use `Store.open(path)`; it returns the process-wide instance for that file."""
+
+    _instances: dict[str, "Store"] = {}
+    _open_lock = threading.Lock()
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(path), config={"enable_external_access": False})
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._migrate()
+
+    @classmethod
+    def open(cls, path: str | Path | None = None) -> "Store":
+        p = Path(path).expanduser().resolve() if path else default_db_path().resolve()
+        with cls._open_lock:
+            inst = cls._instances.get(str(p))
+            if inst is None:
+                inst = cls(p)
+                cls._instances[str(p)] = inst
+            return inst
+
+    def close(self) -> None:
+        with self._open_lock:
+            self._instances.pop(str(self.path), None)
+        self._con.close()
+
+    # -- connections -------------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for the calling thread (one DuckDB connection is not safe to share across threads)."""
+        cur = getattr(self._local, "cur", None)
+        if cur is None:
+            cur = self._con.cursor()
+            self._local.cur = cur
+        return cur
+
+    def new_cursor(self) -> duckdb.DuckDBPyConnection:
+        """A fresh cursor the caller owns (for guarded queries that may be interrupted)."""
+        return self._con.cursor()
+
+    def query(self, sql: str, params: list | tuple | None = None, kind: str = "app") -> pd.DataFrame:
+        start = time.perf_counter()
+        try:
+            return self.cursor().execute(sql, params or []).df()
+        finally:
+            metrics.QUERY_SECONDS.labels(kind=kind).observe(time.perf_counter() - start)
+
+    def scalar(self, sql: str, params: list | tuple | None = None):
+        row = self.cursor().execute(sql, params or []).fetchone()
+        return row[0] if row else None
+
+    @contextmanager
+    def transaction(self):
+        """All-or-nothing write: on any exception the database is exactly as before."""
+        with self._write_lock:
+            cur = self.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+
+    # -- schema ------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        cur = self.cursor()
+        cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                    "applied_at TIMESTAMP NOT NULL)")
+        current = cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        for version, statements in MIGRATIONS:
+            if version <= current:
+                continue
+            with self.transaction() as tx:
+                for stmt in statements:
+                    tx.execute(stmt)
+                tx.execute("INSERT INTO schema_version VALUES (?, now())", [version])
+        for view in VIEWS:
+            cur.execute(view)
+
+    def schema_version(self) -> int:
+        return int(self.scalar("SELECT max(version) FROM schema_version"))
+
+    # -- generic writes (callers pass DataFrames; SQL stays here) ---------------------------
+    @staticmethod
+    def append(cur: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> int:
+        """Insert a DataFrame by column name inside the caller's transaction."""
+        if df.empty:
+            return 0
+        name = f"_in_{uuid.uuid4().hex[:8]}"
+        cur.register(name, df)
+        try:
+            cur.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM "{name}"')
+        finally:
+            cur.unregister(name)
+        return len(df)
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        v = self.scalar("SELECT value FROM settings WHERE key = ?", [key])
+        return default if v is None else v
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.transaction() as cur:
+            cur.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", [key, value])
+
+    # -- facts for the UI -------------------------------------------------------------------
+    def table_counts(self) -> dict[str, int]:
+        tables = ["feedback", "uploads", "rejected_rows", "predictions", "taste_mentions", "market_trends",
+                  "topics", "feedback_topics", "embeddings"]
+        return {t: int(self.scalar(f"SELECT count(*) FROM {t}")) for t in tables}
+
+    def data_version(self) -> str:
+        """Changes whenever data that charts read changes: the key for st.cache_data."""
+        row = self.cursor().execute(
+            "SELECT (SELECT count(*) FROM feedback), (SELECT count(*) FROM uploads), "
+            "(SELECT count(*) FROM predictions), (SELECT count(*) FROM taste_mentions), "
+            "(SELECT count(*) FROM topic_runs), (SELECT count(*) FROM market_trends), "
+            "(SELECT max(created_at) FROM topic_runs WHERE is_current)").fetchone()
+        return "|".join(str(x) for x in row)
+
+    def refresh_gauges(self) -> None:
+        metrics.FEEDBACK_ROWS.set(self.scalar("SELECT count(*) FROM feedback"))
+        try:
+            metrics.DB_SIZE_BYTES.set(self.path.stat().st_size)
+        except OSError:
+            pass
