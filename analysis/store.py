@@ -32,7 +32,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             feedback_id VARCHAR PRIMARY KEY, text VARCHAR NOT NULL, date DATE, rating DOUBLE,
             product VARCHAR, brand VARCHAR, category VARCHAR, region VARCHAR, channel VARCHAR,
             segment VARCHAR, lang VARCHAR, text_hash VARCHAR NOT NULL, dedup_key VARCHAR NOT NULL,
-            date_precision VARCHAR, upload_id VARCHAR, source_row BIGINT)""",
+            date_precision VARCHAR, source_id VARCHAR, upload_id VARCHAR, source_row BIGINT)""",
         """CREATE TABLE rejected_rows (
             upload_id VARCHAR NOT NULL, source_row BIGINT, reason VARCHAR NOT NULL, raw JSON)""",
         """CREATE TABLE predictions (
@@ -65,6 +65,11 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
 
 # Views are recreated on every open: they hold no data, so changing one needs no migration.
 VIEWS = [
+    # A year-only date ("2015") keeps its year but no day: it must not count as January in monthly charts.
+    """CREATE OR REPLACE VIEW dated_feedback AS
+       SELECT * REPLACE (CASE WHEN date_precision = 'year' THEN NULL ELSE date END AS date),
+              year(date) AS year
+       FROM feedback""",
     # The newest prediction per comment wins; older model versions stay in `predictions` untouched.
     """CREATE OR REPLACE VIEW active_predictions AS
        SELECT * FROM predictions
@@ -75,13 +80,13 @@ VIEWS = [
     """CREATE OR REPLACE VIEW current_topics AS
        SELECT t.* FROM topics t JOIN topic_runs r USING (run_id) WHERE r.is_current""",
     """CREATE OR REPLACE VIEW feedback_enriched AS
-       SELECT f.feedback_id, f.text, f.date, CAST(date_trunc('month', f.date) AS DATE) AS month,
-              year(f.date) AS year, f.rating, f.product, f.brand, f.category, f.region, f.channel,
+       SELECT f.feedback_id, f.source_id, f.text, f.date, CAST(date_trunc('month', f.date) AS DATE) AS month,
+              f.year, f.rating, f.product, f.brand, f.category, f.region, f.channel,
               f.segment, f.lang, f.upload_id,
               p.sentiment, p.sentiment_score, p.stars_pred, p.model_version,
               ft.topic_id, ct.label AS topic_label,
               a.attributes, a.negative_attributes, a.positive_attributes
-       FROM feedback f
+       FROM dated_feedback f
        LEFT JOIN active_predictions p USING (feedback_id)
        LEFT JOIN (SELECT ft.* FROM feedback_topics ft JOIN topic_runs r USING (run_id) WHERE r.is_current) ft
             USING (feedback_id)
@@ -96,9 +101,9 @@ VIEWS = [
     # One row per taste mention, with the comment's dimensions: the table most taste questions need.
     """CREATE OR REPLACE VIEW mentions_enriched AS
        SELECT m.feedback_id, m.attribute, m.polarity, m.score, m.evidence,
-              f.date, CAST(date_trunc('month', f.date) AS DATE) AS month, year(f.date) AS year,
+              f.date, CAST(date_trunc('month', f.date) AS DATE) AS month, f.year,
               f.rating, f.product, f.brand, f.category, f.region, f.channel, f.segment, f.lang, f.text
-       FROM active_taste_mentions m JOIN feedback f USING (feedback_id)""",
+       FROM active_taste_mentions m JOIN dated_feedback f USING (feedback_id)""",
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -241,3 +246,133 @@ class Store:
             metrics.DB_SIZE_BYTES.set(self.path.stat().st_size)
         except OSError:
             pass
+
+    # -- loads (one transaction each: on any error nothing of the file is kept) --------------
+    def load_feedback(self, rows: pd.DataFrame, rejected: pd.DataFrame, report) -> dict:
+        """Insert prepared feedback rows, skipping duplicates (same normalised text + date + product,
+        in the file or already loaded). Hashing, language detection and de-duplication run in SQL.
+        `feedback_id` is derived from that key, so it is stable and never collides across files; the
+        file's own id column is kept as `source_id`."""
+        upload_id = uuid.uuid4().hex
+        cols = ["source_row", "source_id", "text", "date", "date_precision", "rating", "product", "brand",
+                "category", "region", "channel", "segment", "lang"]
+        src = rows.reindex(columns=cols)
+        with self.transaction() as cur:
+            cur.register("_src", src)
+            try:
+                cur.execute(_STAGE_FEEDBACK_SQL)
+            finally:
+                cur.unregister("_src")
+            status = dict(cur.execute("SELECT status, count(*) FROM _stage GROUP BY status").fetchall())
+            cur.execute("""INSERT INTO feedback BY NAME
+                SELECT feedback_id, source_id, text, date, rating, product, brand, category, region, channel,
+                       segment, lang, text_hash, dedup_key, date_precision, source_row, ? AS upload_id
+                FROM _stage WHERE status = 'ok' ORDER BY source_row""", [upload_id])
+            if len(rejected):
+                self.append(cur, "rejected_rows", rejected.assign(upload_id=upload_id)[
+                    ["upload_id", "source_row", "reason", "raw"]])
+            dmin, dmax = cur.execute("SELECT min(date), max(date) FROM _stage WHERE status = 'ok' "
+                                     "AND date_precision IN ('day', 'month')").fetchone()
+            cur.execute("DROP TABLE _stage")
+            counts = {
+                "upload_id": upload_id, "rows_loaded": int(status.get("ok", 0)),
+                "duplicates_in_file": int(status.get("dup_file", 0)),
+                "duplicates_in_db": int(status.get("dup_db", 0)),
+                "rows_rejected": int(len(rejected)),
+                "rejected_by_reason": {str(k): int(v) for k, v in rejected["reason"].value_counts().items()},
+                "date_min": str(dmin) if dmin else None, "date_max": str(dmax) if dmax else None,
+            }
+            self._record_upload(cur, report, counts)
+        return counts
+
+    def load_market(self, rows: pd.DataFrame, rejected: pd.DataFrame, report) -> dict:
+        """Insert monthly market rows; a (month, product, category, region, metric) already loaded is
+        skipped as a duplicate."""
+        upload_id = uuid.uuid4().hex
+        src = rows.reindex(columns=["source_row", "date", "product", "category", "region", "metric", "value"])
+        with self.transaction() as cur:
+            cur.register("_msrc", src)
+            try:
+                cur.execute("""CREATE TEMP TABLE _mstage AS
+                    SELECT s.*, CASE WHEN EXISTS (
+                        SELECT 1 FROM market_trends m WHERE m.date = s.date AND m.metric = s.metric
+                          AND m.product IS NOT DISTINCT FROM s.product
+                          AND m.category IS NOT DISTINCT FROM s.category
+                          AND m.region IS NOT DISTINCT FROM s.region) THEN 'dup_db' ELSE 'ok' END AS status
+                    FROM _msrc s""")
+            finally:
+                cur.unregister("_msrc")
+            status = dict(cur.execute("SELECT status, count(*) FROM _mstage GROUP BY status").fetchall())
+            cur.execute("""INSERT INTO market_trends BY NAME
+                SELECT date, product, category, region, metric, value, ? AS upload_id
+                FROM _mstage WHERE status = 'ok'""", [upload_id])
+            dmin, dmax = cur.execute("SELECT min(date), max(date) FROM _mstage WHERE status='ok'").fetchone()
+            cur.execute("DROP TABLE _mstage")
+            if len(rejected):
+                self.append(cur, "rejected_rows", rejected.assign(upload_id=upload_id)[
+                    ["upload_id", "source_row", "reason", "raw"]])
+            counts = {
+                "upload_id": upload_id, "rows_loaded": int(status.get("ok", 0)),
+                "duplicates_in_db": int(status.get("dup_db", 0)),
+                "rows_rejected": int(len(rejected)),
+                "date_min": str(dmin) if dmin else None, "date_max": str(dmax) if dmax else None,
+            }
+            self._record_upload(cur, report, counts)
+        return counts
+
+    @staticmethod
+    def _record_upload(cur, report, counts: dict) -> None:
+        import json
+
+        rep = dict(report.to_dict(), **counts)
+        rep["rows_duplicate"] = rep.get("duplicates_in_file", 0) + rep.get("duplicates_in_db", 0)
+        cur.execute(
+            "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [counts["upload_id"], report.kind, report.file_name, report.sha256, report.size_bytes,
+             rep["rows_read"], rep["rows_loaded"], rep["rows_rejected"], rep["rows_duplicate"],
+             report.encoding, json.dumps(report.mapping, ensure_ascii=False),
+             json.dumps(rep, ensure_ascii=False, default=str)])
+
+    def uploads(self) -> pd.DataFrame:
+        return self.query("SELECT upload_id, kind, file_name, rows_read, rows_loaded, rows_rejected, "
+                          "rows_duplicate, encoding, loaded_at FROM uploads ORDER BY loaded_at DESC")
+
+    def rejected_for(self, upload_id: str) -> pd.DataFrame:
+        return self.query("SELECT source_row, reason, raw FROM rejected_rows WHERE upload_id = ? "
+                          "ORDER BY source_row", [upload_id])
+
+
+# Normalised text: case, accents and spacing ignored. The language guess counts frequent function words.
+_STAGE_FEEDBACK_SQL = r"""
+CREATE TEMP TABLE _stage AS
+WITH src AS (
+    SELECT *, md5(lower(strip_accents(regexp_replace(trim(text), '\s+', ' ', 'g')))) AS text_hash
+    FROM _src
+), keyed AS (
+    SELECT *, md5(text_hash || '|' || coalesce(CAST(date AS VARCHAR), '') || '|'
+                  || coalesce(lower(strip_accents(trim(product))), '')) AS dedup_key
+    FROM src
+), flagged AS (
+    SELECT k.*, 'fb_' || substr(k.dedup_key, 1, 20) AS fid,
+           row_number() OVER (PARTITION BY k.dedup_key ORDER BY k.source_row) AS dup_rank,
+           (f.dedup_key IS NOT NULL) AS in_db
+    FROM keyed k
+    LEFT JOIN (SELECT DISTINCT dedup_key FROM feedback) f ON f.dedup_key = k.dedup_key
+)
+SELECT source_row, fid AS feedback_id, source_id, text, date, date_precision, rating, product, brand, category, region,
+       channel, segment, text_hash, dedup_key,
+       coalesce(lang, CASE
+           WHEN es_hits = 0 AND en_hits = 0 THEN NULL
+           WHEN es_hits >= en_hits THEN 'es' ELSE 'en' END) AS lang,
+       CASE WHEN dup_rank > 1 THEN 'dup_file'
+            WHEN in_db THEN 'dup_db'
+            ELSE 'ok' END AS status
+FROM (
+    SELECT *,
+        len(regexp_extract_all(lower(text),
+            '\b(el|la|los|las|del|que|y|en|es|muy|pero|con|para|por|una|está|esta|son|más|mas|sabor|rico|bueno|nada|lo|le)\b')) AS es_hits,
+        len(regexp_extract_all(lower(text),
+            '\b(the|and|is|it|this|was|of|to|for|with|but|very|not|my|are|taste|good|great|too|you|they)\b')) AS en_hits
+    FROM flagged
+)
+"""

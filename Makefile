@@ -1,0 +1,59 @@
+# Sabor: two commands on a fresh machine.
+#   make run   installs what is missing (.venv, pinned requirements) and starts the dashboard on the demo data
+#   make test  installs what tests need (Python dev tools, Debian chromium + prometheus) and runs every test
+# A stamp keyed on the requirements' hash makes the second run install nothing.
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+REQ_HASH := $(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-16)
+DEV_HASH := $(shell cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -c1-16)
+RUN_STAMP := $(VENV)/.installed-run-$(REQ_HASH)
+DEV_STAMP := $(VENV)/.installed-dev-$(DEV_HASH)
+
+.PHONY: run test install install-dev system-deps demo lint bench clean-db
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Se necesita Python 3.11 ($(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(RUN_STAMP): | $(PY)
+	@echo "Instalando dependencias (una sola vez, ~3 min)…"
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/.installed-run-*
+	@touch $@
+
+$(DEV_STAMP): $(RUN_STAMP)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-dev-*
+	@touch $@
+
+install: $(RUN_STAMP)
+install-dev: $(DEV_STAMP)
+
+system-deps:
+	@bash scripts/install_system_deps.sh
+
+demo: install
+	$(PY) -m analysis.cli demo
+
+run: install
+	@$(PY) -m analysis.cli demo >/dev/null
+	@echo "Sabor: http://127.0.0.1:$(PORT)  (métricas: http://127.0.0.1:$${SABOR_METRICS_PORT:-9108}/metrics)"
+	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT) --server.address 127.0.0.1 \
+		--server.headless true --browser.gatherUsageStats false
+
+test: install-dev system-deps
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: install-dev
+	$(VENV)/bin/ruff check analysis models dashboard tests bench data
+
+bench: install
+	$(PY) bench/ingest.py

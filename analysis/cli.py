@@ -1,0 +1,232 @@
+"""`sabor` command line. Same functions as the dashboard, so everything the UI does runs headless.
+
+Exit codes: 0 success, 2 bad input (one-line reason on stderr), 1 unexpected failure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class BadInput(Exception):
+    pass
+
+
+def _store(args):
+    from analysis.store import Store
+
+    return Store.open(args.db) if args.db else Store.open()
+
+
+def _progress_bar(desc: str):
+    """A tqdm bar driven by progress(done, total) callbacks (stderr, so JSON output stays clean)."""
+    from tqdm import tqdm
+
+    bar = {"b": None}
+
+    def cb(done: int, total: int) -> None:
+        if bar["b"] is None:
+            bar["b"] = tqdm(total=total, desc=desc, unit="txt", file=sys.stderr, dynamic_ncols=True)
+        bar["b"].n = done
+        bar["b"].refresh()
+        if done >= total:
+            bar["b"].close()
+
+    return cb
+
+
+def cmd_ingest(args) -> int:
+    from analysis.ingest import IngestError, ingest_file
+    from analysis.schema import parse_map_args
+
+    try:
+        overrides = parse_map_args(args.map)
+    except ValueError as e:
+        raise BadInput(str(e)) from None
+    try:
+        report = ingest_file(_store(args), args.file, overrides, kind="market" if args.market else "feedback")
+    except IngestError as e:
+        raise BadInput(str(e)) from None
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        print(report.to_text(args.lang))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from analysis.demo import load_demo
+
+    reports = load_demo(_store(args))
+    for r in reports:
+        print(r.to_text(args.lang))
+        print()
+    return 0
+
+
+def cmd_analyze(args) -> int:
+    from analysis.pipeline import analyze
+
+    store = _store(args)
+    result = analyze(store, progress=None if args.quiet else _progress_bar("Analizando"), limit=args.limit)
+    if args.topics:
+        from analysis import topic_runs
+
+        result["topics"] = topic_runs.fit_current(store, progress=None if args.quiet else _progress_bar("Temas"))
+    print(json.dumps(result, ensure_ascii=False, default=str))
+    return 0
+
+
+def cmd_classify(args) -> int:
+    from analysis.pipeline import classify_file
+
+    if not Path(args.input).is_file():
+        raise BadInput(f"{args.input}: el archivo no existe")
+    try:
+        result = classify_file(args.input, args.text_column, args.output, progress=_progress_bar("Clasificando"))
+    except (KeyError, ValueError) as e:
+        raise BadInput(str(e).strip("'\"")) from None
+    print(json.dumps(result, ensure_ascii=False, default=str))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from models.train import train
+
+    if not Path(args.input).is_file():
+        raise BadInput(f"{args.input}: el archivo no existe")
+    try:
+        report = train(args.input, args.text_column, args.label_column)
+    except (KeyError, ValueError) as e:
+        raise BadInput(str(e).strip("'\"")) from None
+    print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def cmd_trends(args) -> int:
+    from analysis.trends import trends_json
+
+    out = trends_json(_store(args), by=args.by, period=args.period)
+    if args.format == "json":
+        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+    else:
+        import pandas as pd
+
+        rows = out.get("shifts", out) if isinstance(out, dict) else out
+        print(pd.DataFrame(rows).to_string(index=False) if rows else "Sin cambios significativos.")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from analysis.ask import ask
+
+    answer = ask(_store(args), args.question)
+    if args.format == "json":
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2, default=str))
+    else:
+        print(answer.answer)
+        if answer.sql:
+            print(f"\nSQL: {answer.sql}")
+        if answer.rows:
+            import pandas as pd
+
+            print(pd.DataFrame(answer.rows, columns=answer.columns).to_string(index=False))
+    return 0 if not answer.error else 2
+
+
+def cmd_report(args) -> int:
+    from analysis.report import write_report
+
+    path = write_report(_store(args), args.format, args.output)
+    print(path)
+    return 0
+
+
+def cmd_health(args) -> int:
+    from analysis.health import readiness
+
+    result = readiness(args.db, deep=args.deep)
+    print(json.dumps(result, ensure_ascii=False, default=str))
+    return 0 if result.get("ok") else 1
+
+
+def cmd_serve(args) -> int:
+    env = dict(os.environ)
+    if args.db:
+        env["SABOR_DB"] = str(Path(args.db).expanduser().resolve())
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+           "--server.port", str(args.port), "--server.address", args.address]
+    return subprocess.call(cmd, env=env, cwd=ROOT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sabor", description="Sabor: preferencias de sabor del consumidor peruano")
+    p.add_argument("--db", help="archivo DuckDB (por defecto $SABOR_DB o ~/.sabor/sabor.duckdb)")
+    p.add_argument("--lang", choices=["es", "en"], default="es", help="idioma de los mensajes")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name, fn, help_):
+        sp = sub.add_parser(name, help=help_)
+        sp.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        sp.set_defaults(fn=fn)
+        return sp
+
+    sp = add("ingest", cmd_ingest, "cargar un archivo de comentarios (o de tendencias de mercado con --market)")
+    sp.add_argument("file")
+    sp.add_argument("--market", action="store_true", help="el archivo es una tabla de tendencias de mercado")
+    sp.add_argument("--map", action="append", metavar="col=Encabezado",
+                    help="asignar una columna a mano, p. ej. --map text=Comentario")
+    sp.add_argument("--format", choices=["text", "json"], default="text")
+    add("demo", cmd_demo, "cargar los datos de demostración incluidos (data/)")
+    sp = add("analyze", cmd_analyze, "clasificar con BERT los comentarios aún no analizados")
+    sp.add_argument("--limit", type=int, default=None)
+    sp.add_argument("--topics", action="store_true", help="ajustar también los temas (BERTopic)")
+    sp.add_argument("--quiet", action="store_true")
+    sp = add("classify", cmd_classify, "clasificar un CSV sin base de datos")
+    sp.add_argument("--input", required=True)
+    sp.add_argument("--text-column", required=True)
+    sp.add_argument("--output", required=True)
+    sp = add("train", cmd_train, "entrenar la cabeza de sentimiento con reseñas etiquetadas")
+    sp.add_argument("--input", required=True)
+    sp.add_argument("--text-column", required=True)
+    sp.add_argument("--label-column", required=True)
+    sp = add("trends", cmd_trends, "cambios de preferencias en el tiempo")
+    sp.add_argument("--by", choices=["attribute", "topic", "product", "region"], default="attribute")
+    sp.add_argument("--period", choices=["month", "quarter"], default="month")
+    sp.add_argument("--format", choices=["json", "table"], default="table")
+    sp = add("ask", cmd_ask, "preguntar a los datos en español o inglés")
+    sp.add_argument("question")
+    sp.add_argument("--format", choices=["json", "text"], default="text")
+    sp = add("report", cmd_report, "informe de recomendaciones")
+    sp.add_argument("--format", choices=["md", "html", "pdf"], default="md")
+    sp.add_argument("--output", required=True)
+    sp = add("health", cmd_health, "comprobar que la base de datos abre y el modelo carga")
+    sp.add_argument("--deep", action="store_true", help="cargar también el modelo")
+    sp = add("serve", cmd_serve, "iniciar el panel (igual que make run)")
+    sp.add_argument("--port", type=int, default=int(os.environ.get("SABOR_PORT", "8501")))
+    sp.add_argument("--address", default=os.environ.get("SABOR_ADDRESS", "127.0.0.1"))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except BadInput as e:
+        print(f"sabor: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

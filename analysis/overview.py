@@ -1,0 +1,69 @@
+"""Facts for the overview page: KPIs, monthly volume and rating, breakdowns, and the rows behind them.
+Aggregation runs in DuckDB; each function returns a small DataFrame or dict."""
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.filters import Filters, where
+from analysis.store import Store
+
+DIMENSIONS = ("product", "region", "channel", "category", "segment", "lang")
+
+
+def kpis(store: Store, f: Filters | None = None) -> dict:
+    w, p = where(f)
+    row = store.cursor().execute(f"""
+        SELECT count(*) AS comments, avg(rating) AS avg_rating, count(rating) AS rated,
+               count(sentiment) AS analysed,
+               avg(CASE WHEN sentiment = 'positive' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END) AS pos_share,
+               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END) AS neg_share,
+               count(DISTINCT product) AS products, count(DISTINCT region) AS regions,
+               min(date) AS date_min, max(date) AS date_max
+        FROM feedback_enriched WHERE {w}""", p).fetchone()
+    keys = ["comments", "avg_rating", "rated", "analysed", "pos_share", "neg_share", "products", "regions",
+            "date_min", "date_max"]
+    return dict(zip(keys, row))
+
+
+def monthly(store: Store, f: Filters | None = None) -> pd.DataFrame:
+    """Comments, average rating and sentiment shares per month (months with no date are excluded)."""
+    w, p = where(f)
+    return store.query(f"""
+        SELECT month, count(*) AS comments, round(avg(rating), 3) AS avg_rating, count(rating) AS rated,
+               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END) AS neg_share,
+               avg(CASE WHEN sentiment = 'positive' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END) AS pos_share
+        FROM feedback_enriched WHERE month IS NOT NULL AND {w}
+        GROUP BY month ORDER BY month""", p)
+
+
+def by_dimension(store: Store, dim: str, f: Filters | None = None, top: int = 20) -> pd.DataFrame:
+    if dim not in DIMENSIONS:
+        raise ValueError(f"dimensión desconocida: {dim}")
+    w, p = where(f)
+    return store.query(f"""
+        SELECT coalesce({dim}, '(sin dato)') AS {dim}, count(*) AS comments,
+               round(avg(rating), 3) AS avg_rating,
+               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END) AS neg_share
+        FROM feedback_enriched WHERE {w}
+        GROUP BY 1 ORDER BY comments DESC LIMIT {int(top)}""", p)
+
+
+def verbatims(store: Store, f: Filters | None = None, month=None, limit: int = 200, **eq) -> pd.DataFrame:
+    """The comments behind a number: same filters, optionally one month and dimension values."""
+    w, p = where(f)
+    extra = []
+    if month is not None:
+        extra.append("month = CAST(? AS DATE)")
+        p.append(str(month)[:10])
+    for col, val in eq.items():
+        if col not in DIMENSIONS:
+            raise ValueError(f"dimensión desconocida: {col}")
+        if val is None or val == "(sin dato)":
+            extra.append(f"{col} IS NULL")
+        else:
+            extra.append(f"{col} = ?")
+            p.append(val)
+    cond = " AND ".join([w] + extra)
+    return store.query(f"""
+        SELECT date, product, region, channel, rating, sentiment, attributes, text, feedback_id
+        FROM feedback_enriched WHERE {cond} ORDER BY date DESC NULLS LAST, feedback_id LIMIT {int(limit)}""", p)

@@ -1,0 +1,207 @@
+"""Parsing of dates and ratings as people write them in Peru (and as exports write them).
+
+Columns repeat values heavily (a few thousand distinct dates in a million rows), so each function
+parses the distinct values once and maps them back: Python per distinct value, vectorised per row.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+import numpy as np
+import pandas as pd
+
+MONTHS = {
+    # Spanish (incl. Peru's "set" for septiembre) and English names and abbreviations.
+    "enero": 1, "ene": 1, "january": 1, "jan": 1,
+    "febrero": 2, "feb": 2, "february": 2,
+    "marzo": 3, "mar": 3, "march": 3,
+    "abril": 4, "abr": 4, "april": 4, "apr": 4,
+    "mayo": 5, "may": 5,
+    "junio": 6, "jun": 6, "june": 6,
+    "julio": 7, "jul": 7, "july": 7,
+    "agosto": 8, "ago": 8, "august": 8, "aug": 8,
+    "septiembre": 9, "setiembre": 9, "sep": 9, "set": 9, "sept": 9, "september": 9,
+    "octubre": 10, "oct": 10, "october": 10,
+    "noviembre": 11, "nov": 11, "november": 11,
+    "diciembre": 12, "dic": 12, "december": 12, "dec": 12,
+}
+_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?$")
+_ISO_MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
+_NUMERIC_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:[ t]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_YMD_SLASH = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$")
+_TEXT_DMY = re.compile(rf"^(\d{{1,2}})\s*(?:de\s+|-|/|\s)\s*({_MONTH_RE})\.?\s*(?:de\s+|del\s+|-|/|,|\s)\s*(\d{{4}}|\d{{2}})$")
+_TEXT_MDY = re.compile(rf"^({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})$")
+_TEXT_MY = re.compile(rf"^({_MONTH_RE})\.?\s*(?:de\s+|del\s+|-|/|\s)\s*(\d{{4}}|\d{{2}})$")
+_YEAR = re.compile(r"^(\d{4})(?:\.0)?$")
+_EPOCH = re.compile(r"^\d{9,10}(?:\.0+)?$")
+_EPOCH_MS = re.compile(r"^\d{12,13}$")
+
+MIN_YEAR, MAX_YEAR = 1990, 2100
+# Cells that mean "no value" in exports from R, Excel, SPSS and survey tools.
+MISSING = ("", "na", "n/a", "nan", "nat", "null", "none", "-", "--", "n/i", "s/d", "sin dato")
+
+
+def _fold(s: str) -> str:
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    return re.sub(r"\s+", " ", s.strip().lower())
+
+
+def _year2(y: str) -> int:
+    v = int(y)
+    return v + 2000 if len(y) == 2 and v < 70 else (v + 1900 if len(y) == 2 else v)
+
+
+def _mk(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+@dataclass
+class DateParse:
+    dates: pd.Series            # datetime64 (NaT where missing/invalid)
+    precision: pd.Series        # 'day' | 'month' | 'year' | None
+    invalid: pd.Series          # bool: non-empty but not understood (or out of range)
+    formats: dict[str, int] = field(default_factory=dict)
+    ambiguous: int = 0          # dd/mm vs mm/dd both possible, resolved day-first
+    month_first: bool = False   # the column was detected as US mm/dd/yyyy
+
+
+def _parse_one(v: str, month_first: bool) -> tuple[date | None, str | None, str]:
+    """-> (date, precision, format name). Format 'invalid' when not understood."""
+    s = _fold(v)
+    if m := _ISO.match(s):
+        return _mk(int(m[1]), int(m[2]), int(m[3])), "day", "iso"
+    if m := _NUMERIC_DMY.match(s):
+        a, b, y = int(m[1]), int(m[2]), _year2(m[3])
+        d, mo = (b, a) if month_first else (a, b)
+        return _mk(y, mo, d), "day", "mm/dd/yyyy" if month_first else "dd/mm/yyyy"
+    if m := _YMD_SLASH.match(s):
+        return _mk(int(m[1]), int(m[2]), int(m[3])), "day", "yyyy/mm/dd"
+    if m := _TEXT_DMY.match(s):
+        return _mk(_year2(m[3]), MONTHS[m[2]], int(m[1])), "day", "dd de mes de yyyy"
+    if m := _TEXT_MDY.match(s):
+        return _mk(int(m[3]), MONTHS[m[1]], int(m[2])), "day", "month dd, yyyy"
+    if m := _TEXT_MY.match(s):
+        return _mk(_year2(m[2]), MONTHS[m[1]], 1), "month", "mes-yyyy"
+    if m := _ISO_MONTH.match(s):
+        return _mk(int(m[1]), int(m[2]), 1), "month", "yyyy-mm"
+    if m := _YEAR.match(s):
+        return _mk(int(m[1]), 1, 1), "year", "yyyy"
+    if _EPOCH.match(s):
+        return datetime.fromtimestamp(float(s), tz=timezone.utc).date(), "day", "unix"
+    if _EPOCH_MS.match(s):
+        return datetime.fromtimestamp(int(s) / 1000, tz=timezone.utc).date(), "day", "unix ms"
+    return None, None, "invalid"
+
+
+def parse_dates(col: pd.Series) -> DateParse:
+    """Parse a column of dates written in any supported way. Day-first when ambiguous."""
+    n = len(col)
+    if pd.api.types.is_datetime64_any_dtype(col):
+        dt = pd.to_datetime(col, errors="coerce")
+        if getattr(dt.dt, "tz", None) is not None:
+            dt = dt.dt.tz_convert("UTC").dt.tz_localize(None)
+        prec = pd.Series(np.where(dt.notna(), "day", None), index=col.index, dtype=object)
+        return DateParse(dt.astype("datetime64[us]"), prec, pd.Series(False, index=col.index),
+                         {"fecha de Excel": int(dt.notna().sum())})
+    s = col.astype("string").str.strip()
+    present = s.notna() & ~s.str.lower().isin(MISSING)
+    uniques = pd.unique(s[present])
+    # Month-first only when some value cannot be day-first (second part > 12) and none needs day-first.
+    firsts, seconds = [], []
+    for u in uniques:
+        if m := _NUMERIC_DMY.match(_fold(u)):
+            firsts.append(int(m[1]))
+            seconds.append(int(m[2]))
+    month_first = bool(seconds) and max(seconds) > 12 and max(firsts) <= 12
+    ambiguous_values = {u for u in uniques if (m := _NUMERIC_DMY.match(_fold(u)))
+                        and int(m[1]) <= 12 and int(m[2]) <= 12 and m[1] != m[2]}
+    table = {}
+    for u in uniques:
+        d, p, fmt = _parse_one(u, month_first)
+        if d is not None and not (MIN_YEAR <= d.year <= MAX_YEAR):
+            d, p, fmt = None, None, "out_of_range"
+        if d is None and fmt not in ("invalid", "out_of_range"):
+            fmt = "invalid"
+        table[u] = (d, p, fmt)
+    mapped = s.map(lambda v: table.get(v, (None, None, None)) if isinstance(v, str) else (None, None, None))
+    dates = pd.to_datetime(mapped.map(lambda t: t[0]), errors="coerce").astype("datetime64[us]")
+    precision = mapped.map(lambda t: t[1]).astype(object)
+    fmts = mapped.map(lambda t: t[2])
+    invalid = present & dates.isna()
+    formats = {k: int(v) for k, v in fmts[present].value_counts().items()}
+    ambiguous = int(s.isin(ambiguous_values).sum())
+    return DateParse(dates, precision.where(dates.notna(), None), invalid.fillna(False).astype(bool),
+                     formats, ambiguous, month_first)
+
+
+@dataclass
+class RatingParse:
+    ratings: pd.Series          # float 1..5 or NaN
+    invalid: pd.Series          # bool: non-empty but not a usable rating
+    scale: str = "1-5"          # '1-5', '1-10', '0-10', '0-100' (normalised to 1-5)
+
+
+_FRACTION = re.compile(r"^(\d+(?:[.,]\d+)?)\s*/\s*(\d+)$")
+_NUMBER = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:estrellas?|stars?|puntos|pts|\*)?$")
+_STARS_FULL = "★⭐✭✮✯✰"
+_STARS_EMPTY = "☆✩"
+
+
+def _rating_one(v: str) -> tuple[float | None, int | None]:
+    """-> (value, denominator if written as a fraction)."""
+    s = _fold(v) if not any(c in v for c in _STARS_FULL + _STARS_EMPTY) else v.strip()
+    if any(c in s for c in _STARS_FULL + _STARS_EMPTY):
+        full = sum(s.count(c) for c in _STARS_FULL)
+        return (float(full), 5) if full else (None, None)
+    if m := _FRACTION.match(s):
+        return float(m[1].replace(",", ".")), int(m[2])
+    if m := _NUMBER.match(s):
+        return float(m[1].replace(",", ".")), None
+    return None, None
+
+
+def parse_ratings(col: pd.Series) -> RatingParse:
+    """Ratings as 1-5 floats. A column whose plain numbers go above 5 is read as a 1-10 (or 0-10,
+    0-100) scale and normalised; fractions like 8/10 use their own denominator."""
+    s = col.astype("string").str.strip()
+    present = s.notna() & ~s.str.lower().isin(MISSING)
+    table = {u: _rating_one(u) for u in pd.unique(s[present])}
+    vals = s.map(lambda v: table.get(v, (None, None))[0] if isinstance(v, str) else None).astype(float)
+    den = s.map(lambda v: table.get(v, (None, None))[1] if isinstance(v, str) else None)
+    plain = vals.where(den.isna())
+    scale = "1-5"
+    if plain.notna().any():
+        hi, lo = plain.max(), plain.min()
+        if hi > 10:
+            scale = "0-100"
+        elif hi > 5:
+            scale = "0-10" if lo == 0 else "1-10"
+    # x/d and plain numbers on a wider scale both become x * 5 / d (8/10 -> 4 stars), floored at 1.
+    width = {"1-5": 5.0, "1-10": 10.0, "0-10": 10.0, "0-100": 100.0}[scale]
+    denom = den.astype(float).fillna(width)
+    out = (vals * 5 / denom).where(denom == 5, (vals * 5 / denom).clip(lower=1))
+    out = out.round(2)
+    bad = present & (out.isna() | (out < 1) | (out > 5))
+    # A rating of exactly 0 on a 1-5 scale, or "-1" placeholders, are unusable, not rescaled.
+    out = out.where(~bad)
+    return RatingParse(out, bad.fillna(False).astype(bool), scale)
+
+
+def age_to_segment(col: pd.Series) -> pd.Series | None:
+    """If a segment column holds plain ages (e.g. 34, -1 unknown), bucket them into age groups."""
+    nums = pd.to_numeric(col, errors="coerce")
+    filled = col.astype("string").str.strip().replace("", pd.NA).notna()
+    if filled.sum() == 0 or nums[filled].notna().mean() < 0.95:
+        return None
+    bins = [-np.inf, 0, 17, 24, 34, 44, 54, np.inf]
+    labels = ["", "<18", "18-24", "25-34", "35-44", "45-54", "55+"]
+    cut = pd.cut(nums, bins=bins, labels=labels, right=True).astype(object)
+    return cut.where((cut != "") & nums.notna(), None)

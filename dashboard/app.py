@@ -1,0 +1,77 @@
+"""Sabor dashboard router: navigation, language, the shared sidebar filters, metrics exporter."""
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
+    sys.path.insert(0, str(ROOT))
+
+from analysis.filters import Filters  # noqa: E402
+from dashboard.common import count_page_view, data_version, get_store, start_metrics_once, tr  # noqa: E402
+
+st.set_page_config(page_title="Sabor", page_icon="🌶️", layout="wide")
+start_metrics_once()
+
+PAGES = [  # (file, title es, title en, icon, url path)
+    ("resumen.py", "Resumen", "Overview", "📊", "resumen"),
+    ("tendencias.py", "Tendencias", "Trends", "📈", "tendencias"),
+    ("temas.py", "Temas", "Topics", "🧩", "temas"),
+    ("recomendaciones.py", "Recomendaciones", "Recommendations", "💡", "recomendaciones"),
+    ("preguntar.py", "Preguntar", "Ask the data", "💬", "preguntar"),
+    ("cargar.py", "Cargar datos", "Load data", "📤", "cargar"),
+    ("modelo.py", "Modelo", "Model", "🧠", "modelo"),
+]
+
+
+@st.cache_data(show_spinner=False)
+def _filter_options(version: str) -> dict:
+    """Distinct values for the sidebar (cached per data version, shared: it holds no per-user state)."""
+    store = get_store()
+    opts = {}
+    for col in ("product", "region", "channel"):
+        df = store.query(f"SELECT DISTINCT {col} AS v FROM feedback WHERE {col} IS NOT NULL ORDER BY 1")
+        opts[col] = df["v"].tolist()
+    lo, hi = store.cursor().execute(
+        "SELECT min(date), max(date) FROM feedback WHERE date_precision IN ('day', 'month')").fetchone()
+    opts["dates"] = (lo, hi)
+    return opts
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.radio("Idioma / Language", ["es", "en"], horizontal=True, key="lang",
+                 format_func=lambda v: "Español" if v == "es" else "English")
+        opts = _filter_options(data_version())
+        lo, hi = opts["dates"]
+        st.subheader(tr("Filtros", "Filters"))
+        rng = None
+        if lo and hi:
+            rng = st.date_input(tr("Fechas", "Dates"), value=(lo, hi), min_value=lo, max_value=hi,
+                                key="f_dates", format="DD/MM/YYYY")
+        products = st.multiselect(tr("Producto", "Product"), opts["product"], key="f_products")
+        regions = st.multiselect(tr("Región", "Region"), opts["region"], key="f_regions")
+        channels = st.multiselect(tr("Canal", "Channel"), opts["channel"], key="f_channels")
+        d_from = d_to = None
+        if isinstance(rng, (list, tuple)) and len(rng) == 2:
+            d_from, d_to = rng
+            if (d_from, d_to) == (lo, hi):  # the full range is "no date filter" (keeps undated rows)
+                d_from = d_to = None
+        st.session_state["filters"] = Filters(d_from, d_to, tuple(products), tuple(regions), tuple(channels))
+        n = get_store().scalar("SELECT count(*) FROM feedback")
+        st.caption(tr(f"{n:,} comentarios en la base · {date.today():%d/%m/%Y}",
+                      f"{n:,} comments in the database · {date.today():%Y-%m-%d}"))
+
+
+st.session_state.setdefault("lang", "es")
+pages = [st.Page(str(ROOT / "dashboard" / "pages" / f), title=tr(es, en), icon=icon, url_path=url,
+                 default=(url == "resumen"))
+         for f, es, en, icon, url in PAGES if (ROOT / "dashboard" / "pages" / f).exists()]
+nav = st.navigation(pages)
+sidebar()
+count_page_view(nav.url_path or "resumen")
+nav.run()
