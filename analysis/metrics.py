@@ -7,6 +7,7 @@ Labels are low-cardinality enums only (page, model, backend, outcome, reason): n
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
@@ -80,8 +81,36 @@ ACTIVE_SESSIONS = _get_or_create(Gauge, "sabor_active_sessions", "Browser sessio
 DB_SIZE_BYTES = _get_or_create(Gauge, "sabor_db_size_bytes", "Size of the DuckDB file.")
 FEEDBACK_ROWS = _get_or_create(Gauge, "sabor_feedback_rows", "Rows in the feedback table.")
 
-_lock = threading.Lock()
-_server = None
+
+# --- Operations (issue 7): free space of the volume that holds the DuckDB file, read at scrape time so
+# the disk-full alert works without node-exporter and without anyone remembering to refresh it.
+def _db_dir() -> str:
+    env = os.environ.get("SABOR_DB")
+    path = os.path.expanduser(env) if env else os.path.join(os.path.expanduser("~"), ".sabor", "sabor.duckdb")
+    d = os.path.dirname(os.path.abspath(path))
+    while d and not os.path.exists(d):  # before the first start the folder may not exist yet
+        d = os.path.dirname(d) if os.path.dirname(d) != d else ""
+    return d or "/"
+
+
+def _volume(field: str) -> float:
+    try:
+        return float(getattr(shutil.disk_usage(_db_dir()), field))
+    except OSError:
+        return float("nan")
+
+
+DB_VOLUME_FREE_BYTES = _get_or_create(
+    Gauge, "sabor_db_volume_free_bytes", "Free bytes on the volume holding the DuckDB file.")
+DB_VOLUME_CAPACITY_BYTES = _get_or_create(
+    Gauge, "sabor_db_volume_capacity_bytes", "Size in bytes of the volume holding the DuckDB file.")
+DB_VOLUME_FREE_BYTES.set_function(lambda: _volume("free"))
+DB_VOLUME_CAPACITY_BYTES.set_function(lambda: _volume("total"))
+
+# The exporter's state lives on the registry object, which survives a re-import of this module
+# (a module-level flag would be reset and a second server started).
+_lock = getattr(REGISTRY, "_sabor_exporter_lock", None) or threading.Lock()
+REGISTRY._sabor_exporter_lock = _lock
 
 
 def metrics_address() -> tuple[str, int]:
@@ -90,10 +119,10 @@ def metrics_address() -> tuple[str, int]:
 
 def start_exporter() -> tuple[str, int] | None:
     """Start the /metrics HTTP server once per process; returns (addr, port) or None if the port is taken."""
-    global _server
     with _lock:
-        if _server is not None:
-            return _server
+        started = getattr(REGISTRY, "_sabor_exporter", None)
+        if started is not None:
+            return started
         addr, port = metrics_address()
         if port == 0:
             return None
@@ -102,5 +131,5 @@ def start_exporter() -> tuple[str, int] | None:
         except OSError:
             # Another process (an older app instance, a second worker) already serves this port.
             return None
-        _server = (addr, port)
-        return _server
+        REGISTRY._sabor_exporter = (addr, port)
+        return REGISTRY._sabor_exporter

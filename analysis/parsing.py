@@ -123,7 +123,7 @@ def parse_dates(col: pd.Series) -> DateParse:
     month_first = bool(seconds) and max(seconds) > 12 and max(firsts) <= 12
     ambiguous_values = {u for u in uniques if (m := _NUMERIC_DMY.match(_fold(u)))
                         and int(m[1]) <= 12 and int(m[2]) <= 12 and m[1] != m[2]}
-    table = {}
+    table: dict[str, tuple] = {}
     for u in uniques:
         d, p, fmt = _parse_one(u, month_first)
         if d is not None and not (MIN_YEAR <= d.year <= MAX_YEAR):
@@ -131,10 +131,13 @@ def parse_dates(col: pd.Series) -> DateParse:
         if d is None and fmt not in ("invalid", "out_of_range"):
             fmt = "invalid"
         table[u] = (d, p, fmt)
-    mapped = s.map(lambda v: table.get(v, (None, None, None)) if isinstance(v, str) else (None, None, None))
-    dates = pd.to_datetime(mapped.map(lambda t: t[0]), errors="coerce").astype("datetime64[us]")
-    precision = mapped.map(lambda t: t[1]).astype(object)
-    fmts = mapped.map(lambda t: t[2])
+    # Map back by position: factorize once, index arrays of per-distinct results (no per-row Python).
+    codes, keys = pd.factorize(s.where(present))
+    res = [table[k] for k in keys] + [(None, None, None)]
+    d_arr = pd.to_datetime(pd.Series([r[0] for r in res], dtype=object), errors="coerce").to_numpy("datetime64[us]")
+    dates = pd.Series(d_arr[codes], index=s.index)
+    precision = pd.Series(np.array([r[1] for r in res], dtype=object)[codes], index=s.index)
+    fmts = pd.Series(np.array([r[2] for r in res], dtype=object)[codes], index=s.index)
     invalid = present & dates.isna()
     formats = {k: int(v) for k, v in fmts[present].value_counts().items()}
     ambiguous = int(s.isin(ambiguous_values).sum())
@@ -173,9 +176,10 @@ def parse_ratings(col: pd.Series) -> RatingParse:
     0-100) scale and normalised; fractions like 8/10 use their own denominator."""
     s = col.astype("string").str.strip()
     present = s.notna() & ~s.str.lower().isin(MISSING)
-    table = {u: _rating_one(u) for u in pd.unique(s[present])}
-    vals = s.map(lambda v: table.get(v, (None, None))[0] if isinstance(v, str) else None).astype(float)
-    den = s.map(lambda v: table.get(v, (None, None))[1] if isinstance(v, str) else None)
+    codes, keys = pd.factorize(s.where(present))
+    res = [_rating_one(k) for k in keys] + [(None, None)]
+    vals = pd.Series(np.array([np.nan if r[0] is None else r[0] for r in res], dtype=float)[codes], index=s.index)
+    den = pd.Series(np.array([np.nan if r[1] is None else r[1] for r in res], dtype=float)[codes], index=s.index)
     plain = vals.where(den.isna())
     scale = "1-5"
     if plain.notna().any():
@@ -186,7 +190,7 @@ def parse_ratings(col: pd.Series) -> RatingParse:
             scale = "0-10" if lo == 0 else "1-10"
     # x/d and plain numbers on a wider scale both become x * 5 / d (8/10 -> 4 stars), floored at 1.
     width = {"1-5": 5.0, "1-10": 10.0, "0-10": 10.0, "0-100": 100.0}[scale]
-    denom = den.astype(float).fillna(width)
+    denom = den.fillna(width)
     out = (vals * 5 / denom).where(denom == 5, (vals * 5 / denom).clip(lower=1))
     out = out.round(2)
     bad = present & (out.isna() | (out < 1) | (out > 5))

@@ -342,15 +342,29 @@ class Store:
                           "ORDER BY source_row", [upload_id])
 
 
-# Normalised text: case, accents and spacing ignored. The language guess counts frequent function words.
-_STAGE_FEEDBACK_SQL = r"""
+# Normalised text for de-duplication: case and all whitespace ignored (literal replaces: a regex or
+# accent-folding pass costs several seconds per million rows). The language guess counts frequent
+# function words with plain substring searches, for the same reason.
+_ES_WORDS = ("de", "que", "el", "la", "los", "muy", "y", "es", "con", "pero", "está", "sabor", "para", "rico")
+_EN_WORDS = ("the", "and", "is", "it", "this", "was", "very", "but", "not", "too", "taste", "for", "with", "good")
+
+
+def _hits(words) -> str:
+    return " + ".join(f"contains(padded, ' {w} ')::INT" for w in words)
+
+
+_STAGE_FEEDBACK_SQL = f"""
 CREATE TEMP TABLE _stage AS
 WITH src AS (
-    SELECT *, md5(lower(strip_accents(regexp_replace(trim(text), '\s+', ' ', 'g')))) AS text_hash
+    SELECT *,
+        md5(lower(replace(replace(replace(replace(text, ' ', ''), chr(10), ''), chr(13), ''), chr(9), '')))
+            AS text_hash,
+        ' ' || translate(lower(text), '.,;:!?¡¿()"', '           ') || ' ' AS padded
     FROM _src
 ), keyed AS (
     SELECT *, md5(text_hash || '|' || coalesce(CAST(date AS VARCHAR), '') || '|'
-                  || coalesce(lower(strip_accents(trim(product))), '')) AS dedup_key
+                  || coalesce(lower(trim(product)), '')) AS dedup_key,
+           {_hits(_ES_WORDS)} AS es_hits, {_hits(_EN_WORDS)} AS en_hits
     FROM src
 ), flagged AS (
     SELECT k.*, 'fb_' || substr(k.dedup_key, 1, 20) AS fid,
@@ -359,20 +373,161 @@ WITH src AS (
     FROM keyed k
     LEFT JOIN (SELECT DISTINCT dedup_key FROM feedback) f ON f.dedup_key = k.dedup_key
 )
-SELECT source_row, fid AS feedback_id, source_id, text, date, date_precision, rating, product, brand, category, region,
-       channel, segment, text_hash, dedup_key,
-       coalesce(lang, CASE
-           WHEN es_hits = 0 AND en_hits = 0 THEN NULL
-           WHEN es_hits >= en_hits THEN 'es' ELSE 'en' END) AS lang,
-       CASE WHEN dup_rank > 1 THEN 'dup_file'
-            WHEN in_db THEN 'dup_db'
-            ELSE 'ok' END AS status
-FROM (
-    SELECT *,
-        len(regexp_extract_all(lower(text),
-            '\b(el|la|los|las|del|que|y|en|es|muy|pero|con|para|por|una|está|esta|son|más|mas|sabor|rico|bueno|nada|lo|le)\b')) AS es_hits,
-        len(regexp_extract_all(lower(text),
-            '\b(the|and|is|it|this|was|of|to|for|with|but|very|not|my|are|taste|good|great|too|you|they)\b')) AS en_hits
-    FROM flagged
-)
+SELECT source_row, fid AS feedback_id, source_id, text, date, date_precision, rating, product, brand, category,
+       region, channel, segment, text_hash, dedup_key,
+       coalesce(lang, CASE WHEN es_hits = 0 AND en_hits = 0 THEN NULL
+                           WHEN es_hits >= en_hits THEN 'es' ELSE 'en' END) AS lang,
+       CASE WHEN dup_rank > 1 THEN 'dup_file' WHEN in_db THEN 'dup_db' ELSE 'ok' END AS status
+FROM flagged
 """
+
+
+# --- predictions (pipeline) ---
+# Sentiment/taste results, keyed by (feedback_id, model_version). A text already scored under the same
+# model version (same text_hash) is copied here in SQL instead of being run through the model again.
+
+def pending_predictions(store: Store, model_version: str, limit: int | None = None) -> pd.DataFrame:
+    """Comments with no prediction for `model_version`, one row per distinct text_hash not yet scored
+    anywhere under that version (its duplicates are copied afterwards by `copy_cached_predictions`)."""
+    sql = """
+        SELECT feedback_id, text, text_hash FROM (
+            SELECT f.feedback_id, f.text, f.text_hash,
+                   row_number() OVER (PARTITION BY f.text_hash ORDER BY f.feedback_id) AS rk
+            FROM feedback f
+            WHERE NOT EXISTS (SELECT 1 FROM predictions p
+                              WHERE p.feedback_id = f.feedback_id AND p.model_version = ?)
+              AND NOT EXISTS (SELECT 1 FROM predictions p JOIN feedback g USING (feedback_id)
+                              WHERE g.text_hash = f.text_hash AND p.model_version = ?))
+        WHERE rk = 1 ORDER BY length(text), feedback_id""" + (" LIMIT ?" if limit is not None else "")
+    params = [model_version, model_version] + ([int(limit)] if limit is not None else [])
+    return store.query(sql, params)
+
+
+def count_unscored(store: Store, model_version: str) -> int:
+    return int(store.scalar(
+        "SELECT count(*) FROM feedback f WHERE NOT EXISTS (SELECT 1 FROM predictions p "
+        "WHERE p.feedback_id = f.feedback_id AND p.model_version = ?)", [model_version]))
+
+
+def copy_cached_predictions(store: Store, model_version: str) -> int:
+    """Give every unscored comment whose text was already scored under `model_version` a copy of that
+    prediction and its taste mentions. Returns the number of comments filled from the cache."""
+    with store.transaction() as cur:
+        cur.execute("""
+            CREATE OR REPLACE TEMP TABLE _donor AS
+            SELECT f.feedback_id AS target, d.donor
+            FROM feedback f
+            JOIN (SELECT g.text_hash, min(p.feedback_id) AS donor
+                  FROM predictions p JOIN feedback g USING (feedback_id)
+                  WHERE p.model_version = ? GROUP BY g.text_hash) d USING (text_hash)
+            WHERE NOT EXISTS (SELECT 1 FROM predictions p
+                              WHERE p.feedback_id = f.feedback_id AND p.model_version = ?)""",
+                    [model_version, model_version])
+        n = cur.execute("SELECT count(*) FROM _donor").fetchone()[0]
+        if n:
+            cur.execute("""
+                INSERT INTO predictions (feedback_id, model_version, sentiment, sentiment_score, stars_pred,
+                                         p_negative, p_neutral, p_positive, truncated, created_at)
+                SELECT d.target, p.model_version, p.sentiment, p.sentiment_score, p.stars_pred,
+                       p.p_negative, p.p_neutral, p.p_positive, p.truncated, now()
+                FROM _donor d JOIN predictions p ON p.feedback_id = d.donor AND p.model_version = ?""",
+                        [model_version])
+            cur.execute("""
+                INSERT INTO taste_mentions (feedback_id, model_version, attribute, polarity, score, evidence)
+                SELECT d.target, m.model_version, m.attribute, m.polarity, m.score, m.evidence
+                FROM _donor d JOIN taste_mentions m ON m.feedback_id = d.donor AND m.model_version = ?""",
+                        [model_version])
+        cur.execute("DROP TABLE IF EXISTS _donor")
+    return int(n)
+
+
+def write_predictions(store: Store, predictions: pd.DataFrame, mentions: pd.DataFrame) -> int:
+    """Insert one batch of predictions and their taste mentions, all or nothing."""
+    with store.transaction() as cur:
+        Store.append(cur, "predictions", predictions)
+        Store.append(cur, "taste_mentions", mentions)
+    return len(predictions)
+
+
+def model_prediction_summary(store: Store, model_version: str) -> dict:
+    """Counts for the Modelo page: comments scored by this version, by sentiment."""
+    df = store.query("SELECT sentiment, count(*) AS n FROM predictions WHERE model_version = ? GROUP BY 1",
+                     [model_version])
+    return dict(zip(df["sentiment"], df["n"].astype(int)))
+
+
+# --- topics --- (issue 4: embedding cache and versioned topic runs; SQL only, callers pass arrays/frames)
+
+def get_embeddings(store: "Store", hashes: list[str], model_version: str):
+    """Cached vectors for `hashes` under one model version: (found hashes, float32 matrix)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if not hashes:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    cur = store.cursor()
+    name = f"_h_{uuid.uuid4().hex[:8]}"
+    cur.register(name, pa.table({"text_hash": pa.array(list(dict.fromkeys(hashes)), pa.string())}))
+    try:
+        tbl = cur.execute(
+            f'SELECT e.text_hash, e.vector FROM embeddings e JOIN "{name}" h USING (text_hash) '
+            "WHERE e.model_version = ?", [model_version]).fetch_arrow_table()
+    finally:
+        cur.unregister(name)
+    if tbl.num_rows == 0:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    vec = tbl.column("vector").combine_chunks()
+    flat = vec.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
+    return tbl.column("text_hash").to_pylist(), flat.reshape(tbl.num_rows, -1)
+
+
+def put_embeddings(store: "Store", hashes: list[str], vectors, model_version: str) -> int:
+    """Cache vectors (already-cached hashes are left as they are)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if len(hashes) == 0:
+        return 0
+    v = np.ascontiguousarray(vectors, dtype=np.float32)
+    col = pa.ListArray.from_arrays(pa.array(np.arange(0, v.size + 1, v.shape[1], dtype=np.int32)),
+                                   pa.array(v.ravel()))
+    tbl = pa.table({"text_hash": pa.array(hashes, pa.string()), "model_version": model_version,
+                    "vector": col})
+    name = f"_e_{uuid.uuid4().hex[:8]}"
+    with store.transaction() as cur:
+        cur.register(name, tbl)
+        try:
+            cur.execute(f'INSERT OR IGNORE INTO embeddings SELECT DISTINCT ON (text_hash) text_hash, '
+                        f'model_version, vector FROM "{name}"')
+        finally:
+            cur.unregister(name)
+    return len(hashes)
+
+
+def save_topic_run(store: "Store", run: dict, topics: pd.DataFrame, assignments: pd.DataFrame,
+                   make_current: bool = True) -> str:
+    """One fitted topic model as a new run; earlier runs stay (only the `is_current` flag moves)."""
+    import json as _json
+
+    row = pd.DataFrame([{**run, "params": _json.dumps(run.get("params") or {}, ensure_ascii=False, default=str),
+                         "filters": _json.dumps(run.get("filters") or {}, ensure_ascii=False, default=str),
+                         "is_current": False}])
+    with store.transaction() as cur:
+        Store.append(cur, "topic_runs", row)
+        Store.append(cur, "topics", topics.assign(run_id=run["run_id"]))
+        Store.append(cur, "feedback_topics", assignments.assign(run_id=run["run_id"]))
+        if make_current:
+            cur.execute("UPDATE topic_runs SET is_current = (run_id = ?)", [run["run_id"]])
+    return run["run_id"]
+
+
+def set_current_topic_run(store: "Store", run_id: str) -> None:
+    with store.transaction() as cur:
+        if not cur.execute("SELECT count(*) FROM topic_runs WHERE run_id = ?", [run_id]).fetchone()[0]:
+            raise ValueError(f"No existe la ejecución de temas {run_id!r}")
+        cur.execute("UPDATE topic_runs SET is_current = (run_id = ?)", [run_id])
+
+
+def topic_runs(store: "Store") -> pd.DataFrame:
+    return store.query("SELECT run_id, created_at, embedding_model, n_docs, n_topics, outlier_share, params, "
+                       "filters, is_current FROM topic_runs ORDER BY created_at DESC")

@@ -14,17 +14,17 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 from analysis.filters import Filters  # noqa: E402
 from dashboard.common import count_page_view, data_version, get_store, start_metrics_once, tr  # noqa: E402
 
-st.set_page_config(page_title="Sabor", page_icon="🌶️", layout="wide")
+st.set_page_config(page_title="Sabor", page_icon=":material/local_dining:", layout="wide")
 start_metrics_once()
 
 PAGES = [  # (file, title es, title en, icon, url path)
-    ("resumen.py", "Resumen", "Overview", "📊", "resumen"),
-    ("tendencias.py", "Tendencias", "Trends", "📈", "tendencias"),
-    ("temas.py", "Temas", "Topics", "🧩", "temas"),
-    ("recomendaciones.py", "Recomendaciones", "Recommendations", "💡", "recomendaciones"),
-    ("preguntar.py", "Preguntar", "Ask the data", "💬", "preguntar"),
-    ("cargar.py", "Cargar datos", "Load data", "📤", "cargar"),
-    ("modelo.py", "Modelo", "Model", "🧠", "modelo"),
+    ("resumen.py", "Resumen", "Overview", ":material/dashboard:", "resumen"),
+    ("tendencias.py", "Tendencias", "Trends", ":material/trending_up:", "tendencias"),
+    ("temas.py", "Temas", "Topics", ":material/hub:", "temas"),
+    ("recomendaciones.py", "Recomendaciones", "Recommendations", ":material/lightbulb:", "recomendaciones"),
+    ("preguntar.py", "Preguntar", "Ask the data", ":material/chat:", "preguntar"),
+    ("cargar.py", "Cargar datos", "Load data", ":material/upload_file:", "cargar"),
+    ("modelo.py", "Modelo", "Model", ":material/psychology:", "modelo"),
 ]
 
 

@@ -1,0 +1,292 @@
+"""Ingestion: real files load with no manual mapping; bad files are refused clearly and change nothing."""
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from analysis.ingest import IngestError, ingest_bytes, ingest_file
+from analysis.store import Store
+
+TABLES = ("feedback", "uploads", "rejected_rows", "market_trends")
+
+
+def snapshot(store: Store) -> dict:
+    counts = {t: store.scalar(f"SELECT count(*) FROM {t}") for t in TABLES}
+    counts["uploads_rows"] = store.query("SELECT * FROM uploads ORDER BY upload_id").to_dict("records")
+    return counts
+
+
+# ---- the real public datasets ---------------------------------------------------------------
+@pytest.mark.parametrize("name, loaded, rejected, dmin, dmax, mapping", [
+    # 229 rows have neither text nor title (README); 76 have "NA" dates -> loaded without date.
+    ("tripadvisor_sevilla_japanese_es.csv", 3517, {"empty_text": 229}, "2008-05-11", "2019-05-28",
+     {"text": "text", "date": "review_date", "rating": "review_rating", "product": "restaurant_name"}),
+    # 15 exact repeats (same text, date and place); the year "2108" typo is rejected as out of range.
+    ("restmex2021_guanajuato_es.csv", 5181, {"invalid_date": 1}, "2008-05-07", "2018-07-19",
+     {"text": "Opinion", "date": "Date", "rating": "Label", "product": "Place"}),
+    # unix seconds; 10 rows repeat text+date+product exactly.
+    ("amazon_fine_food_en.csv", 7557, {}, "2000-06-23", "2012-10-26",
+     {"text": "Text", "date": "Time", "rating": "Score", "product": "ProductId"}),
+])
+def test_real_review_files_ingest_without_manual_mapping(store, real_dir, name, loaded, rejected, dmin, dmax,
+                                                         mapping):
+    rep = ingest_file(store, real_dir / name)
+    assert rep.rows_loaded == loaded
+    assert rep.rejected_by_reason == rejected
+    assert rep.rows_read == rep.rows_loaded + rep.rows_rejected + rep.rows_duplicate
+    assert (rep.date_min, rep.date_max) == (dmin, dmax)
+    for canon, header in mapping.items():
+        assert rep.mapping[canon] == header
+    assert store.scalar("SELECT count(*) FROM feedback") == loaded
+    # Nothing silently dropped: every rejected row is kept with its raw content.
+    assert store.scalar("SELECT count(*) FROM rejected_rows") == sum(rejected.values())
+
+
+def test_real_file_details(store, real_dir):
+    rep = ingest_file(store, real_dir / "restmex2021_guanajuato_es.csv")
+    assert rep.ambiguous_dates > 0  # e.g. 05/07/2018 read as 5 July
+    assert any("solo el año" in w for w in rep.warnings)
+    # Literal quotes wrapped around every opinion are removed.
+    first = store.scalar("SELECT text FROM feedback WHERE source_id = '1'")
+    assert first.startswith("Las momias") and not first.startswith('"')
+    # Day-first: "05/07/2018"-style dates become 5 July.
+    assert store.scalar("SELECT count(*) FROM feedback WHERE month(date) > 12") == 0
+    rep2 = ingest_file(store, real_dir / "tripadvisor_sevilla_japanese_es.csv")
+    assert rep2.encoding == "utf-8-sig"
+    amazon = ingest_file(store, real_dir / "amazon_fine_food_en.csv")
+    assert amazon.rows_loaded == 7557
+    # No id collisions across files: all three coexist.
+    assert store.scalar("SELECT count(*) FROM feedback") == 5181 + 3517 + 7557
+    assert store.scalar("SELECT count(*) FROM feedback WHERE text LIKE '%<br%'") == 0
+    langs = dict(store.query("SELECT upload_id, mode(lang) AS l FROM feedback GROUP BY 1").values)
+    assert sorted(langs.values()) == ["en", "es", "es"]
+
+
+def test_reloading_a_file_loads_nothing_twice(store, real_dir):
+    first = ingest_file(store, real_dir / "amazon_fine_food_en.csv")
+    again = ingest_file(store, real_dir / "amazon_fine_food_en.csv")
+    assert again.rows_loaded == 0
+    assert again.duplicates_in_db == first.rows_loaded
+    assert any("ya se cargó" in w for w in again.warnings)
+    assert store.scalar("SELECT count(*) FROM feedback") == first.rows_loaded
+    assert store.scalar("SELECT count(*) FROM uploads") == 2
+
+
+@pytest.mark.parametrize("name, values, months, regions", [
+    # 11 varieties x 120 months x 4 metrics, minus 165 empty price cells (Perricholi from 2020-06).
+    ("lima_wholesale_potato_monthly_sisap.csv", 11 * 120 * 4 - 165, 120, 0),
+    ("peru_crops_department_monthly_cropdatape.csv", None, None, 24),
+])
+def test_real_market_files_ingest(store, real_dir, name, values, months, regions):
+    rep = ingest_file(store, real_dir / "market" / name, kind="market")
+    assert rep.rows_loaded > 0
+    if values is not None:
+        assert rep.rows_loaded == values
+    got_months, got_regions = store.cursor().execute(
+        "SELECT count(DISTINCT date), count(DISTINCT region) FROM market_trends").fetchone()
+    if months:
+        assert got_months == months
+        assert (rep.date_min, rep.date_max) == ("2015-01-01", "2024-12-01")
+    assert got_regions == regions
+    if "cropdatape" in name:
+        assert (rep.date_min, rep.date_max) == ("2004-08-01", "2014-07-01")
+        # 81 keys repeat in the source: identical repeats are duplicates, differing ones are rejected.
+        assert rep.duplicates_in_file + rep.rejected_by_reason.get("repeated_key", 0) > 0
+        quinoa = store.scalar("SELECT count(*) FROM market_trends WHERE product = 'quinoa' AND metric = 'pricePlot'")
+        assert quinoa > 100
+
+
+def test_market_long_layout_and_spanish_numbers(store):
+    csv = ("Mes;Producto;Región;Métrica;Valor\n"
+           "ene-2024;Chicha morada;Lima;ventas;1.234,5\n"
+           "feb-2024;Chicha morada;Lima;ventas;1.300,0\n"
+           "feb-2024;Chicha morada;Lima;búsquedas;NA\n").encode()
+    rep = ingest_bytes(store, csv, "m.csv", kind="market")
+    assert rep.rows_loaded == 2
+    vals = store.query("SELECT date, value FROM market_trends ORDER BY date")
+    assert vals["value"].tolist() == [1234.5, 1300.0]
+    assert str(vals["date"].iloc[0])[:10] == "2024-01-01"
+
+
+# ---- formats, encodings, headers ------------------------------------------------------------
+SPANISH_SURVEY = (
+    "ID Encuesta;Fecha de respuesta;Producto;Región;Canal de compra;Comentario del cliente;Calificación (1-5)\n"
+    "1;15/03/2024;Chicha morada;Lima;Bodega;Muy dulce, le falta acidez;2\n"
+    "2;03/04/2024;Chicha morada;Arequipa;Supermercado;Bravazo el sabor, causa;5\n"
+    "3;15 de marzo de 2024;Salsa de ají;Cusco;Bodega;Picante rico;4/5\n"
+    "4;mar-2024;Salsa de ají;Cusco;Bodega;Le falta picante;★★☆☆☆\n")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_spanish_headers_any_encoding_no_mojibake(store, encoding):
+    text = SPANISH_SURVEY if encoding != "cp1252" else SPANISH_SURVEY.replace("★★☆☆☆", "2 estrellas")
+    rep = ingest_bytes(store, text.encode(encoding), "encuesta.csv")
+    assert rep.rows_loaded == 4 and rep.rows_rejected == 0
+    assert set(rep.mapping) >= {"feedback_id", "date", "product", "region", "channel", "text", "rating"}
+    df = store.query("SELECT source_id, date, rating, region, text FROM feedback ORDER BY source_id")
+    assert df["region"].tolist()[:2] == ["Lima", "Arequipa"]
+    assert "ají" in store.scalar("SELECT product FROM feedback WHERE source_id = '3'")
+    assert [str(d)[:10] for d in df["date"]] == ["2024-03-15", "2024-04-03", "2024-03-15", "2024-03-01"]
+    assert df["rating"].tolist() == [2.0, 5.0, 4.0, 2.0]
+
+
+def test_mixed_encodings_lines_are_each_decoded(store):
+    data = ("comentario,fecha\nMuy rico el ají,01/02/2024\n".encode("utf-8")
+            + "Demasiado dulce qué pena,02/02/2024\n".encode("cp1252"))
+    rep = ingest_bytes(store, data, "mixto.csv")
+    assert rep.rows_loaded == 2
+    assert "mixed" in rep.encoding
+    texts = set(store.query("SELECT text FROM feedback")["text"])
+    assert texts == {"Muy rico el ají", "Demasiado dulce qué pena"}
+
+
+def test_malformed_lines_are_rejected_with_their_line_and_kept(store):
+    data = "comentario,fecha\nrico,01/02/2024\nmalo, muy malo,02/02/2024\nbueno,03/02/2024\n"
+    rep = ingest_bytes(store, data.encode(), "roto.csv")
+    assert rep.rows_loaded == 2 and rep.rejected_by_reason == {"malformed_line": 1}
+    row = store.query("SELECT source_row, raw FROM rejected_rows")
+    assert row["source_row"].iloc[0] == 3 and "muy malo" in row["raw"].iloc[0]
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_delimiters_are_sniffed(store, sep):
+    data = f"review{sep}date{sep}score\nGreat spicy sauce{sep}2024-01-05{sep}5\nToo salty{sep}2024-01-06{sep}2\n"
+    rep = ingest_bytes(store, data.encode(), "r.csv")
+    assert rep.rows_loaded == 2 and rep.delimiter == sep
+
+
+def test_xlsx_json_jsonl_parquet(store, tmp_path):
+    df = pd.DataFrame({"Opinión": ["Rico y crocante", "Muy caro para la porción", "Sabe a viejo"],
+                       "Fecha": pd.to_datetime(["2024-05-01", "2024-05-02", "2024-05-03"]),
+                       "Puntuación": [5, 2, 1], "Departamento": ["Piura", "Lima", "Loreto"]})
+    xbuf = io.BytesIO()
+    # Exports often put a title row above the table.
+    with pd.ExcelWriter(xbuf) as w:
+        pd.DataFrame([["Encuesta mayo"]]).to_excel(w, index=False, header=False, startrow=0)
+        df.to_excel(w, index=False, startrow=2)
+    rep = ingest_bytes(store, xbuf.getvalue(), "encuesta.xlsx")
+    assert rep.rows_loaded == 3 and rep.mapping["region"] == "Departamento"
+    assert store.scalar("SELECT min(date) FROM feedback").isoformat() == "2024-05-01"
+
+    recs = [{"review": {"text": f"Nice snack {i}", "stars": 4}, "date": "2024-06-0%d" % (i + 1)} for i in range(3)]
+    rep = ingest_bytes(store, json.dumps({"data": recs}).encode(), "r.json")
+    assert rep.rows_loaded == 3 and rep.mapping["text"] == "review.text"
+    jl = "\n".join(json.dumps({"comment": f"Muy salado {i}", "fecha": "01/07/2024"}) for i in range(4))
+    assert ingest_bytes(store, jl.encode(), "r.jsonl").rows_loaded == 4
+    pbuf = io.BytesIO()
+    pd.DataFrame({"text": ["Parquet comment one", "Parquet comment two"], "date": ["2024-08-01", "2024-08-02"]}
+                 ).to_parquet(pbuf)
+    assert ingest_bytes(store, pbuf.getvalue(), "r.parquet").rows_loaded == 2
+
+
+def test_ratings_on_a_ten_point_scale_are_normalised_and_reported(store):
+    data = "comentario,nota\nexcelente,10\nregular,6\nmalo,2\nbueno,8\n"
+    rep = ingest_bytes(store, data.encode(), "n.csv")
+    assert rep.rating_scale == "1-10"
+    assert "1-10" in rep.to_text()
+    r = dict(store.query("SELECT text, rating FROM feedback").values)
+    assert r["excelente"] == 5.0 and r["bueno"] == 4.0 and r["malo"] == 1.0
+
+
+def test_user_mapping_override(store):
+    data = "Nota,Texto libre,Comentario\n4,El sabor está bravazo,ok\n"
+    rep = ingest_bytes(store, data.encode(), "o.csv", overrides={"text": "Texto libre"})
+    assert rep.mapping["text"] == "Texto libre" and rep.mapping_source["text"] == "user"
+    assert store.scalar("SELECT text FROM feedback") == "El sabor está bravazo"
+
+
+def test_duplicates_within_file_are_skipped_and_counted(store):
+    data = ("comentario,fecha,producto\n"
+            "Muy dulce,01/02/2024,Chicha\n"
+            "  muy   DULCE ,01/02/2024,chicha\n"   # same normalised text, date and product
+            "Muy dulce,02/02/2024,Chicha\n")      # another day: a different comment
+    rep = ingest_bytes(store, data.encode(), "d.csv")
+    assert (rep.rows_loaded, rep.duplicates_in_file) == (2, 1)
+
+
+def test_formula_cells_are_stored_as_text_and_neutralised_in_exports(store):
+    from analysis.exports import safe_csv_bytes, safe_xlsx_bytes
+
+    data = 'comentario,producto\n"=HYPERLINK(""http://x"",""clic"")",=1+1\n+51 999 rico,@SUM(A1)\n-2 soles caro,Chifles\n'
+    rep = ingest_bytes(store, data.encode(), "f.csv")
+    assert rep.rows_loaded == 3
+    texts = store.query("SELECT text, product FROM feedback ORDER BY text")
+    assert texts["text"].tolist()[0].startswith("+51")          # stored exactly as written
+    assert '=HYPERLINK("http://x","clic")' in texts["text"].tolist()
+    out = safe_csv_bytes(texts).decode("utf-8-sig")
+    for line in out.splitlines()[1:]:
+        assert not line.lstrip('"').startswith(("=", "+", "-", "@"))
+    assert "'=HYPERLINK" in out and "'@SUM" in out and "'+51" in out
+    back = pd.read_excel(io.BytesIO(safe_xlsx_bytes(texts)))
+    assert all(str(v).startswith("'") for v in back["product"] if str(v)[0] in "=@")
+
+
+# ---- bad input: clear message, database unchanged -------------------------------------------
+def _bad_cases(tmp_path):
+    return {
+        "empty": (b"", "vacio.csv", "vacío"),
+        "header only": (b"comentario,fecha\n", "solo.csv", "solo tiene encabezados"),
+        "binary renamed": (bytes(range(256)) * 40, "foto.csv", "binarios"),
+        "unsupported": (b"hola", "datos.docx", "no soportado"),
+        "no text column": (b"a,b,c\n1,2,3\n4,5,6\n", "nums.csv", "no se encontró la columna de comentarios"),
+        "every date invalid": (b"comentario,fecha\nrico,hola\nmalo,ayer\n", "f.csv", "ninguna fecha"),
+        "corrupt xlsx": (b"PK\x03\x04garbage" * 10, "x.xlsx", "Excel"),
+        "invalid json": (b'[{"text": "a",}', "x.json", "JSON inválido"),
+    }
+
+
+@pytest.mark.parametrize("case", ["empty", "header only", "binary renamed", "unsupported", "no text column",
+                                  "every date invalid", "corrupt xlsx", "invalid json"])
+def test_bad_files_are_refused_with_a_clear_message_and_nothing_changes(store, tmp_path, case):
+    ingest_bytes(store, SPANISH_SURVEY.encode(), "previo.csv")  # some existing data that must survive
+    before = snapshot(store)
+    data, name, message = _bad_cases(tmp_path)[case]
+    with pytest.raises(IngestError) as exc:
+        ingest_bytes(store, data, name)
+    assert message in str(exc.value)
+    assert name in str(exc.value)
+    assert snapshot(store) == before
+
+
+def test_no_text_column_message_lists_headers_and_synonyms(store):
+    with pytest.raises(IngestError) as exc:
+        ingest_bytes(store, b"codigo,monto\n1,2\n", "ventas.csv")
+    msg = str(exc.value)
+    assert "codigo, monto" in msg and "comentario" in msg and "review" in msg and "--map" in msg
+
+
+def test_file_over_the_size_limit(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("SABOR_MAX_UPLOAD_MB", "0.001")
+    before = snapshot(store)
+    p = tmp_path / "grande.csv"
+    p.write_text("comentario\n" + "rico\n" * 500)
+    with pytest.raises(IngestError, match="límite"):
+        ingest_file(store, p)
+    assert snapshot(store) == before
+
+
+def test_a_50000_character_row_is_rejected_with_its_reason_and_the_rest_loads(store):
+    long_text = "muy rico " * 5600  # > 50,000 characters
+    data = f"comentario,fecha\n{long_text},01/01/2024\nrico,02/01/2024\n".encode()
+    rep = ingest_bytes(store, data, "largo.csv")
+    assert rep.rows_loaded == 1
+    assert rep.rejected_by_reason == {"text_too_long": 1}
+    raw = store.scalar("SELECT raw FROM rejected_rows")
+    assert len(raw) > 50000  # the user's row is kept whole, downloadable
+
+
+def test_failure_in_the_middle_of_a_load_rolls_everything_back(store, monkeypatch):
+    ingest_bytes(store, SPANISH_SURVEY.encode(), "previo.csv")
+    before = snapshot(store)
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Store, "_record_upload", staticmethod(boom))
+    data = "comentario,fecha\nnuevo comentario,01/01/2024\n".encode()
+    with pytest.raises(RuntimeError):
+        ingest_bytes(store, data, "nuevo.csv")
+    assert snapshot(store) == before
