@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages Sabor's tests and tools need, only those missing:
 #   chromium + chromium-driver (browser tests), prometheus (promtool and the server for the
-#   integration test). Idempotent and quiet: when everything is present it does nothing and never
+#   integration test), poppler-utils (pdftoppm renders the PDF report in a test). Idempotent and quiet: when everything is present it does nothing and never
 #   touches the network; otherwise it runs `apt-get update` once and installs the missing ones.
 # Runs as root (CI, containers) or through sudo when available. Override the list with
 # SABOR_SYSTEM_PACKAGES="pkg1 pkg2".
 set -euo pipefail
 
-packages=(${SABOR_SYSTEM_PACKAGES:-chromium chromium-driver prometheus})
+packages=(${SABOR_SYSTEM_PACKAGES:-chromium chromium-driver prometheus poppler-utils})
 
 is_installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]
