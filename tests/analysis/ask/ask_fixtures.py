@@ -1,6 +1,6 @@
 """Test fixtures for "ask the data": a small synthetic database, and the demo data with its truth.
 
-`load_demo_with_truth` ingests data/demo_feedback.csv with the real ingestion, then fills `predictions`
+`load_demo_with_truth` (from tests/fixtures_truth.py) ingests the demo with the real ingestion, then fills `predictions`
 and `taste_mentions` from data/demo_truth.csv (model_version 'truth-fixture') instead of running the BERT
 models, so that the question set's gold answers (pandas over the CSV files) and the answerer (SQL over
 the database) read the same facts.
@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tests.fixtures_truth import load_demo_with_truth  # noqa: F401  (re-exported for the ask tests)
+
 ROOT = Path(__file__).resolve().parents[3]
 DEMO_FEEDBACK = ROOT / "data" / "demo_feedback.csv"
 DEMO_TRUTH = ROOT / "data" / "demo_truth.csv"
-TRUTH_VERSION = "truth-fixture"
 
 PRODUCTS = ["Chicha morada embotellada 500 ml", "Chocolate de Cusco 70% cacao", "Gaseosa Qhapaq Cola 500 ml",
             "Salsa de ají amarillo 400 g"]
@@ -68,26 +69,6 @@ def truth_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     fb = pd.read_csv(DEMO_FEEDBACK, dtype=str, keep_default_na=False)
     truth = pd.read_csv(DEMO_TRUTH, dtype=str, keep_default_na=False)
     return fb, truth
-
-
-def load_demo_with_truth(store) -> None:
-    from analysis.ingest import ingest_file
-
-    ingest_file(store, DEMO_FEEDBACK)
-    ids = store.query("SELECT feedback_id, source_id FROM feedback")
-    _, truth = truth_frames()
-    t = truth.merge(ids, left_on="ID Encuesta", right_on="source_id", how="inner")
-    per_comment = t.drop_duplicates("feedback_id")
-    pred = pd.DataFrame({"feedback_id": per_comment["feedback_id"], "model_version": TRUTH_VERSION,
-                         "sentiment": per_comment["overall_sentiment"], "sentiment_score": 1.0,
-                         "created_at": pd.Timestamp("2026-01-01")})
-    m = t[t["attribute"] != ""]
-    tm = pd.DataFrame({"feedback_id": m["feedback_id"], "model_version": TRUTH_VERSION,
-                       "attribute": m["attribute"], "polarity": m["polarity"], "score": 1.0,
-                       "evidence": m["clause"]})
-    with store.transaction() as cur:
-        store.append(cur, "predictions", pred)
-        store.append(cur, "taste_mentions", tm)
 
 
 def db_state(store) -> dict:
