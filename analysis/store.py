@@ -232,13 +232,15 @@ class Store:
         return {t: int(self.scalar(f"SELECT count(*) FROM {t}")) for t in tables}
 
     def data_version(self) -> str:
-        """Changes whenever data that charts read changes: the key for st.cache_data."""
+        """Changes whenever data that charts read changes: the key for st.cache_data. The file path is
+        part of it so two databases with equal counts never share cached results."""
         row = self.cursor().execute(
-            "SELECT (SELECT count(*) FROM feedback), (SELECT count(*) FROM uploads), "
-            "(SELECT count(*) FROM predictions), (SELECT count(*) FROM taste_mentions), "
-            "(SELECT count(*) FROM topic_runs), (SELECT count(*) FROM market_trends), "
-            "(SELECT max(created_at) FROM topic_runs WHERE is_current)").fetchone()
-        return "|".join(str(x) for x in row)
+            "SELECT (SELECT count(*) FROM feedback), (SELECT max(loaded_at) FROM uploads), "
+            "(SELECT count(*) FROM predictions), (SELECT max(created_at) FROM predictions), "
+            "(SELECT count(*) FROM taste_mentions), (SELECT count(*) FROM topic_runs), "
+            "(SELECT max(created_at) FROM topic_runs WHERE is_current), (SELECT count(*) FROM market_trends)"
+        ).fetchone()
+        return "|".join([str(self.path)] + [str(x) for x in row])
 
     def refresh_gauges(self) -> None:
         metrics.FEEDBACK_ROWS.set(self.scalar("SELECT count(*) FROM feedback"))
@@ -458,22 +460,23 @@ def model_prediction_summary(store: Store, model_version: str) -> dict:
 
 # --- topics --- (issue 4: embedding cache and versioned topic runs; SQL only, callers pass arrays/frames)
 
-def get_embeddings(store: "Store", hashes: list[str], model_version: str):
+def get_embeddings(store: Store, hashes: list[str], model_version: str):
     """Cached vectors for `hashes` under one model version: (found hashes, float32 matrix)."""
     import numpy as np
     import pyarrow as pa
 
     if not hashes:
         return [], np.zeros((0, 0), dtype=np.float32)
-    cur = store.cursor()
+    # its own cursor: the thread's cursor may hold a half-read result (DuckDB 2 then refuses register)
+    cur = store.new_cursor()
     name = f"_h_{uuid.uuid4().hex[:8]}"
-    cur.register(name, pa.table({"text_hash": pa.array(list(dict.fromkeys(hashes)), pa.string())}))
     try:
-        tbl = cur.execute(
-            f'SELECT e.text_hash, e.vector FROM embeddings e JOIN "{name}" h USING (text_hash) '
-            "WHERE e.model_version = ?", [model_version]).fetch_arrow_table()
-    finally:
+        cur.register(name, pa.table({"text_hash": pa.array(list(dict.fromkeys(hashes)), pa.string())}))
+        tbl = cur.sql(f'SELECT e.text_hash, e.vector FROM embeddings e JOIN "{name}" h USING (text_hash) '
+                      "WHERE e.model_version = ?", params=[model_version]).to_arrow_table()
         cur.unregister(name)
+    finally:
+        cur.close()
     if tbl.num_rows == 0:
         return [], np.zeros((0, 0), dtype=np.float32)
     vec = tbl.column("vector").combine_chunks()
@@ -481,7 +484,7 @@ def get_embeddings(store: "Store", hashes: list[str], model_version: str):
     return tbl.column("text_hash").to_pylist(), flat.reshape(tbl.num_rows, -1)
 
 
-def put_embeddings(store: "Store", hashes: list[str], vectors, model_version: str) -> int:
+def put_embeddings(store: Store, hashes: list[str], vectors, model_version: str) -> int:
     """Cache vectors (already-cached hashes are left as they are)."""
     import numpy as np
     import pyarrow as pa
@@ -491,7 +494,8 @@ def put_embeddings(store: "Store", hashes: list[str], vectors, model_version: st
     v = np.ascontiguousarray(vectors, dtype=np.float32)
     col = pa.ListArray.from_arrays(pa.array(np.arange(0, v.size + 1, v.shape[1], dtype=np.int32)),
                                    pa.array(v.ravel()))
-    tbl = pa.table({"text_hash": pa.array(hashes, pa.string()), "model_version": model_version,
+    tbl = pa.table({"text_hash": pa.array(hashes, pa.string()),
+                    "model_version": pa.array([model_version] * len(hashes), pa.string()),
                     "vector": col})
     name = f"_e_{uuid.uuid4().hex[:8]}"
     with store.transaction() as cur:
@@ -504,7 +508,7 @@ def put_embeddings(store: "Store", hashes: list[str], vectors, model_version: st
     return len(hashes)
 
 
-def save_topic_run(store: "Store", run: dict, topics: pd.DataFrame, assignments: pd.DataFrame,
+def save_topic_run(store: Store, run: dict, topics: pd.DataFrame, assignments: pd.DataFrame,
                    make_current: bool = True) -> str:
     """One fitted topic model as a new run; earlier runs stay (only the `is_current` flag moves)."""
     import json as _json
@@ -521,13 +525,13 @@ def save_topic_run(store: "Store", run: dict, topics: pd.DataFrame, assignments:
     return run["run_id"]
 
 
-def set_current_topic_run(store: "Store", run_id: str) -> None:
+def set_current_topic_run(store: Store, run_id: str) -> None:
     with store.transaction() as cur:
-        if not cur.execute("SELECT count(*) FROM topic_runs WHERE run_id = ?", [run_id]).fetchone()[0]:
+        if not cur.execute("SELECT count(*) FROM topic_runs WHERE run_id = ?", [run_id]).fetchall()[0][0]:
             raise ValueError(f"No existe la ejecución de temas {run_id!r}")
         cur.execute("UPDATE topic_runs SET is_current = (run_id = ?)", [run_id])
 
 
-def topic_runs(store: "Store") -> pd.DataFrame:
+def topic_runs(store: Store) -> pd.DataFrame:
     return store.query("SELECT run_id, created_at, embedding_model, n_docs, n_topics, outlier_share, params, "
                        "filters, is_current FROM topic_runs ORDER BY created_at DESC")

@@ -1,0 +1,606 @@
+"""Tastes over time: period aggregation, emerging/declining detection and its significance.
+
+Counting happens in DuckDB (one GROUP BY per call); the statistics are vectorised numpy over a
+[series x period] matrix, so thousands of series cost milliseconds and no Python loop touches rows.
+
+A *series* is one proportion over time: e.g. "share of comments in the south that praise picante".
+Two detectors read the same matrix:
+- `window`: the latest `window` complete months against the `baseline` months before (the brief's
+  "what changed lately"), one two-proportion z-test per series;
+- `scan`: when did it change? Every month is tried as a change point (before vs from-then-on), the
+  split with the largest |z| wins, and its p-value accounts for every split tried (a Hunter-Worsley
+  bound on the max of correlated z's), so scanning cannot manufacture significance out of noise.
+Either way Benjamini-Hochberg q-values control false discoveries across every series tested, and
+series with too few comments are reported as "insufficient data" instead of being tested.
+The current, partial period is marked and never enters a test (a half month is not a drop).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from scipy.special import owens_t
+from scipy.stats import norm
+
+from analysis.filters import Filters, where
+
+BY_CHOICES = ("attribute", "topic", "product", "region")
+PERIODS = ("month", "quarter")
+ATTRIBUTES = ("dulce", "salado", "picante", "ácido", "amargo", "sabor", "aroma", "textura", "frescura",
+              "temperatura", "precio", "porción", "empaque", "saludable", "ingredientes")
+SERIES_COLS = ["dimension", "key", "polarity", "metric", "segment_type", "segment"]
+
+# Peru's macro-regions, so that a shift spread over several southern departments adds up to one
+# signal ("picante ↑ en el sur"). Keys are lower-case without accents (matched with strip_accents).
+ZONES = {
+    "lima": "Lima", "callao": "Lima", "lima metropolitana": "Lima",
+    "tumbes": "norte", "piura": "norte", "lambayeque": "norte", "chiclayo": "norte", "la libertad": "norte",
+    "trujillo": "norte", "cajamarca": "norte", "ancash": "norte", "chimbote": "norte",
+    "junin": "centro", "huancayo": "centro", "pasco": "centro", "huanuco": "centro",
+    "huancavelica": "centro", "ica": "centro",
+    "arequipa": "sur", "moquegua": "sur", "tacna": "sur", "puno": "sur", "cusco": "sur", "cuzco": "sur",
+    "apurimac": "sur", "ayacucho": "sur", "madre de dios": "sur", "juliaca": "sur",
+    "loreto": "oriente", "iquitos": "oriente", "ucayali": "oriente", "pucallpa": "oriente",
+    "san martin": "oriente", "tarapoto": "oriente", "amazonas": "oriente",
+}
+ZONE_LABEL = {"sur": ("el sur", "the south"), "norte": ("el norte", "the north"),
+              "centro": ("el centro", "the centre"), "oriente": ("el oriente", "the east"),
+              "Lima": ("Lima", "Lima")}
+MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+             "octubre", "noviembre", "diciembre")
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+             "October", "November", "December")
+
+
+@dataclass(frozen=True)
+class Guards:
+    """Minimum volumes: below them a series is 'insufficient data', never a trend."""
+    min_n: int = 30          # comments (denominator) on each side of a comparison
+    min_events: int = 10     # mentions (numerator) over both sides together
+    min_side: int = 2        # periods on each side of a scanned change point
+    alpha: float = 0.05      # q-value threshold for "significant"
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL: counts per series and period (k = comments with the thing, n = comments it is a share of)
+# ---------------------------------------------------------------------------------------------
+
+def _sql_literal(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def zone_sql(col: str = "region") -> str:
+    whens = " ".join(f"WHEN {_sql_literal(k)} THEN {_sql_literal(v)}" for k, v in ZONES.items())
+    return f"(CASE lower(strip_accents(trim({col}))) {whens} ELSE NULL END)"
+
+
+def _segments_sql(types: tuple[str, ...]) -> str:
+    parts = {
+        "all": "SELECT feedback_id, period, sentiment, 'all' AS segment_type, 'todos' AS segment FROM f",
+        "category": "SELECT feedback_id, period, sentiment, 'category' AS segment_type, category AS segment FROM f WHERE category IS NOT NULL",
+        "product": "SELECT feedback_id, period, sentiment, 'product' AS segment_type, product AS segment FROM f WHERE product IS NOT NULL",
+        "region": "SELECT feedback_id, period, sentiment, 'region' AS segment_type, region AS segment FROM f WHERE region IS NOT NULL",
+        # a zone with a single region in the data would only repeat that region's series
+        "zone": "SELECT feedback_id, period, sentiment, 'zone' AS segment_type, zone AS segment FROM f WHERE zone IN "
+                "(SELECT zone FROM f GROUP BY zone HAVING count(DISTINCT region) > 1)",
+        "category_region": "SELECT feedback_id, period, sentiment, 'category_region' AS segment_type, category || ' · ' || region AS segment "
+                           "FROM f WHERE category IS NOT NULL AND region IS NOT NULL",
+    }
+    return "\nUNION ALL ".join(parts[t] for t in types)
+
+
+DEFAULT_SEGMENTS = {
+    "attribute": ("all", "category", "region", "zone", "product", "category_region"),
+    "topic": ("all", "category", "region", "zone"),
+    "product": ("all", "region", "zone"),
+    "region": ("all", "category"),
+}
+
+
+def series_counts(store, by: str = "attribute", filters: Filters | None = None, period: str = "month",
+                  segment_types: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Long DataFrame: SERIES_COLS + period, k, n — one row per series and period, zeros included."""
+    if by not in BY_CHOICES:
+        raise ValueError(f"'by' debe ser uno de {', '.join(BY_CHOICES)} (recibido: {by!r})")
+    if period not in PERIODS:
+        raise ValueError(f"'period' debe ser month o quarter (recibido: {period!r})")
+    seg_types = segment_types or DEFAULT_SEGMENTS[by]
+    cond, params = where(filters, alias="fb")
+    head = f"""
+    WITH f AS (
+        SELECT fb.feedback_id, CAST(date_trunc('{period}', fb.date) AS DATE) AS period, fb.product,
+               fb.category, fb.region, {zone_sql('fb.region')} AS zone, p.sentiment
+        FROM feedback fb LEFT JOIN active_predictions p USING (feedback_id)
+        WHERE fb.date IS NOT NULL AND {cond}),
+    segs AS ({_segments_sql(seg_types)}),
+    den AS (SELECT segment_type, segment, period, count(*) AS n FROM segs GROUP BY ALL)"""
+    if by == "attribute":
+        body = """,
+    m AS (SELECT DISTINCT feedback_id, attribute, polarity FROM active_taste_mentions
+          UNION SELECT DISTINCT feedback_id, attribute, 'all' FROM active_taste_mentions),
+    share AS (SELECT m.attribute AS key, m.polarity, s.segment_type, s.segment, s.period, count(*) AS k
+              FROM m JOIN segs s USING (feedback_id) GROUP BY ALL),
+    keys AS (SELECT DISTINCT key, polarity, segment_type, segment FROM share),
+    share_full AS (
+        SELECT 'attribute' AS dimension, keys.key, keys.polarity, 'share' AS metric, keys.segment_type,
+               keys.segment, den.period, coalesce(share.k, 0) AS k, den.n
+        FROM keys JOIN den USING (segment_type, segment)
+        LEFT JOIN share USING (key, polarity, segment_type, segment, period)),
+    a AS (SELECT feedback_id, attribute, bool_or(polarity = 'negative') AS neg
+          FROM active_taste_mentions GROUP BY ALL),
+    negshare AS (
+        SELECT 'attribute' AS dimension, a.attribute AS key, 'negative' AS polarity, 'negative_share' AS metric,
+               s.segment_type, s.segment, s.period, count(*) FILTER (WHERE a.neg) AS k, count(*) AS n
+        FROM a JOIN segs s USING (feedback_id) GROUP BY ALL)
+    SELECT * FROM share_full UNION ALL SELECT * FROM negshare"""
+    else:
+        if by == "topic":
+            unit = """SELECT ft.feedback_id, coalesce(t.label, 'Tema ' || ft.topic_id) AS key
+                      FROM feedback_topics ft JOIN topic_runs r USING (run_id)
+                      LEFT JOIN topics t ON t.run_id = ft.run_id AND t.topic_id = ft.topic_id
+                      WHERE r.is_current AND ft.topic_id >= 0"""
+        else:
+            unit = f"SELECT feedback_id, {by} AS key FROM feedback WHERE {by} IS NOT NULL"
+        body = f""",
+    u AS ({unit}),
+    share AS (SELECT u.key, s.segment_type, s.segment, s.period, count(*) AS k,
+                     count(*) FILTER (WHERE s.sentiment = 'negative') AS k_neg,
+                     count(s.sentiment) AS n_sent
+              FROM u JOIN segs s USING (feedback_id) GROUP BY ALL),
+    keys AS (SELECT DISTINCT key, segment_type, segment FROM share)
+    SELECT '{by}' AS dimension, keys.key, 'all' AS polarity, 'share' AS metric, keys.segment_type,
+           keys.segment, den.period, coalesce(share.k, 0) AS k, den.n
+    FROM keys JOIN den USING (segment_type, segment)
+    LEFT JOIN share USING (key, segment_type, segment, period)
+    UNION ALL
+    SELECT '{by}', key, 'negative', 'negative_share', segment_type, segment, period, k_neg, n_sent
+    FROM share WHERE n_sent > 0"""
+    df = store.query(head + body, params, kind="trends")
+    if df.empty:
+        return pd.DataFrame(columns=SERIES_COLS + ["period", "k", "n"])
+    if by != "attribute":
+        # the per-key breakdown by its own dimension is the key itself: drop "product X in product X"
+        df = df[~((df["segment_type"] == by) & (df["segment"] == df["key"]))]
+    df["period"] = pd.to_datetime(df["period"])
+    df[["k", "n"]] = df[["k", "n"]].astype("int64")
+    return df.reset_index(drop=True)
+
+
+def data_span(store, filters: Filters | None = None) -> tuple[date | None, date | None]:
+    cond, params = where(filters)
+    rows = store.cursor().execute(   # fetchall: a half-read result blocks the cursor in DuckDB 2
+        f"SELECT min(date), max(date) FROM feedback WHERE date IS NOT NULL AND {cond}", params).fetchall()
+    return (rows[0][0], rows[0][1]) if rows else (None, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods
+# ---------------------------------------------------------------------------------------------
+
+def period_end(start: pd.Timestamp, period: str = "month") -> pd.Timestamp:
+    months = 3 if period == "quarter" else 1
+    return (start + pd.DateOffset(months=months)) - pd.Timedelta(days=1)
+
+
+def is_partial(last_period: pd.Timestamp, last_date, period: str = "month", today: date | None = None,
+               min_coverage: float = 0.9) -> bool:
+    """The last period is partial when it is still running (today inside it) or when the data stop well
+    before its end (fewer than `min_coverage` of its days covered)."""
+    if last_date is None or pd.isna(last_period):
+        return False
+    today = today or date.today()
+    start = pd.Timestamp(last_period)
+    end = period_end(start, period)
+    if pd.Timestamp(today) <= end:
+        return True
+    days = (end - start).days + 1
+    covered = (pd.Timestamp(last_date) - start).days + 1
+    return covered < min_coverage * days
+
+
+def complete_periods(counts: pd.DataFrame, last_date, period: str = "month",
+                     today: date | None = None) -> tuple[pd.DatetimeIndex, pd.Timestamp | None]:
+    """Every period from the first to the last complete one (gaps included), and the partial one if any."""
+    if counts.empty:
+        return pd.DatetimeIndex([]), None
+    freq = "QS" if period == "quarter" else "MS"
+    first, last = counts["period"].min(), counts["period"].max()
+    idx = pd.date_range(first, last, freq=freq)
+    partial = None
+    if is_partial(last, last_date, period, today):
+        partial, idx = last, idx[:-1]
+    return idx, partial
+
+
+def _matrix(counts: pd.DataFrame, periods: pd.DatetimeIndex):
+    """(series DataFrame, K[S,T], N[S,T]) with zeros where a series has no row for a period."""
+    c = counts[counts["period"].isin(periods)]
+    keys = counts[SERIES_COLS].drop_duplicates().reset_index(drop=True)
+    sid = c.merge(keys.reset_index(names="sid"), on=SERIES_COLS, how="left")["sid"].to_numpy()
+    tid = periods.get_indexer(c["period"])
+    K = np.zeros((len(keys), len(periods)))
+    N = np.zeros((len(keys), len(periods)))
+    np.add.at(K, (sid, tid), c["k"].to_numpy(dtype=float))
+    np.add.at(N, (sid, tid), c["n"].to_numpy(dtype=float))
+    return keys, K, N
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics
+# ---------------------------------------------------------------------------------------------
+
+def two_proportion(k0, n0, k1, n1, z_crit: float = 1.959963984540054):
+    """Pooled two-proportion z-test, vectorised. Returns (p0, p1, diff, ci_low, ci_high, z, p)."""
+    k0, n0, k1, n1 = (np.asarray(x, dtype=float) for x in (k0, n0, k1, n1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p0, p1 = k0 / n0, k1 / n1
+        pool = (k0 + k1) / (n0 + n1)
+        se = np.sqrt(pool * (1 - pool) * (1 / n0 + 1 / n1))
+        z = np.where(se > 0, (p1 - p0) / se, 0.0)
+        se_u = np.sqrt(p0 * (1 - p0) / n0 + p1 * (1 - p1) / n1)
+    diff = p1 - p0
+    return p0, p1, diff, diff - z_crit * se_u, diff + z_crit * se_u, z, 2 * norm.sf(np.abs(z))
+
+
+def bh_qvalues(p) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q); NaN stays NaN and is not counted as a test."""
+    p = np.asarray(p, dtype=float)
+    q = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m == 0:
+        return q
+    pv = p[ok]
+    order = np.argsort(pv)
+    ranked = pv[order] * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(ranked, 1.0)
+    q[ok] = out
+    return q
+
+
+def _status(q: np.ndarray, insufficient: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(insufficient, "insufficient data",
+                    np.where(q < alpha, "significant", "not significant"))
+
+
+def _max_z_pvalue(b: np.ndarray, cN: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """P(max over the tried splits of |Z| >= b) under no change: the max of many z's is not one z.
+
+    Hunter-Worsley bound: P(U A_t) <= P(A_1) + sum P(A_t minus A_t-1), with adjacent split statistics
+    correlated as a Brownian bridge, rho = sqrt(u_s (1-u_t) / (u_t (1-u_s))), u = cumulative share of
+    comments; for equal thresholds P(Z_s <= b < Z_t) = 2 T(b, sqrt((1-rho)/(1+rho))) (Owen's T).
+    Never above Bonferroni (count of splits x single p), and far tighter when months are many."""
+    b = b[:, None]
+    u = cN[:, :-1] / np.maximum(cN[:, -1:], 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = np.sqrt(u[:, :-1] * (1 - u[:, 1:]) / (u[:, 1:] * (1 - u[:, :-1])))
+        a = np.sqrt(np.clip((1 - rho) / (1 + rho), 0, None))
+    pair = valid[:, :-1] & valid[:, 1:]
+    steps = np.where(pair, 4 * owens_t(b, np.nan_to_num(a)), 0.0).sum(axis=1)
+    single = 2 * norm.sf(b[:, 0])
+    bound = single + steps
+    bonf = single * np.maximum(valid.sum(axis=1), 1)
+    return np.minimum(1.0, np.minimum(bound, bonf))
+
+
+def shape_fit(K: np.ndarray, N: np.ndarray, direction: np.ndarray, min_side: int = 2):
+    """When did it start, and how: a step (jumps at month m1) or a ramp (moves linearly from m1 until
+    it settles at m2)? Returns (m1 index, shape name) per series.
+
+    Weighted least squares of the monthly rates (weights = comments) over every (m1, m2) pair, vectorised
+    over series; only fits moving in the detected direction count. A step is the ramp with m1 = m2; a
+    longer ramp must beat the best step by a BIC margin (one extra parameter), so noise does not turn
+    steps into ramps. Why: a slow decline's best step split lands mid-way; the ramp finds its first month."""
+    S, T = K.shape
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Y = np.where(N > 0, K / N, 0.0)
+    W = N
+    m1, m2 = np.triu_indices(T)                         # all pairs m1 <= m2 ...
+    keep = (m1 >= max(min_side, 1)) & (m2 <= T - 1)
+    m1, m2 = m1[keep], m2[keep]
+    is_step = m1 == m2
+    keep = ~is_step | (T - m1 >= min_side)              # a step needs min_side months after it
+    m1, m2, is_step = m1[keep], m2[keep], is_step[keep]
+    t = np.arange(T)[None, :]
+    X = np.clip((t - m1[:, None] + 1) / (m2 - m1 + 1)[:, None], 0, 1)
+    Sw, Swy, Swyy = W.sum(1, keepdims=True), (W * Y).sum(1, keepdims=True), (W * Y * Y).sum(1, keepdims=True)
+    Swx, Swxx, Swxy = W @ X.T, W @ (X * X).T, (W * Y) @ X.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Sxx = Swxx - Swx ** 2 / Sw
+        Sxy = Swxy - Swx * Swy / Sw
+        sse = (Swyy - Swy ** 2 / Sw) - Sxy ** 2 / Sxx
+        slope = Sxy / Sxx
+    ok = (np.sign(slope) == np.sign(direction)[:, None]) & np.isfinite(sse)
+    sse = np.where(ok, sse, np.inf)
+    step_sse = np.where(is_step[None, :], sse, np.inf)
+    js, ja = step_sse.argmin(axis=1), sse.argmin(axis=1)
+    rows = np.arange(S)
+    s_best, a_best = step_sse[rows, js], sse[rows, ja]
+    with np.errstate(invalid="ignore"):
+        margin = np.log(T) * s_best / max(T - 3, 1)
+        use_ramp = np.isfinite(a_best) & ~is_step[ja] & ((s_best - a_best > margin) | ~np.isfinite(s_best))
+    start = np.where(use_ramp, m1[ja], np.where(np.isfinite(s_best), m1[js], 0))
+    return start.astype(int), np.where(use_ramp, "ramp", "step").astype(object)
+
+
+def scan_matrix(K: np.ndarray, N: np.ndarray, guards: Guards = Guards()):
+    """Best single change point per series. Returns dict of arrays (split index c: first 'after' period)."""
+    S, T = K.shape
+    cK, cN = np.cumsum(K, axis=1), np.cumsum(N, axis=1)
+    totK, totN = cK[:, -1:], cN[:, -1:]
+    k0, n0 = cK[:, :-1], cN[:, :-1]            # split c=1..T-1 → before = periods [0, c)
+    k1, n1 = totK - k0, totN - n0
+    _, _, _, _, _, z, _ = two_proportion(k0, n0, k1, n1)
+    c_idx = np.arange(1, T)[None, :]
+    valid = ((c_idx >= guards.min_side) & (T - c_idx >= guards.min_side)
+             & (n0 >= guards.min_n) & (n1 >= guards.min_n) & (totK >= guards.min_events))
+    absz = np.where(valid, np.abs(np.nan_to_num(z)), -1.0)
+    n_cand = valid.sum(axis=1)
+    best = absz.argmax(axis=1) if T > 1 else np.zeros(S, dtype=int)
+    rows = np.arange(S)
+    insufficient = n_cand == 0
+    c = best + 1
+    bk0, bn0 = k0[rows, best], n0[rows, best]
+    bk1, bn1 = k1[rows, best], n1[rows, best]
+    p0, p1, diff, lo, hi, zz, p = two_proportion(bk0, bn0, bk1, bn1)
+    p_adj = np.where(insufficient, np.nan, _max_z_pvalue(np.abs(zz), cN, valid))
+    start, shape = shape_fit(K, N, np.sign(diff), guards.min_side)
+    start = np.where(np.isinf(start) | (start == 0), c, start)
+    return {"c": c, "start": start, "shape": shape, "k_before": bk0, "n_before": bn0, "k_after": bk1, "n_after": bn1, "rate_before": p0, "rate_after": p1,
+                "effect": diff, "ci_low": lo, "ci_high": hi, "z": zz, "p": p_adj, "p_raw": p, "n_candidates": n_cand,
+                "insufficient": insufficient}
+
+
+def _frame(keys: pd.DataFrame, res: dict, periods: pd.DatetimeIndex, guards: Guards, mode: str,
+           start_idx: np.ndarray, before_span, after_span) -> pd.DataFrame:
+    out = keys.copy()
+    out["mode"] = mode
+    q = bh_qvalues(res["p"])
+    insufficient = res["insufficient"]
+    out["status"] = _status(q, insufficient, guards.alpha)
+    out["significant"] = out["status"] == "significant"
+    out["direction"] = np.where(res["effect"] > 0, "up", np.where(res["effect"] < 0, "down", "flat"))
+    starts = np.clip(start_idx, 0, max(len(periods) - 1, 0))
+    out["start_month"] = [periods[i].strftime("%Y-%m") if len(periods) else None for i in starts]
+    for col in ("rate_before", "rate_after", "effect", "ci_low", "ci_high", "z", "p"):
+        out[col] = np.where(insufficient, np.nan, res[col])
+    out["q"] = q
+    out["relative_change"] = np.where(insufficient | (res["rate_before"] <= 0), np.nan,
+                                      res["rate_after"] / np.where(res["rate_before"] > 0, res["rate_before"], 1) - 1)
+    for col in ("k_before", "n_before", "k_after", "n_after"):
+        out[col] = res[col].astype("int64")
+    out["before_from"], out["before_to"] = before_span
+    out["after_from"], out["after_to"] = after_span
+    return out
+
+
+def scan_shifts(counts: pd.DataFrame, last_date=None, period: str = "month", guards: Guards = Guards(),
+                today: date | None = None) -> pd.DataFrame:
+    """WHEN did each series change? One best change point per series over the whole history."""
+    periods, _ = complete_periods(counts, last_date, period, today)
+    if counts.empty or len(periods) < 2 * guards.min_side:
+        return _empty_result()
+    keys, K, N = _matrix(counts, periods)
+    res = scan_matrix(K, N, guards)
+    c = res["c"]
+    fmt = lambda i: periods[int(i)].strftime("%Y-%m")
+    before = ([fmt(0)] * len(c), [fmt(i - 1) for i in c])
+    after = ([fmt(i) for i in c], [fmt(len(periods) - 1)] * len(c))
+    out = _frame(keys, res, periods, guards, "scan", res["start"], before, after)
+    out["shape"] = res["shape"]
+    return _rank(out)
+
+
+def window_shifts(counts: pd.DataFrame, last_date=None, window: int = 3, baseline: int = 6,
+                  guards: Guards = Guards(), today: date | None = None) -> pd.DataFrame:
+    """Latest `window` complete months vs the `baseline` months before them."""
+    if window < 1 or baseline < 1:
+        raise ValueError("window y baseline deben ser al menos 1 mes")
+    periods, _ = complete_periods(counts, last_date, "month", today)
+    if counts.empty or len(periods) < window + baseline:
+        return _empty_result()
+    periods = periods[-(window + baseline):]
+    keys, K, N = _matrix(counts, periods)
+    k0, n0 = K[:, :baseline].sum(1), N[:, :baseline].sum(1)
+    k1, n1 = K[:, baseline:].sum(1), N[:, baseline:].sum(1)
+    p0, p1, diff, lo, hi, z, p = two_proportion(k0, n0, k1, n1)
+    insufficient = (n0 < guards.min_n) | (n1 < guards.min_n) | (k0 + k1 < guards.min_events)
+    res = {"k_before": k0, "n_before": n0, "k_after": k1, "n_after": n1, "rate_before": p0, "rate_after": p1, "effect": diff,
+               "ci_low": lo, "ci_high": hi, "z": z, "p": np.where(insufficient, np.nan, p), "insufficient": insufficient}
+    # first month of the shift: the best change point inside baseline+window (one period a side allowed)
+    inner = scan_matrix(K, N, Guards(min_n=1, min_events=0, min_side=1))
+    start = np.where(np.sign(inner["effect"]) == np.sign(diff), inner["c"], baseline)
+    f = lambda i: periods[i].strftime("%Y-%m")
+    S = len(keys)
+    before = ([f(0)] * S, [f(baseline - 1)] * S)
+    after = ([f(baseline)] * S, [f(len(periods) - 1)] * S)
+    out = _frame(keys, res, periods, guards, "window", start, before, after)
+    out["shape"] = "window"
+    return _rank(out)
+
+
+RESULT_COLS = SERIES_COLS + [
+    "mode", "status", "significant", "direction", "start_month", "shape", "rate_before", "rate_after", "effect",
+    "ci_low", "ci_high", "relative_change", "z", "p", "q", "k_before", "n_before", "k_after", "n_after",
+    "before_from", "before_to", "after_from", "after_to"]
+
+
+def _empty_result() -> pd.DataFrame:
+    return pd.DataFrame(columns=RESULT_COLS)
+
+
+def _rank(df: pd.DataFrame) -> pd.DataFrame:
+    order = {"significant": 0, "not significant": 1, "insufficient data": 2}
+    df = df.assign(_o=df["status"].map(order), _e=-df["effect"].abs().fillna(0))
+    return df.sort_values(["_o", "q", "_e"], na_position="last").drop(columns=["_o", "_e"])[RESULT_COLS] \
+        .reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Store-level entry points (what the CLI and the pages call)
+# ---------------------------------------------------------------------------------------------
+
+def shifts(store, by: str = "attribute", filters: Filters | None = None, window: int = 3, baseline: int = 6,
+           guards: Guards = Guards(), today: date | None = None) -> pd.DataFrame:
+    """Recent shifts: latest `window` months vs the `baseline` months before, every series of `by`."""
+    counts = series_counts(store, by, filters, "month")
+    return window_shifts(counts, data_span(store, filters)[1], window, baseline, guards, today)
+
+
+def shift_scan(store, by: str = "attribute", filters: Filters | None = None, period: str = "month",
+               guards: Guards = Guards(), today: date | None = None) -> pd.DataFrame:
+    """Shifts at any time in the history, each with the period it started."""
+    counts = series_counts(store, by, filters, period)
+    return scan_shifts(counts, data_span(store, filters)[1], period, guards, today)
+
+
+def over_time(store, by: str = "attribute", filters: Filters | None = None, period: str = "month",
+              segment_types: tuple[str, ...] = ("all",), today: date | None = None) -> pd.DataFrame:
+    """Share per period for charts: SERIES_COLS + period, k, n, share, partial."""
+    counts = series_counts(store, by, filters, period, segment_types)
+    if counts.empty:
+        return counts.assign(share=pd.Series(dtype=float), partial=pd.Series(dtype=bool))
+    _, partial = complete_periods(counts, data_span(store, filters)[1], period, today)
+    out = counts.assign(share=counts["k"] / counts["n"].where(counts["n"] > 0))
+    out["partial"] = out["period"] == partial if partial is not None else False
+    return out.sort_values(SERIES_COLS + ["period"]).reset_index(drop=True)
+
+
+def label_segment(segment_type: str, segment: str, lang: str = "es") -> str:
+    if segment_type == "all":
+        return "todos" if lang == "es" else "all"
+    if segment_type == "zone":
+        es, en = ZONE_LABEL.get(segment, (segment, segment))
+        return es if lang == "es" else en
+    return segment
+
+
+def month_name(ym: str, lang: str = "es") -> str:
+    y, m = ym.split("-")[:2]
+    names = MONTHS_ES if lang == "es" else MONTHS_EN
+    return f"{names[int(m) - 1]} {y}"
+
+
+def headline(row, lang: str = "es") -> str:
+    """'picante ↑ en el sur desde marzo 2025' for one result row (dict or Series)."""
+    arrow = "↑" if row["direction"] == "up" else "↓"
+    pol = {"negative": ("negativo", "negative"), "positive": ("positivo", "positive"),
+           "neutral": ("neutro", "neutral")}.get(row["polarity"])
+    key = row["key"]
+    if row["metric"] == "negative_share":
+        key = f"{key} (críticas)" if lang == "es" else f"{key} (complaints)"
+    elif pol:
+        key = f"{key} {pol[0] if lang == 'es' else pol[1]}"
+    where_ = ""
+    if row["segment_type"] != "all":
+        seg = label_segment(row["segment_type"], row["segment"], lang)
+        where_ = f" en {seg}" if lang == "es" else f" in {seg}"
+    since = " desde " if lang == "es" else " since "
+    return f"{key} {arrow}{where_}{since}{month_name(row['start_month'], lang)}"
+
+
+def headline_rows(sig: pd.DataFrame) -> pd.DataFrame:
+    """Significant rows in the order a reader wants them: praise/complaint series before "any mention"
+    (which only repeats them), and one row per taste and measure (its strongest segment)."""
+    specific = pd.concat([sig[sig["polarity"] != "all"], sig[sig["polarity"] == "all"]])
+    return specific.drop_duplicates(["key", "metric"])
+
+
+def _jsonable(df: pd.DataFrame) -> list[dict]:
+    """Records with plain Python values; NaN → None; tiny p/q values kept (to_json would round them to 0)."""
+    out = df.astype(object).where(df.notna(), None).to_dict("records")
+    for r in out:
+        for k, v in r.items():
+            if isinstance(v, (np.floating, float)):
+                r[k] = float(f"{float(v):.6g}")
+            elif isinstance(v, np.integer):
+                r[k] = int(v)
+            elif isinstance(v, np.bool_):
+                r[k] = bool(v)
+    return out
+
+
+def trends_json(store, by: str = "attribute", period: str = "month", filters: Filters | None = None,
+                window: int = 3, baseline: int = 6, guards: Guards = Guards(), today: date | None = None,
+                include_all: bool = False) -> dict:
+    """Everything `sabor trends --format json` prints. `shifts` = the history scan (when it started),
+    `recent` = latest window vs baseline. Only significant rows unless `include_all`."""
+    first, last = data_span(store, filters)
+    counts = series_counts(store, by, filters, period)
+    periods, partial = complete_periods(counts, last, period, today)
+    scan = scan_shifts(counts, last, period, guards, today)
+    month_counts = counts if period == "month" else series_counts(store, by, filters, "month")
+    recent = window_shifts(month_counts, last, window, baseline, guards, today)
+    keep = (lambda d: d) if include_all else (lambda d: d[d["significant"]])
+    sig = keep(scan)
+    return {
+        "by": by, "period": period, "window_months": window, "baseline_months": baseline,
+        "alpha": guards.alpha,
+        "data": {"first_date": str(first) if first else None, "last_date": str(last) if last else None,
+                 "complete_periods": len(periods),
+                 "partial_period": partial.strftime("%Y-%m") if partial is not None else None},
+        "tested": {"scan": int((scan["status"] != "insufficient data").sum()),
+                   "recent": int((recent["status"] != "insufficient data").sum()),
+                   "insufficient_data": int((scan["status"] == "insufficient data").sum())},
+        "headlines": [headline(r) for r in headline_rows(sig).head(5).to_dict("records")],
+        "shifts": _jsonable(sig),
+        "recent": _jsonable(keep(recent)),
+    }
+
+
+def trends_table(payload: dict, limit: int = 30) -> str:
+    """Plain-text table of the significant shifts for `--format table`."""
+    rows = payload["shifts"][:limit]
+    if not rows:
+        return "Sin cambios significativos (q < {:.2f}).".format(payload["alpha"])
+    cols = ["key", "polarity", "metric", "segment", "direction", "start_month", "rate_before", "rate_after",
+            "effect", "q", "n_before", "n_after"]
+    df = pd.DataFrame(rows)[cols]
+    for c in ("rate_before", "rate_after", "effect"):
+        df[c] = (df[c] * 100).round(1)
+    df["q"] = df["q"].map(lambda v: f"{v:.1e}")
+    return df.to_string(index=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Drill-down: the verbatims behind a point
+# ---------------------------------------------------------------------------------------------
+
+def verbatims(store, dimension: str, key: str, polarity: str = "all", metric: str = "share",
+              segment_type: str = "all", segment: str | None = None, month: str | date | None = None,
+              filters: Filters | None = None, period: str = "month", limit: int = 200) -> pd.DataFrame:
+    """Comments that make up the numerator of one series (optionally one period): what a chart point means."""
+    cond, params = where(filters, alias="e")
+    extra, xp = [], []
+    if month is not None:
+        start = pd.Timestamp(month).to_period("Q" if period == "quarter" else "M").start_time.date()
+        extra.append(f"CAST(date_trunc('{period}', e.date) AS DATE) = ?")
+        xp.append(start)
+    seg_col = {"category": "e.category", "product": "e.product", "region": "e.region",
+               "zone": zone_sql("e.region"), "category_region": "e.category || ' · ' || e.region"}
+    if segment_type != "all" and segment is not None:
+        extra.append(f"{seg_col[segment_type]} = ?")
+        xp.append(segment)
+    if dimension == "attribute":
+        pol = "negative" if metric == "negative_share" else polarity
+        pcond = "" if pol == "all" else "AND m.polarity = ?"
+        extra.append(f"EXISTS (SELECT 1 FROM active_taste_mentions m WHERE m.feedback_id = e.feedback_id "
+                     f"AND m.attribute = ? {pcond})")
+        xp.extend([key] + ([] if pol == "all" else [pol]))
+    elif dimension == "topic":
+        extra.append("e.topic_label = ?")
+        xp.append(key)
+    elif dimension in ("product", "region"):
+        extra.append(f"e.{dimension} = ?")
+        xp.append(key)
+    if dimension != "attribute" and metric == "negative_share":
+        extra.append("e.sentiment = 'negative'")
+    sql = f"""SELECT e.feedback_id, e.date, e.product, e.category, e.region, e.channel, e.rating, e.sentiment,
+                     e.attributes, e.topic_label, e.text
+              FROM feedback_enriched e WHERE {cond} AND {' AND '.join(extra) or 'TRUE'}
+              ORDER BY e.date DESC, e.feedback_id LIMIT {int(limit)}"""
+    return store.query(sql, params + xp, kind="trends")

@@ -1,0 +1,244 @@
+"""Tendencias: which tastes rise and fall, where and since when, with significance; click any point of
+a chart to read the comments behind it; market series beside a shift."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from analysis import market_align, trends
+from dashboard.common import (
+    csv_download,
+    current_filters,
+    data_version,
+    empty_state,
+    get_store,
+    lang,
+    page_header,
+    tr,
+)
+
+page_header("Tendencias", "Trends",
+            "Gustos que suben o bajan, dónde y desde cuándo. Solo se marcan como cambio los que superan la "
+            "prueba estadística (q < 0,05). Haga clic en un punto para leer los comentarios.",
+            "Tastes rising or falling, where and since when. Only changes that pass the statistical test "
+            "(q < 0.05) are flagged. Click a point to read the comments.")
+
+BY_LABEL = {"attribute": ("Atributo de sabor", "Taste attribute"), "topic": ("Tema", "Topic"),
+            "product": ("Producto", "Product"), "region": ("Región", "Region")}
+POL = {"positive": ("elogio", "praise"), "negative": ("queja", "complaint"), "neutral": ("neutro", "neutral"),
+       "all": ("cualquier mención", "any mention")}
+SEG_TYPE = {"all": ("Todos", "All"), "category": ("Categoría", "Category"), "product": ("Producto", "Product"),
+            "region": ("Región", "Region"), "zone": ("Macrorregión", "Macro-region"),
+            "category_region": ("Categoría · región", "Category · region")}
+
+
+def badge(q: float, status: str) -> str:
+    if status == "insufficient data":
+        return tr("datos insuficientes", "insufficient data")
+    if pd.isna(q) or q >= 0.05:
+        return tr("no significativo", "not significant")
+    return "●●● q<0.001" if q < 0.001 else "●● q<0.01" if q < 0.01 else "● q<0.05"
+
+
+def describe(row) -> str:
+    """'picante · elogio · Macrorregión: el sur' — what one series is, in words."""
+    pol = POL.get(row["polarity"], (row["polarity"],) * 2)
+    what = row["key"] if row["dimension"] != "attribute" else f"{row['key']} · {tr(*pol)}"
+    if row["metric"] == "negative_share":
+        what = f"{row['key']} · {tr('% de quejas', '% complaints')}"
+    seg = trends.label_segment(row["segment_type"], row["segment"], lang())
+    return what if row["segment_type"] == "all" else f"{what} · {tr(*SEG_TYPE[row['segment_type']])}: {seg}"
+
+
+def display_table(df: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({
+        tr("Serie", "Series"): df.apply(describe, axis=1),
+        tr("Dirección", "Direction"): df["direction"].map({"up": "↑", "down": "↓", "flat": "="}),
+        tr("Desde", "Since"): df["start_month"],
+        tr("Antes %", "Before %"): (df["rate_before"] * 100).round(1),
+        tr("Después %", "After %"): (df["rate_after"] * 100).round(1),
+        tr("Efecto (pp)", "Effect (pp)"): (df["effect"] * 100).round(1),
+        tr("IC 95 % (pp)", "95% CI (pp)"): [f"{lo * 100:+.1f} … {hi * 100:+.1f}" if pd.notna(lo) else ""
+                                            for lo, hi in zip(df["ci_low"], df["ci_high"])],
+        "p": df["p"], "q": df["q"],
+        tr("Significancia", "Significance"): [badge(q, s) for q, s in zip(df["q"], df["status"])],
+        tr("n antes", "n before"): df["n_before"], tr("n después", "n after"): df["n_after"],
+    })
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _results(version: str, f, by: str, period: str, window: int, baseline: int):
+    store = get_store()
+    counts = trends.series_counts(store, by, f, period)
+    last = trends.data_span(store, f)[1]
+    scan = trends.scan_shifts(counts, last, period)
+    monthly = counts if period == "month" else trends.series_counts(store, by, f, "month")
+    recent = trends.window_shifts(monthly, last, window, baseline)
+    _periods, partial = trends.complete_periods(counts, last, period)
+    return counts, scan, recent, partial
+
+
+def small_multiples(counts: pd.DataFrame, top: pd.DataFrame, partial, period: str) -> go.Figure:
+    n = len(top)
+    cols = 3 if n > 2 else n
+    rows = (n + cols - 1) // cols
+    titles = [describe(r).replace(" · " + tr(*SEG_TYPE[r["segment_type"]]), "<br>") if r["segment_type"] != "all"
+              else describe(r) for _, r in top.iterrows()]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
+                        vertical_spacing=0.18 if rows > 1 else 0.1, horizontal_spacing=0.06)
+    for i, (_, r) in enumerate(top.iterrows()):
+        s = counts[(counts[trends.SERIES_COLS] == r[trends.SERIES_COLS]).all(axis=1)].sort_values("period")
+        share = (s["k"] / s["n"].where(s["n"] > 0) * 100).round(2)
+        is_partial = (s["period"] == partial) if partial is not None else pd.Series(False, index=s.index)
+        color = "#B3261E" if r["direction"] == "up" else "#2E6B8A"
+        fig.add_scatter(x=s["period"], y=share, mode="lines+markers", name=describe(r), showlegend=False,
+                        line={"color": color}, customdata=[[i]] * len(s),
+                        marker={"symbol": ["circle-open" if p else "circle" for p in is_partial], "size": 7},
+                        hovertemplate="%{x|%Y-%m}: %{y:.1f}%<extra></extra>",
+                        row=i // cols + 1, col=i % cols + 1)
+        fig.add_vline(x=pd.Timestamp(r["start_month"] + "-01").timestamp() * 1000, line_dash="dot",
+                      line_color="#666", row=i // cols + 1, col=i % cols + 1)
+    fig.update_layout(height=260 * rows + 40, margin={"t": 50, "b": 10, "l": 10, "r": 10}, clickmode="event+select")
+    fig.update_annotations(font_size=11)
+    fig.update_yaxes(ticksuffix="%")
+    return fig
+
+
+if not empty_state():
+    store = get_store()
+    f = current_filters()
+    c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+    by = c1.radio(tr("Analizar por", "Analyse by"), list(BY_LABEL), horizontal=True, key="tr_by",
+                  format_func=lambda v: tr(*BY_LABEL[v]))
+    period = c2.radio(tr("Periodo", "Period"), ["month", "quarter"], horizontal=True, key="tr_period",
+                      format_func=lambda v: tr("mes", "month") if v == "month" else tr("trimestre", "quarter"))
+    window = c3.number_input(tr("Últimos meses", "Latest months"), 1, 12, 3, key="tr_window")
+    baseline = c4.number_input(tr("Meses de base", "Baseline months"), 1, 24, 6, key="tr_baseline")
+
+    counts, scan, recent, partial = _results(data_version(), f, by, period, int(window), int(baseline))
+    if counts.empty:
+        msg = {"attribute": tr("Aún no hay atributos de sabor: analice los comentarios (Resumen → Analizar).",
+                               "No taste attributes yet: analyse the comments (Overview → Analyse)."),
+               "topic": tr("Aún no hay temas: calcúlelos en la página Temas.",
+                           "No topics yet: fit them on the Topics page.")}.get(
+            by, tr("No hay comentarios con fecha en este filtro.", "No dated comments in this filter."))
+        st.info(msg)
+        st.stop()
+    if partial is not None:
+        st.caption(tr(f"El periodo {partial:%Y-%m} está incompleto: se muestra con marcador hueco y no entra en "
+                      "las pruebas (medio mes no es una caída).",
+                      f"Period {partial:%Y-%m} is incomplete: it is drawn hollow and left out of the tests "
+                      "(half a month is not a drop)."))
+
+    sig = scan[scan["significant"]]
+    top = trends.headline_rows(sig).head(6)
+    if len(sig):
+        heads = [trends.headline(r, lang()) for r in top.head(3).to_dict("records")]
+        st.success("  \n".join(f"**{h}**" for h in heads))
+    else:
+        st.info(tr("Ningún cambio supera la prueba estadística con estos filtros.",
+                   "No change passes the statistical test with these filters."))
+
+    tab_hist, tab_recent = st.tabs([tr("Desde cuándo (historia completa)", "Since when (full history)"),
+                                    tr(f"Últimos {window} meses vs {baseline} anteriores",
+                                       f"Latest {window} months vs {baseline} before")])
+    for tab, res, name in ((tab_hist, scan, "historia"), (tab_recent, recent, "recientes")):
+        with tab:
+            ok = res[res["significant"]]
+            left, right = st.columns(2)
+            for col, direction, es, en in ((left, "up", "Emergentes ↑", "Emerging ↑"),
+                                           (right, "down", "En declive ↓", "Declining ↓")):
+                with col:
+                    st.subheader(tr(es, en))
+                    d = ok[ok["direction"] == direction]
+                    d = d.reindex(d["effect"].abs().sort_values(ascending=False).index)
+                    if d.empty:
+                        st.caption(tr("Ninguno significativo.", "None significant."))
+                        continue
+                    st.dataframe(display_table(d), hide_index=True, width="stretch",
+                                 column_config={"p": st.column_config.NumberColumn(format="%.1e"),
+                                                "q": st.column_config.NumberColumn(format="%.1e")})
+                    csv_download(d, f"sabor_{name}_{direction}.csv", key=f"dl_{name}_{direction}")
+            rest = res[~res["significant"]]
+            with st.expander(tr(f"Todas las series probadas ({len(res):,}; "
+                                f"{int((res['status'] == 'insufficient data').sum()):,} con datos insuficientes)",
+                                f"Every series tested ({len(res):,}; "
+                                f"{int((res['status'] == 'insufficient data').sum()):,} with insufficient data)")):
+                st.dataframe(display_table(rest.head(500)), hide_index=True, width="stretch")
+                csv_download(res, f"sabor_{name}_todas.csv", key=f"dl_{name}_all")
+
+    # ---- small multiples of the top shifts; click a point for its comments -------------------------
+    st.subheader(tr("Los cambios más fuertes, mes a mes", "The strongest changes, month by month"))
+    sel_row, sel_month = None, None
+    if top.empty:
+        st.caption(tr("Sin cambios significativos que graficar.", "No significant change to chart."))
+    else:
+        fig = small_multiples(counts, top, partial, period)
+        event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="tr_multiples",
+                                width="stretch")
+        pts = (event or {}).get("selection", {}).get("points", []) if event else []
+        if pts:
+            cd = pts[0].get("customdata")
+            idx = int(cd[0]) if isinstance(cd, (list, tuple)) and cd else int(pts[0].get("curve_number", 0))
+            sel_row, sel_month = top.iloc[idx], str(pts[0].get("x"))[:10]
+        st.session_state["tr_drill"] = (sel_row.to_dict(), sel_month) if sel_row is not None else \
+            st.session_state.get("tr_drill")
+        csv_download(counts.merge(top[trends.SERIES_COLS], on=trends.SERIES_COLS)
+                     .assign(share=lambda d: d["k"] / d["n"]), "sabor_series_top.csv", key="dl_series_top")
+
+    # ---- drill-down ------------------------------------------------------------------------------
+    drill = st.session_state.get("tr_drill")
+    if drill and (top.empty or not (top[trends.SERIES_COLS] == pd.Series(drill[0])[trends.SERIES_COLS]).all(
+            axis=1).any()):
+        drill = None
+    if drill:
+        row, month = drill
+        st.subheader(tr(f"Comentarios detrás de: {describe(row)} · {month[:7]}",
+                        f"Comments behind: {describe(row)} · {month[:7]}"))
+        vb = trends.verbatims(store, row["dimension"], row["key"], row["polarity"], row["metric"],
+                              row["segment_type"], row["segment"], month, f, period)
+        st.dataframe(vb, hide_index=True, width="stretch")
+        csv_download(vb, "sabor_comentarios_tendencia.csv", key="dl_tr_verbatims")
+
+    # ---- market overlay ----------------------------------------------------------------------------
+    metrics_avail = market_align.market_metrics(store)
+    st.subheader(tr("Frente al mercado", "Against the market"))
+    if not metrics_avail:
+        st.caption(tr("No hay series de mercado cargadas (Cargar datos → tendencias de mercado).",
+                      "No market series loaded (Load data → market trends)."))
+    elif top.empty:
+        st.caption(tr("Elija un cambio significativo para compararlo con el mercado.",
+                      "Pick a significant change to compare it with the market."))
+    else:
+        m1, m2 = st.columns(2)
+        pick = m1.selectbox(tr("Cambio", "Change"), range(len(top)), key="tr_mk_shift",
+                            format_func=lambda i: describe(top.iloc[i]))
+        metric = m2.selectbox(tr("Serie de mercado", "Market series"), metrics_avail, key="tr_mk_metric")
+        al = market_align.align_shift(store, top.iloc[pick].to_dict(), metric, f, lang=lang())
+        ch = al["chart"]
+        fig = make_subplots(specs=[[{"secondary_y": True}]])
+        fig.add_scatter(x=ch["month"], y=ch["feedback"] * 100, name=tr("comentarios (%)", "comments (%)"),
+                        mode="lines+markers", line_color="#B3261E", secondary_y=False)
+        fig.add_scatter(x=ch["month"], y=ch["market"], name=metric, mode="lines", line_color="#7A9E7E",
+                        secondary_y=True)
+        fig.update_layout(height=320, margin={"t": 30, "b": 10}, legend={"orientation": "h", "y": 1.12})
+        st.plotly_chart(fig, key="tr_market", width="stretch")
+        best = al["best"]
+        if best is not None:
+            lag = int(best["lag"])
+            when = (tr(f"el mercado se adelanta {lag} mes(es)", f"the market leads by {lag} month(s)") if lag > 0
+                    else tr(f"los comentarios se adelantan {-lag} mes(es)", f"comments lead by {-lag} month(s)")
+                    if lag < 0 else tr("sin desfase", "no lag"))
+            st.markdown(tr(f"Mejor correlación de cambios mensuales: **r = {best['r']:.2f}**, {when}, sobre "
+                           f"**{int(best['months'])} meses**.",
+                           f"Best correlation of monthly changes: **r = {best['r']:.2f}**, {when}, over "
+                           f"**{int(best['months'])} months**."))
+        for c in al["caveats"]:
+            st.caption("⚠ " + c)
+        tbl = al["table"].rename(columns={"lag": tr("desfase (meses)", "lag (months)"), "kind": tr("tipo", "kind"),
+                                          "months": tr("meses", "months")})
+        st.dataframe(tbl, hide_index=True, width="stretch")
+        csv_download(al["table"], "sabor_mercado_desfases.csv", key="dl_tr_market")

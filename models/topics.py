@@ -1,0 +1,259 @@
+"""BERTopic on precomputed offline embeddings: seeded, multilingual stop words, accents kept,
+food phrases kept whole, outliers reduced. Knows nothing of the database or the UI.
+
+Determinism: UMAP is seeded AND fed exact cosine neighbours (`precomputed_knn`), because above ~4k
+documents it otherwise switches to approximate neighbours that differ run to run; HDBSCAN and the
+vectorizer are deterministic. Same texts + same embeddings + same params → same assignments.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+STOP_DIR = Path(__file__).resolve().parent / "stopwords"
+# Words of 2+ letters, accents kept ("ají", "lúcuma"); "_" joins a food phrase into one token.
+TOKEN_PATTERN = r"(?u)\b[^\W\d][\w]+\b"
+OUTLIER_TARGET = 0.10   # reduce outliers until at most this share is left (the bound tested is 15%)
+MIN_SIMILARITY = 0.40   # ... but never glue a comment to a topic it is less similar to than this,
+                        # unless that is needed to meet the target
+
+Progress = Callable[[str, float], None]   # (stage message, fraction 0..1)
+
+
+def _read_list(name: str) -> list[str]:
+    p = STOP_DIR / name
+    return [w.strip() for w in p.read_text(encoding="utf-8").splitlines()
+            if w.strip() and not w.startswith("#")]
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> tuple[str, ...]:
+    """Spanish + English stop words (the `stop-words` package) plus review filler shipped here."""
+    from stop_words import get_stop_words
+
+    words = set(get_stop_words("spanish")) | set(get_stop_words("english"))
+    words |= set(_read_list("es_extra.txt")) | set(_read_list("en_extra.txt"))
+    # "ain't" → also "ain": the vectorizer compares stop words with its own tokens
+    words |= {t for w in words for t in re.findall(TOKEN_PATTERN, w.lower())}
+    return tuple(sorted(w.lower() for w in words))
+
+
+@lru_cache(maxsize=1)
+def _phrase_regex() -> tuple[re.Pattern, dict[str, str]]:
+    phrases = sorted(_read_list("food_phrases.txt"), key=len, reverse=True)
+    joined = {p.lower(): p.lower().replace(" ", "_") for p in phrases}
+    rx = re.compile(r"\b(" + "|".join(re.escape(p) for p in joined) + r")\b", re.IGNORECASE)
+    return rx, joined
+
+
+def preprocess(text: str) -> str:
+    """Lower-case, drop HTML breaks and URLs, and join known food phrases ("chicha morada" → chicha_morada)."""
+    t = re.sub(r"<br\s*/?>|https?://\S+", " ", text or "", flags=re.IGNORECASE).lower()
+    rx, joined = _phrase_regex()
+    return rx.sub(lambda m: joined[m.group(0).lower()], t)
+
+
+def vectorizer(min_df: int = 2):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(preprocessor=preprocess, token_pattern=TOKEN_PATTERN, strip_accents=None,
+                           stop_words=list(stop_words()), ngram_range=(1, 2), min_df=min_df)
+
+
+def exact_knn(X: np.ndarray, k: int, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Exact cosine k-nearest neighbours (self included, first) of unit vectors, in row chunks."""
+    n = len(X)
+    k = min(k, n)
+    idx = np.empty((n, k), dtype=np.int64)
+    dist = np.empty((n, k), dtype=np.float32)
+    for s in range(0, n, chunk):
+        sim = X[s:s + chunk] @ X.T
+        rows = np.arange(sim.shape[0])
+        sim[rows, rows + s] = 2.0                    # self first, whatever rounding says
+        part = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+        psim = np.take_along_axis(sim, part, axis=1)
+        order = np.lexsort((part, -psim), axis=1)     # ties broken by index: deterministic
+        idx[s:s + chunk] = np.take_along_axis(part, order, axis=1)
+        d = 1.0 - np.take_along_axis(psim, order, axis=1)
+        d[:, 0] = 0.0
+        dist[s:s + chunk] = np.clip(d, 0, None)
+    return idx, dist
+
+
+@dataclass
+class TopicResult:
+    topics: np.ndarray                 # topic id per document, -1 = unassigned
+    probs: np.ndarray                  # similarity of the document to its topic (0 for unassigned)
+    info: pd.DataFrame                 # topic_id, label, keywords, size, representative (list of texts)
+    outlier_share_clustered: float     # unassigned after clustering, before reduction
+    outlier_share: float               # unassigned at the end
+    params: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    model: object = None               # the fitted BERTopic (for transform/inspection)
+
+
+def default_params(n_docs: int) -> dict:
+    # Cluster size grows with the corpus so 50k comments give tens of topics, not hundreds.
+    min_cluster = int(np.clip(round(n_docs / 150), 10, 150))
+    return {"n_neighbors": 15, "n_components": 5, "min_dist": 0.0, "min_cluster_size": min_cluster,
+                "min_samples": max(5, min_cluster // 3), "min_df": 2, "seed": 42, "top_n_words": 10,
+                "outlier_target": OUTLIER_TARGET, "min_similarity": MIN_SIMILARITY}
+
+
+def _stem(word: str) -> str:
+    import unicodedata
+
+    w = "".join(c for c in unicodedata.normalize("NFD", word.lower()) if unicodedata.category(c) != "Mn")
+    return w[:5] if len(w) >= 5 else w.rstrip("s")
+
+
+def keywords_label(words: Sequence[str], n: int = 3) -> str:
+    """Readable label from c-TF-IDF keywords: the top words, unigram-duplicates of bigrams dropped."""
+    picked: list[str] = []
+    stems: set[str] = set()
+    for w in words:
+        w = w.replace("_", " ")
+        st = {_stem(x) for x in w.split()}
+        # "japonés · japonesa", "dog · dogs", "sushi · sushi calidad": one of each is enough
+        if st & stems or any(w in p.split() or p in w.split() for p in picked):
+            continue
+        picked.append(w)
+        stems |= st
+        if len(picked) == n:
+            break
+    return " · ".join(picked) if picked else "(sin palabras clave)"
+
+
+def fit_topics(texts: Sequence[str], embeddings: np.ndarray, params: dict | None = None,
+               progress: Progress | None = None, embedder=None) -> TopicResult:
+    """Fit BERTopic on `texts` with their precomputed unit-length `embeddings`."""
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from hdbscan import HDBSCAN
+    from umap import UMAP
+
+    texts = list(texts)
+    n = len(texts)
+    if n < 50:
+        raise ValueError(f"Se necesitan al menos 50 comentarios para encontrar temas (hay {n}).")
+    if embeddings.shape[0] != n:
+        raise ValueError("embeddings y textos no tienen el mismo número de filas")
+    p = {**default_params(n), **(params or {})}
+    say = progress or (lambda msg, frac: None)
+    t0 = time.perf_counter()
+    X = np.ascontiguousarray(embeddings, dtype=np.float32)
+
+    say("Vecinos exactos (coseno)", 0.05)
+    knn = exact_knn(X, p["n_neighbors"])
+    umap_model = UMAP(n_neighbors=p["n_neighbors"], n_components=p["n_components"], min_dist=p["min_dist"],
+                      metric="cosine", random_state=p["seed"], precomputed_knn=knn, low_memory=True)
+    hdb = HDBSCAN(min_cluster_size=p["min_cluster_size"], min_samples=p["min_samples"], metric="euclidean",
+                  cluster_selection_method="eom", prediction_data=False)
+    from models.embeddings import BertopicEmbedder
+
+    model = BERTopic(embedding_model=embedder or BertopicEmbedder(), umap_model=umap_model, hdbscan_model=hdb,
+                     vectorizer_model=vectorizer(p["min_df"]),
+                     ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+                     top_n_words=p["top_n_words"], calculate_probabilities=False, verbose=False)
+    say("Reducción (UMAP) y agrupamiento (HDBSCAN)", 0.15)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*precomputed_knn.*")
+        warnings.filterwarnings("ignore", message=".*n_jobs value.*")
+        topics, _ = model.fit_transform(texts, embeddings=X)
+    topics = np.asarray(topics)
+    clustered_outliers = float((topics == -1).mean())
+
+    say("Reasignando comentarios sin tema", 0.8)
+    if clustered_outliers > 0 and len(set(topics) - {-1}) > 0:
+        threshold = _outlier_threshold(model, X, topics, p["outlier_target"], p["min_similarity"])
+        topics = np.asarray(model.reduce_outliers(texts, topics.tolist(), strategy="embeddings",
+                                                  embeddings=X, threshold=threshold))
+        log = logging.getLogger("BERTopic")
+        level = log.level
+        log.setLevel(logging.ERROR)   # its warning about custom assignments is exactly what we intend
+        try:
+            model.update_topics(texts, topics=topics.tolist(), vectorizer_model=vectorizer(p["min_df"]),
+                                ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+                                top_n_words=p["top_n_words"])
+        finally:
+            log.setLevel(level)
+    say("Etiquetas y comentarios representativos", 0.9)
+    info, probs = _describe(model, texts, X, topics)
+    return TopicResult(topics=topics, probs=probs, info=info, outlier_share_clustered=clustered_outliers,
+                       outlier_share=float((topics == -1).mean()), params=p,
+                       seconds=time.perf_counter() - t0, model=model)
+
+
+def _outlier_threshold(model, X, topics, target: float, floor: float) -> float:
+    """The similarity above which an unassigned comment joins its nearest topic: `floor`, lowered just
+    enough that no more than `target` of all comments stay unassigned."""
+    te = np.asarray(model.topic_embeddings_)[model._outliers:]
+    te = te / np.maximum(np.linalg.norm(te, axis=1, keepdims=True), 1e-12)
+    best = (X[topics == -1] @ te.T).max(axis=1)
+    allowed = int(target * len(topics))
+    if len(best) <= allowed:
+        return floor
+    needed = np.sort(best)[::-1][len(best) - allowed - 1]   # the weakest one we must still assign
+    return float(min(floor, needed))
+
+
+def _describe(model, texts, X, topics) -> tuple[pd.DataFrame, np.ndarray]:
+    ids = sorted(set(topics.tolist()) - {-1})
+    centroids = np.stack([X[topics == t].mean(axis=0) for t in ids]) if ids else np.zeros((0, X.shape[1]))
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    probs = np.zeros(len(texts), dtype=float)
+    rows = []
+    for j, t in enumerate(ids):   # one iteration per topic (tens), not per document
+        members = np.flatnonzero(topics == t)
+        sims = X[members] @ centroids[j]
+        probs[members] = sims
+        rep = members[np.argsort(-sims, kind="stable")[:5]]
+        words = [w for w, _ in (model.get_topic(t) or [])]
+        rows.append({"topic_id": int(t), "label": keywords_label(words),
+                         "keywords": ", ".join(w.replace("_", " ") for w in words),
+                         "size": len(members), "representative": [texts[i] for i in rep]})
+    info = pd.DataFrame(rows, columns=["topic_id", "label", "keywords", "size", "representative"])
+    info = info.sort_values(["size", "topic_id"], ascending=[False, True]).reset_index(drop=True)
+    return info, probs
+
+
+def llm_labels(info: pd.DataFrame, timeout: float = 20.0) -> pd.Series | None:
+    """Optional: ask the configured LLM for a short Spanish name per topic, grounded in its keywords and
+    5 representative comments. None when no key is configured or the client is unavailable; any failure
+    keeps the keyword labels (never blocks a fit)."""
+    import os
+
+    if not os.environ.get("OPENAI_API_KEY"):
+        return None
+    try:
+        from models import llm  # written by the LLM issue; imported lazily, optional
+    except ImportError:
+        return None
+    ask = getattr(llm, "complete", None) or getattr(llm, "chat", None)
+    if ask is None:
+        return None
+    labels = []
+    for row in info.itertuples():
+        prompt = ("Da un nombre corto (máximo 5 palabras, en español) para este tema de comentarios de "
+                  "consumidores. Usa solo lo que dicen las palabras clave y los comentarios.\n"
+                  f"Palabras clave: {row.keywords}\nComentarios:\n- " + "\n- ".join(
+                      str(t)[:300] for t in row.representative) + "\nNombre:")
+        try:
+            out = ask(prompt, timeout=timeout) if ask.__name__ == "complete" else ask(
+                [{"role": "user", "content": prompt}], timeout=timeout)
+            text = out if isinstance(out, str) else getattr(out, "text", "")
+            text = text.strip().strip('"').splitlines()[0][:60] if text and text.strip() else ""
+        except Exception:  # noqa: BLE001 - an optional rewrite must never fail a fit: keep the keyword label
+            text = ""
+        labels.append(text or row.label)
+    return pd.Series(labels, index=info.index)
