@@ -85,7 +85,7 @@ PROFILE = {  # product-specific mention rates (or (rate, pos, neg)) overriding t
 SHIFTS = [
     {"key": "S1", "title": "dulce negativo (muy dulce/empalagoso) en bebidas, Lima y Arequipa",
      "attribute": "dulce", "polarity": "negative", "products": [CHICHA, GASEOSA],
-     "regions": ["Lima", "Arequipa"], "before": ("2024-01", "2024-02"), "after": ("2024-03", "2025-12"),
+     "regions": ["Lima", "Arequipa"], "before": ("2024-01", "2024-06"), "after": ("2024-07", "2025-12"),
      "rate": 0.19, "ramp": None},
     {"key": "S2", "title": "picante positivo en el sur (salsa de ají y snacks), Arequipa y Cusco",
      "attribute": "picante", "polarity": "positive", "products": [SALSA, CHIFLES, CAMOTE],
@@ -478,6 +478,14 @@ def make_feedback(rng) -> tuple[pd.DataFrame, pd.DataFrame]:
         "Categoría": df["product"].map(lambda p: meta[p][2]), "Región": df["region"],
         "Canal de compra": df["channel"], "Grupo de edad": df["segment"],
         "Comentario del cliente": texts, "Calificación (1-5)": stars})
+    # Two respondents can type the same short comment on the same day; Sabor's loader would then skip the
+    # second as a duplicate (same text + date + product). Sign such repeats off so every row loads.
+    for k in range(1, 10):
+        dup = fb.duplicated(["Comentario del cliente", "Fecha de respuesta", "Producto"])
+        if not dup.any():
+            break
+        sign = np.where(df.loc[dup, "lang"] == "en", " Cheers" + "!" * k, " Saludos" + "!" * k)
+        fb.loc[dup, "Comentario del cliente"] = fb.loc[dup, "Comentario del cliente"] + sign
     tr = pd.DataFrame(truth, columns=["ID Encuesta", "attribute", "polarity", "clause", "lang",
                                       "overall_sentiment", "pii"])
     return fb, tr
@@ -504,11 +512,11 @@ def make_market(rng) -> pd.DataFrame:
         m = south & (prod == p)
         search[m] += np.where(t[m] >= ix["2025-03"], s_up, np.where(t[m] == ix["2025-02"], s_up / 2, 0))
         sales[m] *= np.where(t[m] >= ix["2025-03"], 1 + v_up, 1)
-    # Sweetness complaints from 2024-03: chicha sales in Lima/Arequipa soften to -15% by 2024-09
+    # Sweetness complaints from 2024-07: chicha sales in Lima/Arequipa soften to -15% by 2025-01
     # (gaseosa -6%).
     for p, drop in ((CHICHA, 0.15), (GASEOSA, 0.06)):
         m = reg.isin(["Lima", "Arequipa"]).to_numpy() & (prod == p)
-        sales[m] *= 1 - drop * np.clip((t[m] - ix["2024-03"]) / 6, 0, 1)
+        sales[m] *= 1 - drop * np.clip((t[m] - ix["2024-07"]) / 6, 0, 1)
     m = prod == GALLETAS  # broken bags from 2025-10: kiwicha sales dip in 2025-11..12
     sales[m] *= np.select([t[m] == ix["2025-11"], t[m] == ix["2025-12"]], [0.88, 0.82], 1.0)
     sales *= np.exp(rng.normal(0, 0.03, len(grid)))
@@ -560,7 +568,7 @@ MARKET_SIGNALS = [  # (label, products, regions, column, before window, after wi
     ("salsa de ají, resto", [SALSA], [r for r in REGIONS if r not in SOUTH], "Interés de búsqueda",
      ("2024-01", "2025-01"), ("2025-03", "2025-12")),
     ("chicha morada, Lima + Arequipa", [CHICHA], ["Lima", "Arequipa"], "Índice de ventas",
-     ("2024-01", "2024-02"), ("2024-09", "2025-12")),
+     ("2024-01", "2024-06"), ("2025-01", "2025-12")),
     ("galletas de kiwicha, todas", [GALLETAS], list(REGIONS), "Índice de ventas",
      ("2025-01", "2025-10"), ("2025-11", "2025-12")),
 ]
