@@ -78,9 +78,9 @@ def cmd_analyze(args) -> int:
     store = _store(args)
     result = analyze(store, progress=None if args.quiet else _progress_bar("Analizando"), limit=args.limit)
     if args.topics:
-        from analysis import topic_runs
+        from analysis.topics_store import fit_current
 
-        result["topics"] = topic_runs.fit_current(store, progress=None if args.quiet else _progress_bar("Temas"))
+        result["topics"] = fit_current(store, progress=None if args.quiet else _progress_bar("Temas"))
     print(json.dumps(result, ensure_ascii=False, default=str))
     return 0
 
@@ -112,16 +112,13 @@ def cmd_train(args) -> int:
 
 
 def cmd_trends(args) -> int:
-    from analysis.trends import trends_json
+    from analysis.trends import trends_json, trends_table
 
-    out = trends_json(_store(args), by=args.by, period=args.period)
-    if args.format == "json":
-        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
-    else:
-        import pandas as pd
-
-        rows = out.get("shifts", out) if isinstance(out, dict) else out
-        print(pd.DataFrame(rows).to_string(index=False) if rows else "Sin cambios significativos.")
+    try:
+        out = trends_json(_store(args), by=args.by, period=args.period)
+    except ValueError as e:
+        raise BadInput(str(e)) from None
+    print(json.dumps(out, ensure_ascii=False, indent=2, default=str) if args.format == "json" else trends_table(out))
     return 0
 
 
@@ -223,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=["json", "table"], default="table")
     sp = add("ask", cmd_ask, "preguntar a los datos en español o inglés")
     sp.add_argument("question")
-    sp.add_argument("--format", choices=["json", "text"], default="text")
+    sp.add_argument("--format", choices=["json", "text", "table"], default="text")
     sp = add("report", cmd_report, "informe de recomendaciones")
     sp.add_argument("--format", choices=["md", "html", "pdf"], default="md")
     sp.add_argument("--output", required=True)

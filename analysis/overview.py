@@ -19,7 +19,7 @@ def kpis(store: Store, f: Filters | None = None) -> dict:
                avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END) AS neg_share,
                count(DISTINCT product) AS products, count(DISTINCT region) AS regions,
                min(date) AS date_min, max(date) AS date_max
-        FROM feedback_enriched WHERE {w}""", p).fetchone()
+        FROM feedback_enriched WHERE {w}""", p).fetchall()[0]
     keys = ["comments", "avg_rating", "rated", "analysed", "pos_share", "neg_share", "products", "regions",
             "date_min", "date_max"]
     return dict(zip(keys, row))

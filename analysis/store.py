@@ -167,8 +167,10 @@ class Store:
             metrics.QUERY_SECONDS.labels(kind=kind).observe(time.perf_counter() - start)
 
     def scalar(self, sql: str, params: list | tuple | None = None):
-        row = self.cursor().execute(sql, params or []).fetchone()
-        return row[0] if row else None
+        # fetchall, not fetchone: DuckDB 2 keeps a half-read result open on the cursor, and the next
+        # `register` on it then fails with "Resource In Use".
+        rows = self.cursor().execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
 
     @contextmanager
     def transaction(self):
@@ -189,7 +191,7 @@ class Store:
         cur = self.cursor()
         cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
                     "applied_at TIMESTAMP NOT NULL)")
-        current = cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        current = cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0]
         for version, statements in MIGRATIONS:
             if version <= current:
                 continue
@@ -239,7 +241,7 @@ class Store:
             "(SELECT count(*) FROM predictions), (SELECT max(created_at) FROM predictions), "
             "(SELECT count(*) FROM taste_mentions), (SELECT count(*) FROM topic_runs), "
             "(SELECT max(created_at) FROM topic_runs WHERE is_current), (SELECT count(*) FROM market_trends)"
-        ).fetchone()
+        ).fetchall()[0]
         return "|".join([str(self.path)] + [str(x) for x in row])
 
     def refresh_gauges(self) -> None:
@@ -274,7 +276,7 @@ class Store:
                 self.append(cur, "rejected_rows", rejected.assign(upload_id=upload_id)[
                     ["upload_id", "source_row", "reason", "raw"]])
             dmin, dmax = cur.execute("SELECT min(date), max(date) FROM _stage WHERE status = 'ok' "
-                                     "AND date_precision IN ('day', 'month')").fetchone()
+                                     "AND date_precision IN ('day', 'month')").fetchall()[0]
             cur.execute("DROP TABLE _stage")
             counts = {
                 "upload_id": upload_id, "rows_loaded": int(status.get("ok", 0)),
@@ -308,7 +310,7 @@ class Store:
             cur.execute("""INSERT INTO market_trends BY NAME
                 SELECT date, product, category, region, metric, value, ? AS upload_id
                 FROM _mstage WHERE status = 'ok'""", [upload_id])
-            dmin, dmax = cur.execute("SELECT min(date), max(date) FROM _mstage WHERE status='ok'").fetchone()
+            dmin, dmax = cur.execute("SELECT min(date), max(date) FROM _mstage WHERE status='ok'").fetchall()[0]
             cur.execute("DROP TABLE _mstage")
             if len(rejected):
                 self.append(cur, "rejected_rows", rejected.assign(upload_id=upload_id)[
@@ -425,7 +427,7 @@ def copy_cached_predictions(store: Store, model_version: str) -> int:
             WHERE NOT EXISTS (SELECT 1 FROM predictions p
                               WHERE p.feedback_id = f.feedback_id AND p.model_version = ?)""",
                     [model_version, model_version])
-        n = cur.execute("SELECT count(*) FROM _donor").fetchone()[0]
+        n = cur.execute("SELECT count(*) FROM _donor").fetchall()[0][0]
         if n:
             cur.execute("""
                 INSERT INTO predictions (feedback_id, model_version, sentiment, sentiment_score, stars_pred,

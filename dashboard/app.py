@@ -37,7 +37,7 @@ def _filter_options(version: str) -> dict:
         df = store.query(f"SELECT DISTINCT {col} AS v FROM feedback WHERE {col} IS NOT NULL ORDER BY 1")
         opts[col] = df["v"].tolist()
     lo, hi = store.cursor().execute(
-        "SELECT min(date), max(date) FROM feedback WHERE date_precision IN ('day', 'month')").fetchone()
+        "SELECT min(date), max(date) FROM feedback WHERE date_precision IN ('day', 'month')").fetchall()[0]
     opts["dates"] = (lo, hi)
     return opts
 
@@ -68,9 +68,11 @@ def sidebar() -> None:
 
 
 st.session_state.setdefault("lang", "es")
-pages = [st.Page(str(ROOT / "dashboard" / "pages" / f), title=tr(es, en), icon=icon, url_path=url,
-                 default=(url == "resumen"))
-         for f, es, en, icon, url in PAGES if (ROOT / "dashboard" / "pages" / f).exists()]
+# Pages live in views/, not pages/: Streamlit treats a pages/ folder next to the entrypoint as an old-style
+# multipage app, and a deep link (/tendencias) would then run the page without this router.
+VIEWS = ROOT / "dashboard" / "views"
+pages = [st.Page(str(VIEWS / f), title=tr(es, en), icon=icon, url_path=url, default=(url == "resumen"))
+         for f, es, en, icon, url in PAGES if (VIEWS / f).exists()]
 nav = st.navigation(pages)
 sidebar()
 count_page_view(nav.url_path or "resumen")

@@ -10,7 +10,7 @@ from tests.analysis.ask.ask_fixtures import build_small_db
 from tests.conftest import ROOT
 from tests.fakellm import FakeLLM, reply, status
 
-PAGE = str(ROOT / "dashboard" / "pages" / "preguntar.py")
+PAGE = str(ROOT / "dashboard" / "views" / "preguntar.py")
 KEY = "sk-test-page-SECRET-0987654321"
 
 

@@ -8,7 +8,7 @@ from analysis import insights
 from tests.conftest import ROOT
 from tests.fixtures_truth import load_demo_with_truth
 
-PAGE = str(ROOT / "dashboard" / "pages" / "recomendaciones.py")
+PAGE = str(ROOT / "dashboard" / "views" / "recomendaciones.py")
 
 
 @pytest.fixture(autouse=True)

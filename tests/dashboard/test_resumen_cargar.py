@@ -9,7 +9,7 @@ from analysis.ingest import ingest_file
 from tests.conftest import ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
-CARGAR = str(ROOT / "dashboard" / "pages" / "cargar.py")
+CARGAR = str(ROOT / "dashboard" / "views" / "cargar.py")
 
 
 def _chart_data(at, i=0) -> dict:

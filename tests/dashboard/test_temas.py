@@ -15,7 +15,7 @@ from analysis.store import save_topic_run, topic_runs
 from tests.analysis.trend_fixtures import demo_folder, demo_frames, load_fixture
 from tests.conftest import ROOT
 
-PAGE = str(ROOT / "dashboard" / "pages" / "temas.py")
+PAGE = str(ROOT / "dashboard" / "views" / "temas.py")
 
 
 @pytest.fixture

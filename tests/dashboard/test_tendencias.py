@@ -10,7 +10,7 @@ from analysis import trends
 from tests.analysis.trend_fixtures import demo_folder, demo_frames, load_demo_market, load_fixture
 from tests.conftest import ROOT
 
-PAGE = str(ROOT / "dashboard" / "pages" / "tendencias.py")
+PAGE = str(ROOT / "dashboard" / "views" / "tendencias.py")
 
 
 @pytest.fixture

@@ -26,8 +26,7 @@ def test_recomendaciones_cards_and_pdf_download(app_server, page, tmp_path, monk
     producto = recs[recs["audience"] == "producto"].iloc[0]
 
     url = app_server(db)
-    # through the router, as a user does (a deep link to /recomendaciones currently bypasses app.py: Streamlit
-    # auto-discovers dashboard/pages/ as a v1 multipage app — reported to the lead)
+    # through the router's navigation, as a user does
     page.goto(url)
     page.get_by_text("Idioma / Language").wait_for(timeout=120_000)
     page.locator('[data-testid="stSidebarNav"] a', has_text="Recomendaciones").click()

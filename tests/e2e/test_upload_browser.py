@@ -8,7 +8,9 @@ pytestmark = pytest.mark.browser
 
 def test_upload_real_file_then_overview_chart(app_server, page, real_dir, tmp_path):
     url = app_server(tmp_path / "b.duckdb")
-    page.goto(f"{url}/cargar")
+    page.goto(f"{url}/cargar")  # a deep link still runs the router: sidebar language switch and titles
+    page.get_by_text("Idioma / Language").wait_for()
+    assert page.locator('[data-testid="stSidebarNav"]').get_by_text("Cargar datos").count() == 1
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
         str(real_dir / "restmex2021_guanajuato_es.csv"))
     page.get_by_role("button", name="Cargar en la base de datos").click()
