@@ -18,8 +18,11 @@ Recommendations come from rules over these facts, never from free model text:
    its regions, pooled) is scanned for one change point with `analysis.trends.scan_shifts` (max-|z| over
    splits with a Hunter-Worsley bound, then BH across every series): a series changes or it does not.
 3. *what to do*: significant shifts of the same (attribute, polarity, direction) about the same products
-   are merged; the rules below turn each into an action for an audience; the numbers are recomputed on
-   the final segment with the split at the first month of the shift.
+   are one finding, led by the lowest q. Its segment is then decided on the cells (`_segment_of`): regional
+   only where the change is concentrated (difference-in-differences against the other regions), with every
+   product whose own change there goes the same way (Holm across products), dated again on that pooled
+   segment. The rules below turn each finding into an action for an audience; the numbers are recomputed
+   on the final segment with the split at the first month of the shift.
 
 Audience rules: complaints rising -> producto (riesgo if the shift started within the last quarter);
 praise rising -> marketing; praise falling -> marketing (riesgo if it started within the last quarter);
@@ -36,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.filters import Filters, where
-from analysis.trends import Guards, bh_qvalues, month_name, scan_shifts, two_proportion
+from analysis.trends import Guards, bh_qvalues, month_name, scan_matrix, scan_shifts, two_proportion
 
 POLARITIES = ("negative", "positive")
 NO_PRODUCT, NO_REGION = "(sin producto)", "(sin región)"
@@ -383,51 +386,174 @@ def _confidence(q: float, k_after: int, impact_lo: float, impact_hi: float) -> s
     return "baja"
 
 
-def _concentrated_in(den, mk, row: dict, regions, start_month: str, end_month: str) -> bool:
-    """Does this product's change sit in `regions`? Its change there is significant (p < 0.05) in the
-    same direction and larger than its change in the other regions."""
-    others = sorted(set(den.loc[den["product"].isin(row["products"]), "region"]) - set(regions))
-    inside = segment_numbers(den, mk, row["key"], row["polarity"], row["products"], regions, start_month, end_month)
-    sign = 1 if row["direction"] == "up" else -1
-    if not (inside["p"] < 0.05 and sign * inside["change_pp"] > 0):
-        return False
-    if not others:
-        return True
-    out = segment_numbers(den, mk, row["key"], row["polarity"], row["products"], others, start_month, end_month)
-    return sign * inside["change_pp"] > sign * np.nan_to_num(out["change_pp"])
+def _holm(p) -> np.ndarray:
+    """Holm step-down adjusted p-values; NaN stays NaN and is not counted as a test."""
+    p = np.asarray(p, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m:
+        pv = p[ok]
+        order = np.argsort(pv)
+        adj = np.minimum(1.0, np.maximum.accumulate(pv[order] * (m - np.arange(m))))
+        res = np.empty(m)
+        res[order] = adj
+        out[ok] = res
+    return out
+
+
+def product_changes(den: pd.DataFrame, mk: pd.DataFrame, attribute: str, polarity: str, regions,
+                    start_month: str, end_month: str) -> pd.DataFrame:
+    """Per product: mentions k / comments n before (months < start) and after (start..end), inside `regions`
+    (None = every region) and outside them. Columns k_in0, n_in0, k_in1, n_in1, k_out0, n_out0, k_out1, n_out1."""
+    start, end = pd.Timestamp(start_month + "-01"), pd.Timestamp(end_month + "-01")
+    parts = []
+    for df, col in ((den, "n"), (mk[(mk["attribute"] == attribute) & (mk["polarity"] == polarity)], "k")):
+        df = df[df["month"] <= end]
+        inside = np.ones(len(df), bool) if regions is None else df["region"].isin(regions).to_numpy()
+        key = col + "_" + pd.Series(np.where(inside, "in", "out"), index=df.index) + \
+            pd.Series(np.where(df["month"] >= start, "1", "0"), index=df.index)
+        parts.append(df.groupby([df["product"], key])[col].sum().unstack())
+    cols = [f"{c}_{s}{w}" for c in ("k", "n") for s in ("in", "out") for w in "01"]
+    return pd.concat(parts, axis=1).reindex(columns=cols).fillna(0)
+
+
+def change_tests(t: pd.DataFrame) -> pd.DataFrame:
+    """For rows of `product_changes` (or their sums): the change inside (after - before), its two-sided p,
+    and the z of the difference-in-differences (change inside - change outside; NaN when nothing is outside).
+    A change is *concentrated* in the regions when the inside change is larger than the outside one beyond
+    chance, not merely when its point estimate is: the same change everywhere is not a regional finding."""
+    _, _, diff, _, _, _, p = two_proportion(t["k_in0"], t["n_in0"], t["k_in1"], t["n_in1"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = {f"{s}{w}": t[f"k_{s}{w}"] / t[f"n_{s}{w}"] for s in ("in", "out") for w in "01"}
+        var = sum(r[x] * (1 - r[x]) / t[f"n_{x}"] for x in r)
+        did = (r["in1"] - r["in0"]) - (r["out1"] - r["out0"])
+        z_did = did / np.sqrt(var)
+    has_out = (t["n_out0"] > 0) & (t["n_out1"] > 0)
+    return pd.DataFrame({"change": diff, "p": p, "z_did": np.where(has_out, z_did, np.nan)}, index=t.index)
+
+
+_Z_ONE_SIDED = 1.6448536269514722   # one-sided 5 %
+
+
+def _carries(tests: pd.DataFrame, sign: int, p_col: str = "p", alpha: float = 0.05) -> pd.Series:
+    """Rows whose inside change goes the finding's way significantly and, when there is an outside, is
+    concentrated inside (difference-in-differences one-sided at 5 %)."""
+    return (sign * tests["change"] > 0) & (tests[p_col] < alpha) & \
+        (tests["z_did"].isna() | (sign * tests["z_did"] > _Z_ONE_SIDED))
+
+
+def _start_of(den, mk, attribute, polarity, products, regions, end_month: str, sign: int) -> str | None:
+    """First month of the change of one segment, by the same change-point scan and shape fit as the shift
+    table; None when that segment has no usable split or moves the other way."""
+    sm = segment_months(den, mk, attribute, polarity, products, regions)
+    sm = sm[sm["month"] <= pd.Timestamp(end_month + "-01")]
+    if len(sm) < 2 * Guards().min_side:
+        return None
+    res = scan_matrix(sm["k"].to_numpy(float)[None, :], sm["n"].to_numpy(float)[None, :], Guards())
+    if res["insufficient"][0] or np.sign(res["effect"][0]) != sign:
+        return None
+    return sm["month"].iloc[int(res["start"][0])].strftime("%Y-%m")
+
+
+def _segment_of(den, mk, lead: dict, group: list[dict], alpha: float = 0.05) -> tuple[tuple, tuple | None, str]:
+    """(products, regions, start month) of a finding, from its lead (lowest q) and the other rows of its group.
+
+    - regions: the first region set, in q order among the group's regional rows (the lead's own first), in
+      which the lead products' change is concentrated (`change_tests`); otherwise every region. A longer
+      history makes the diluted all-region series the most significant, yet the regions are where one must
+      act; and a regional series can be significant only because the change is everywhere.
+    - products: every product of the attribute whose own change in those regions, split at the lead's
+      start, goes the same way (Holm across the products tried) and is concentrated there. The split and
+      regions come from the lead, so for any other product this is a test on fresh data. If none of the
+      lead's products passes alone, they stay (their pooled series is what was detected) beside those that do.
+    - start: re-estimated on the final segment when it differs from the lead's series (pooling the products
+      that share the change dates it better than any one of them)."""
+    a, pol, sign = lead["key"], lead["polarity"], 1 if lead["direction"] == "up" else -1
+    start, end = lead["start_month"], lead["after_to"]
+    lead_products = tuple(sorted(lead["products"]))
+    candidates = [lead["regions"]] if lead["regions"] is not None else []
+    candidates += [r["regions"] for r in group if r["regions"] is not None]
+    regions = None
+    for regs in dict.fromkeys(tuple(sorted(r)) for r in candidates):
+        t = product_changes(den, mk, a, pol, regs, start, end)
+        pooled = change_tests(t.loc[t.index.isin(lead_products)].sum().to_frame().T)
+        if _carries(pooled, sign, alpha=alpha).iloc[0]:
+            regions = regs
+            break
+    t = product_changes(den, mk, a, pol, regions, start, end)
+    tried = t[t.index.isin(mk.loc[(mk["attribute"] == a) & (mk["polarity"] == pol), "product"].unique())]
+    tests = change_tests(tried).assign(p_holm=lambda d: _holm(d["p"]))
+    winners = set(tests.index[_carries(tests, sign, "p_holm", alpha)])
+    # the finding stays about what was detected: if none of the lead's products passes alone, they stay
+    products = tuple(sorted(winners if winners & set(lead_products) else winners | set(lead_products)))
+    if (products, regions) != (lead_products, None if lead["regions"] is None else tuple(sorted(lead["regions"]))):
+        start = _start_of(den, mk, a, pol, products, regions, end, sign) or start
+    return products, regions, start
 
 
 def consolidate(shifts: pd.DataFrame, close_months: int = 3, den=None, mk=None) -> list[dict]:
-    """Significant shifts -> one entry per distinct finding. Rows about the same (attribute, polarity,
-    direction) and overlapping products are one finding (the lowest q leads: its segment and start month
-    are kept); all-region rows of other products that started within `close_months` of it join it — when
-    the lead is regional, only if that product's change is concentrated in the lead's regions."""
+    """Significant shifts -> one entry per distinct finding. The lowest-q row leads; rows about the same
+    (attribute, polarity, direction) and overlapping products are the same finding. With the cells
+    (`den`, `mk`) the finding's products, regions and start month are decided by `_segment_of`, and a product
+    is in one finding of a kind only (`_claim`); without
+    them the lead's segment is kept, and all-region rows of other products that started within
+    `close_months` of an all-region lead join it."""
     sig = shifts[shifts["significant"] & (shifts["metric"] == "share") & shifts["polarity"].isin(POLARITIES)
                  & shifts["direction"].isin(["up", "down"])].sort_values("q")
     used, out = set(), []
     rows = sig.to_dict("records")
+    same = lambda r, lead: (r["key"], r["polarity"], r["direction"]) == (lead["key"], lead["polarity"], lead["direction"])
     for i, lead in enumerate(rows):
         if i in used:
             continue
         used.add(i)
-        products, regions = set(lead["products"]), lead["regions"]
-        members = [lead]
-        for j, r in enumerate(rows):
-            if j in used or (r["key"], r["polarity"], r["direction"]) != (lead["key"], lead["polarity"], lead["direction"]):
-                continue
-            if set(r["products"]) & products:
-                used.add(j)
-                members.append(r)
-            elif r["regions"] is None and abs(_months_between(r["start_month"], lead["start_month"])) <= close_months \
-                    and (regions is None or (den is not None and _concentrated_in(
-                        den, mk, r, regions, lead["start_month"], lead["after_to"]))):
-                used.add(j)
-                products |= set(r["products"])
-                members.append(r)
-        out.append({"attribute": lead["key"], "polarity": lead["polarity"], "direction": lead["direction"],
-                    "products": tuple(sorted(products)), "regions": regions, "start_month": lead["start_month"],
-                    "end_month": lead["after_to"], "q": float(lead["q"]), "series": len(members)})
+        group = [j for j, r in enumerate(rows) if j not in used and same(r, lead)
+                 and set(r["products"]) & set(lead["products"])]
+        if den is not None and mk is not None:
+            products, regions, start = _segment_of(den, mk, lead, [rows[j] for j in group])
+            # every row of the same kind about the finding's products is this finding
+            group = [j for j, r in enumerate(rows) if j not in used and same(r, lead) and set(r["products"]) & set(products)]
+        else:
+            products, regions, start = set(lead["products"]), lead["regions"], lead["start_month"]
+            if regions is None:
+                group += [j for j, r in enumerate(rows) if j not in used and j not in group and same(r, lead)
+                          and r["regions"] is None
+                          and abs(_months_between(r["start_month"], lead["start_month"])) <= close_months]
+                products = products.union(*(rows[j]["products"] for j in group))
+        used.update(group)
+        f = {"attribute": lead["key"], "polarity": lead["polarity"], "direction": lead["direction"],
+             "products": tuple(sorted(products)), "regions": regions, "start_month": start,
+             "end_month": lead["after_to"], "q": float(lead["q"]), "series": 1 + len(group)}
+        if den is not None and mk is not None:
+            f = _claim(den, mk, out, f)
+        if f is not None:
+            out.append(f)
     return out
+
+
+def _claim(den, mk, found: list[dict], f: dict) -> dict | None:
+    """A product belongs to one finding of a kind (attribute, polarity, direction). A later finding whose
+    products reach into an earlier one is the same finding when both cover the same regions (merged and
+    dated again on the union: two products' rows may each have dated the shared change on their own
+    noise); otherwise it keeps only the products not already claimed (None when nothing is left)."""
+    kind = lambda g: (g["attribute"], g["polarity"], g["direction"])
+    for prev in found:
+        if kind(prev) != kind(f) or not set(prev["products"]) & set(f["products"]):
+            continue
+        rest = tuple(p for p in f["products"] if p not in prev["products"])
+        if prev["regions"] == f["regions"] or not rest:
+            prev["series"] += f["series"]
+        if prev["regions"] == f["regions"]:
+            prev["products"] = tuple(sorted(set(prev["products"]) | set(f["products"])))
+            sign = 1 if f["direction"] == "up" else -1
+            prev["start_month"] = _start_of(den, mk, prev["attribute"], prev["polarity"], prev["products"],
+                                            prev["regions"], prev["end_month"], sign) or prev["start_month"]
+            return None
+        if not rest:
+            return None
+        f = {**f, "products": rest}
+    return f
 
 
 def dashboard_link(attribute: str, polarity: str, products, regions, start_month: str | None = None,
