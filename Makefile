@@ -49,7 +49,7 @@ run: install
 	$(PY) -m analysis.cli serve --port $(PORT) --address 127.0.0.1
 
 test: install-dev system-deps
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q
 
 lint: install-dev
 	$(VENV)/bin/ruff check analysis models dashboard tests bench data

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from analysis import metrics
 
@@ -28,8 +29,10 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             sha256 VARCHAR NOT NULL, size_bytes BIGINT, rows_read BIGINT, rows_loaded BIGINT,
             rows_rejected BIGINT, rows_duplicate BIGINT, encoding VARCHAR, mapping JSON, report JSON,
             loaded_at TIMESTAMP NOT NULL)""",
+        # feedback_id is unique by construction (derived from the de-duplicated dedup_key); no index on it:
+        # an ART index costs seconds per million rows at every load.
         """CREATE TABLE feedback (
-            feedback_id VARCHAR PRIMARY KEY, text VARCHAR NOT NULL, date DATE, rating DOUBLE,
+            feedback_id VARCHAR NOT NULL, text VARCHAR NOT NULL, date DATE, rating DOUBLE,
             product VARCHAR, brand VARCHAR, category VARCHAR, region VARCHAR, channel VARCHAR,
             segment VARCHAR, lang VARCHAR, text_hash VARCHAR NOT NULL, dedup_key VARCHAR NOT NULL,
             date_precision VARCHAR, source_id VARCHAR, upload_id VARCHAR, source_row BIGINT)""",
@@ -261,22 +264,28 @@ class Store:
         cols = ["source_row", "source_id", "text", "date", "date_precision", "rating", "product", "brand",
                 "category", "region", "channel", "segment", "lang"]
         src = rows.reindex(columns=cols)
+        text_cols = [c for c in cols if c not in ("source_row", "date", "rating")]
+        src = src.astype({c: "string" for c in text_cols}).assign(date=pd.to_datetime(src["date"]),
+                                                                   rating=src["rating"].astype(float))
         with self.transaction() as cur:
-            cur.register("_src", src)
+            # The stage holds only keys and flags; the text is read once more from the input, not copied twice.
+            cur.register("_src", pa.Table.from_pandas(src, preserve_index=False))
             try:
                 cur.execute(_STAGE_FEEDBACK_SQL)
+                status = dict(cur.execute("SELECT status, count(*) FROM _stage GROUP BY status").fetchall())
+                cur.execute("""INSERT INTO feedback BY NAME
+                    SELECT s.feedback_id, i.source_id, i.text, CAST(i.date AS DATE) AS date, i.rating, i.product,
+                           i.brand, i.category, i.region, i.channel, i.segment, s.lang, s.text_hash, s.dedup_key,
+                           i.date_precision, i.source_row, ? AS upload_id
+                    FROM _src i JOIN _stage s USING (source_row) WHERE s.status = 'ok'""", [upload_id])
+                dmin, dmax = cur.execute("""SELECT min(CAST(i.date AS DATE)), max(CAST(i.date AS DATE))
+                    FROM _src i JOIN _stage s USING (source_row)
+                    WHERE s.status = 'ok' AND i.date_precision IN ('day', 'month')""").fetchall()[0]
             finally:
                 cur.unregister("_src")
-            status = dict(cur.execute("SELECT status, count(*) FROM _stage GROUP BY status").fetchall())
-            cur.execute("""INSERT INTO feedback BY NAME
-                SELECT feedback_id, source_id, text, date, rating, product, brand, category, region, channel,
-                       segment, lang, text_hash, dedup_key, date_precision, source_row, ? AS upload_id
-                FROM _stage WHERE status = 'ok' ORDER BY source_row""", [upload_id])
             if len(rejected):
                 self.append(cur, "rejected_rows", rejected.assign(upload_id=upload_id)[
                     ["upload_id", "source_row", "reason", "raw"]])
-            dmin, dmax = cur.execute("SELECT min(date), max(date) FROM _stage WHERE status = 'ok' "
-                                     "AND date_precision IN ('day', 'month')").fetchall()[0]
             cur.execute("DROP TABLE _stage")
             counts = {
                 "upload_id": upload_id, "rows_loaded": int(status.get("ok", 0)),
@@ -347,15 +356,10 @@ class Store:
 
 
 # Normalised text for de-duplication: case and all whitespace ignored (literal replaces: a regex or
-# accent-folding pass costs several seconds per million rows). The language guess counts frequent
-# function words with plain substring searches, for the same reason.
-_ES_WORDS = ("de", "que", "el", "la", "los", "muy", "y", "es", "con", "pero", "está", "sabor", "para", "rico")
-_EN_WORDS = ("the", "and", "is", "it", "this", "was", "very", "but", "not", "too", "taste", "for", "with", "good")
-
-
-def _hits(words) -> str:
-    return " + ".join(f"contains(padded, ' {w} ')::INT" for w in words)
-
+# accent-folding pass costs seconds per million rows). Language: one RE2 match per language on frequent
+# function words; only comments that match both are counted word by word.
+_ES_RE = r"\b(de|que|el|la|los|las|muy|y|es|con|pero|está|para|por|una|lo|le|sabor|rico|nada)\b"
+_EN_RE = r"\b(the|and|is|it|this|was|of|to|for|with|but|very|not|my|you|they|taste|good|great|too)\b"
 
 _STAGE_FEEDBACK_SQL = f"""
 CREATE TEMP TABLE _stage AS
@@ -363,12 +367,12 @@ WITH src AS (
     SELECT *,
         md5(lower(replace(replace(replace(replace(text, ' ', ''), chr(10), ''), chr(13), ''), chr(9), '')))
             AS text_hash,
-        ' ' || translate(lower(text), '.,;:!?¡¿()"', '           ') || ' ' AS padded
+        lower(text) AS low
     FROM _src
 ), keyed AS (
     SELECT *, md5(text_hash || '|' || coalesce(CAST(date AS VARCHAR), '') || '|'
                   || coalesce(lower(trim(product)), '')) AS dedup_key,
-           {_hits(_ES_WORDS)} AS es_hits, {_hits(_EN_WORDS)} AS en_hits
+           regexp_matches(low, '{_ES_RE}') AS es, regexp_matches(low, '{_EN_RE}') AS en
     FROM src
 ), flagged AS (
     SELECT k.*, 'fb_' || substr(k.dedup_key, 1, 20) AS fid,
@@ -377,10 +381,13 @@ WITH src AS (
     FROM keyed k
     LEFT JOIN (SELECT DISTINCT dedup_key FROM feedback) f ON f.dedup_key = k.dedup_key
 )
-SELECT source_row, fid AS feedback_id, source_id, text, date, date_precision, rating, product, brand, category,
-       region, channel, segment, text_hash, dedup_key,
-       coalesce(lang, CASE WHEN es_hits = 0 AND en_hits = 0 THEN NULL
-                           WHEN es_hits >= en_hits THEN 'es' ELSE 'en' END) AS lang,
+SELECT source_row, fid AS feedback_id, text_hash, dedup_key,
+       coalesce(lang, CASE
+           WHEN es AND NOT en THEN 'es'
+           WHEN en AND NOT es THEN 'en'
+           WHEN NOT es AND NOT en THEN NULL
+           WHEN len(regexp_extract_all(low, '{_EN_RE}')) > len(regexp_extract_all(low, '{_ES_RE}')) THEN 'en'
+           ELSE 'es' END) AS lang,
        CASE WHEN dup_rank > 1 THEN 'dup_file' WHEN in_db THEN 'dup_db' ELSE 'ok' END AS status
 FROM flagged
 """
