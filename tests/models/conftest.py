@@ -1,0 +1,28 @@
+"""One encoder per test session: loading it costs seconds, so every slow test shares it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    from models.encoder import get_encoder
+
+    return get_encoder()
+
+
+@pytest.fixture(scope="session")
+def analyzer(encoder):
+    from models.sentiment import Analyzer, active_head
+
+    return Analyzer(active_head(), encoder=encoder)
+
+
+@pytest.fixture(scope="session")
+def taste_labels() -> pd.DataFrame:
+    return pd.read_csv(DATA / "taste_labels.csv", keep_default_na=False)

@@ -1,0 +1,81 @@
+"""Heads: contract of the outputs, registry resolution, training report and label errors."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models import sentiment as sent
+from models import train
+
+
+def test_baseline_head_outputs_follow_the_contract():
+    head = sent.baseline_head()
+    X = np.random.default_rng(0).normal(size=(20, 384))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    p = head.predict(X)
+    assert set(p.sentiment) <= set(sent.CLASSES)
+    assert np.allclose(p.probs.sum(1), 1) and np.allclose(p.score, p.probs[:, 2] - p.probs[:, 0])
+    assert p.stars.dtype.kind == "i" and p.stars.min() >= 1 and p.stars.max() <= 5
+
+
+def test_active_head_is_newest_registered_else_baseline(tmp_path, monkeypatch):
+    monkeypatch.setenv("SABOR_MODEL_REGISTRY", str(tmp_path))
+    assert sent.active_head().version == sent.baseline_version()
+    base = sent.baseline_head()
+    for v in ("20250101T000000Z-a", "20260101T000000Z-b"):
+        sent.SentimentHead(version=v, W=base.W, b=base.b).save(tmp_path / v, {"version": v})
+    assert sent.active_head().version == "20260101T000000Z-b"
+
+
+@pytest.mark.parametrize("values", [["1", "2", "7"], ["bueno", "regular", "??"], ["0.5", "3", "4"]])
+def test_unmappable_labels_raise_a_bilingual_message(values):
+    with pytest.raises(ValueError) as e:
+        train.map_labels(pd.Series(values))
+    assert "Etiquetas no reconocidas" in str(e.value) and "Unrecognised labels" in str(e.value)
+
+
+def test_labels_map_from_stars_and_words():
+    cls, stars = train.map_labels(pd.Series([1, 2, 3, 4, 5]))
+    assert cls.tolist() == ["negative", "negative", "neutral", "positive", "positive"]
+    cls, stars = train.map_labels(pd.Series(["Positivo", "neutral", "NEG"]))
+    assert cls.tolist() == ["positive", "neutral", "negative"] and np.isnan(stars).all()
+
+
+def test_train_names_a_missing_column(tmp_path):
+    f = tmp_path / "l.csv"
+    pd.DataFrame({"texto": ["a"], "nota": [5]}).to_csv(f, index=False)
+    with pytest.raises(ValueError, match="Columna 'estrellas'"):
+        train.train(f, "texto", "estrellas", registry_dir=tmp_path)
+
+
+def test_ordinal_cuts_improve_exact_accuracy_over_plain_rounding():
+    rng = np.random.default_rng(1)
+    stars = rng.integers(1, 6, 2000)
+    ev = 3 + 0.5 * (stars - 3) + rng.normal(0, 0.3, 2000)      # compressed toward the middle, as heads are
+    cuts = train._tune_cuts(ev, stars)
+    tuned = np.mean(1 + np.searchsorted(cuts, ev, side="right") == stars)
+    plain = np.mean(np.clip(np.rint(ev), 1, 5) == stars)
+    assert tuned > plain + 0.1
+
+
+@pytest.mark.slow
+def test_train_on_real_reviews_is_seeded_and_registers_head_with_report(tmp_path, real_dir, encoder):
+    src = pd.read_csv(real_dir / "tripadvisor_sevilla_japanese_es.csv", encoding="utf-8-sig")
+    src = src.dropna(subset=["text"]).groupby("review_rating").head(60)    # 300 rows, all 5 ratings
+    f = tmp_path / "labelled.csv"
+    src[["text", "review_rating"]].to_csv(f, index=False)
+    rep = train.train(f, "text", "review_rating", registry_dir=tmp_path / "reg", seed=3)
+    again = train.train(f, "text", "review_rating", registry_dir=tmp_path / "reg2", seed=3, save=False)
+    assert rep["test"] == again["test"]                                   # seeded: same split, same head
+    meta = json.loads((tmp_path / "reg" / rep["version"] / "metadata.json").read_text())
+    assert meta["metrics"]["test"]["macro_f1"] == rep["test"]["macro_f1"]
+    assert meta["data"]["files"] == ["labelled.csv"]
+    assert {"accuracy", "macro_f1", "stars_exact", "stars_within1", "confusion"} <= set(rep["test"])
+    assert np.array(rep["test"]["confusion"]["matrix"]).sum() == rep["test_rows"]
+    assert rep["test"]["stars_within1"] >= 0.7
+    head = sent.SentimentHead.load(tmp_path / "reg" / rep["version"])
+    assert (tmp_path / "reg" / rep["version"] / "head.json").stat().st_size < 400_000
+    assert head.stars_W is not None and head.star_cuts is not None
