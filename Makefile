@@ -46,7 +46,7 @@ demo: install
 run: install
 	@$(PY) -m analysis.cli demo >/dev/null
 	@echo "Sabor: http://127.0.0.1:$(PORT)  (métricas: http://127.0.0.1:$${SABOR_METRICS_PORT:-9108}/metrics)"
-	$(PY) -m analysis.cli serve --port $(PORT) --address 127.0.0.1
+	$(PY) -m analysis.cli serve --port $(PORT) --address 127.0.0.1 --analyze
 
 test: install-dev system-deps
 	$(PY) -m pytest -q

@@ -174,6 +174,10 @@ def cmd_serve(args) -> int:
     store = Store.open()
     store.refresh_gauges()
     health.watch_quality(store)
+    if args.analyze:
+        from analysis import background
+
+        background.start_analysis(store)  # the dashboard opens at once; BERT scores the backlog meanwhile
 
     from streamlit.web import cli as stcli
 
@@ -229,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("serve", cmd_serve, "iniciar el panel (igual que make run)")
     sp.add_argument("--port", type=int, default=int(os.environ.get("SABOR_PORT", "8501")))
     sp.add_argument("--address", default=os.environ.get("SABOR_ADDRESS", "127.0.0.1"))
+    sp.add_argument("--analyze", action="store_true",
+                    help="analizar en segundo plano los comentarios aún no clasificados")
     return p
 
 

@@ -1,45 +1,51 @@
-"""The "analyse pending comments" control: runs the BERT pipeline with visible progress."""
+"""The "analyse pending comments" control: BERT runs in a background thread of the server (shared by every
+session), and this widget shows its progress with rows/s and time left without blocking the page."""
 from __future__ import annotations
-
-import time
 
 import streamlit as st
 
+from analysis import background
 from dashboard.common import get_store, tr
 
 
 def pending_count() -> int:
-    store = get_store()
-    return int(store.scalar("SELECT count(*) FROM feedback f WHERE NOT EXISTS "
-                            "(SELECT 1 FROM predictions p WHERE p.feedback_id = f.feedback_id)"))
+    return int(get_store().scalar("SELECT count(*) FROM feedback f WHERE NOT EXISTS "
+                                  "(SELECT 1 FROM predictions p WHERE p.feedback_id = f.feedback_id)"))
+
+
+@st.fragment(run_every=2)
+def _progress() -> None:
+    job = background.state()
+    if job.running and job.phase == "topics":
+        st.progress(1.0, text=tr("Buscando temas con BERTopic…", "Finding topics with BERTopic…"))
+    elif job.running:
+        frac = job.done / job.total if job.total else 0.0
+        st.progress(frac, text=tr(
+            f"Analizando con BERT: {job.done:,}/{job.total:,} comentarios · {job.rate:.0f}/s · "
+            f"faltan {job.seconds_left / 60:.0f} min. Los gráficos muestran lo ya analizado.",
+            f"Analysing with BERT: {job.done:,}/{job.total:,} comments · {job.rate:.0f}/s · "
+            f"{job.seconds_left / 60:.0f} min left. Charts show what is analysed so far."))
+    elif job.error:
+        st.error(tr(f"El análisis falló: {job.error}", f"The analysis failed: {job.error}"))
+    elif job.finished:
+        r = job.result
+        st.success(tr(f"Análisis listo: {r.get('scored', 0):,} comentarios analizados, {r.get('cached', 0):,} "
+                      f"desde la caché.", f"Analysis done: {r.get('scored', 0):,} scored, "
+                      f"{r.get('cached', 0):,} from cache."))
 
 
 def analyze_button(key: str) -> None:
-    """Offer to classify comments that have no prediction yet, with rows/s and time left."""
+    """Offer to classify comments that have no prediction yet; show the running job's progress."""
+    job = background.state()
+    if job.running or job.finished:
+        _progress()
+        if job.running:
+            return
     n = pending_count()
     if not n:
         return
     st.info(tr(f"{n:,} comentarios aún no tienen sentimiento ni atributos de sabor.",
                f"{n:,} comments have no sentiment or taste attributes yet."))
-    if not st.button(tr(f"Analizar {n:,} comentarios con BERT", f"Analyse {n:,} comments with BERT"), key=key):
-        return
-    from analysis.pipeline import analyze
-
-    bar = st.progress(0.0, text=tr("Cargando el modelo…", "Loading the model…"))
-    start = time.perf_counter()
-
-    def progress(done: int, total: int) -> None:
-        elapsed = time.perf_counter() - start
-        rate = done / elapsed if elapsed > 0 else 0.0
-        left = (total - done) / rate if rate > 0 else 0.0
-        bar.progress(min(done / max(total, 1), 1.0),
-                     text=tr(f"{done:,}/{total:,} comentarios · {rate:.0f}/s · faltan {left:.0f} s",
-                             f"{done:,}/{total:,} comments · {rate:.0f}/s · {left:.0f} s left"))
-
-    with st.status(tr("Analizando comentarios…", "Analysing comments…"), expanded=True) as status:
-        result = analyze(get_store(), progress=progress)
-        status.update(label=tr(f"Listo: {result.get('scored', 0):,} analizados, {result.get('cached', 0):,} "
-                               f"desde la caché", f"Done: {result.get('scored', 0):,} scored, "
-                               f"{result.get('cached', 0):,} from cache"), state="complete")
-    st.cache_data.clear()
-    st.rerun()
+    if st.button(tr(f"Analizar {n:,} comentarios con BERT", f"Analyse {n:,} comments with BERT"), key=key):
+        background.start_analysis(get_store())
+        st.rerun()
