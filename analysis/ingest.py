@@ -24,7 +24,7 @@ from analysis.readers import IngestError, RawTable, check_size, read_table
 from analysis.schema import FEEDBACK_SYNONYMS, Mapping, accepted_synonyms, auto_map
 from analysis.store import Store
 
-__all__ = ["IngestError", "LoadReport", "ingest_file", "ingest_bytes", "preview", "prepare_feedback"]
+__all__ = ["IngestError", "LoadReport", "ingest_bytes", "ingest_file", "prepare_feedback", "preview"]
 
 REASONS = {
     "empty_text": ("texto vacío", "empty text"),

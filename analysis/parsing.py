@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -95,15 +95,14 @@ def _parse_one(v: str, month_first: bool) -> tuple[date | None, str | None, str]
     if m := _YEAR.match(s):
         return _mk(int(m[1]), 1, 1), "year", "yyyy"
     if _EPOCH.match(s):
-        return datetime.fromtimestamp(float(s), tz=timezone.utc).date(), "day", "unix"
+        return datetime.fromtimestamp(float(s), tz=UTC).date(), "day", "unix"
     if _EPOCH_MS.match(s):
-        return datetime.fromtimestamp(int(s) / 1000, tz=timezone.utc).date(), "day", "unix ms"
+        return datetime.fromtimestamp(int(s) / 1000, tz=UTC).date(), "day", "unix ms"
     return None, None, "invalid"
 
 
 def parse_dates(col: pd.Series) -> DateParse:
     """Parse a column of dates written in any supported way. Day-first when ambiguous."""
-    n = len(col)
     if pd.api.types.is_datetime64_any_dtype(col):
         dt = pd.to_datetime(col, errors="coerce")
         if getattr(dt.dt, "tz", None) is not None:

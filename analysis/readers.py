@@ -146,7 +146,6 @@ def _read_delimited(text: str, name: str, ext: str) -> RawTable:
 
         def keep(fields: list[str]):
             bad.append((len(bad), delim.join(fields)))
-            return None
 
         df = pd.read_csv(io.StringIO(text), engine="python", on_bad_lines=keep, **kw)
         bad = [(_line_of(lines, raw), raw) for _, raw in bad]

@@ -123,7 +123,7 @@ def default_db_path() -> Path:
 class Store:
     """One DuckDB database. Use `Store.open(path)`; it returns the process-wide instance for that file."""
 
-    _instances: dict[str, "Store"] = {}
+    _instances: dict[str, Store] = {}
     _open_lock = threading.Lock()
 
     def __init__(self, path: Path):
@@ -135,7 +135,7 @@ class Store:
         self._migrate()
 
     @classmethod
-    def open(cls, path: str | Path | None = None) -> "Store":
+    def open(cls, path: str | Path | None = None) -> Store:
         p = Path(path).expanduser().resolve() if path else default_db_path().resolve()
         with cls._open_lock:
             inst = cls._instances.get(str(p))
@@ -291,7 +291,7 @@ class Store:
                 "upload_id": upload_id, "rows_loaded": int(status.get("ok", 0)),
                 "duplicates_in_file": int(status.get("dup_file", 0)),
                 "duplicates_in_db": int(status.get("dup_db", 0)),
-                "rows_rejected": int(len(rejected)),
+                "rows_rejected": len(rejected),
                 "rejected_by_reason": {str(k): int(v) for k, v in rejected["reason"].value_counts().items()},
                 "date_min": str(dmin) if dmin else None, "date_max": str(dmax) if dmax else None,
             }
@@ -327,7 +327,7 @@ class Store:
             counts = {
                 "upload_id": upload_id, "rows_loaded": int(status.get("ok", 0)),
                 "duplicates_in_db": int(status.get("dup_db", 0)),
-                "rows_rejected": int(len(rejected)),
+                "rows_rejected": len(rejected),
                 "date_min": str(dmin) if dmin else None, "date_max": str(dmax) if dmax else None,
             }
             self._record_upload(cur, report, counts)

@@ -18,8 +18,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.ingest import ingest_file  # noqa: E402
-from analysis.store import Store  # noqa: E402
+from analysis.ingest import ingest_file
+from analysis.store import Store
 
 
 def make_csv(path: Path, rows: int, seed: int = 7) -> None:

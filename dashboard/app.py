@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, str(ROOT))
 
-from analysis.filters import Filters  # noqa: E402
-from dashboard.common import count_page_view, data_version, get_store, start_metrics_once, tr  # noqa: E402
+from analysis.filters import Filters
+from dashboard.common import count_page_view, data_version, get_store, start_metrics_once, tr
 
 st.set_page_config(page_title="Sabor", page_icon=":material/local_dining:", layout="wide")
 start_metrics_once()

@@ -5,7 +5,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis import overview
-from dashboard.common import csv_download, current_filters, data_version, empty_state, get_store, page_header, tr
+from dashboard.common import (
+    csv_download,
+    current_filters,
+    data_version,
+    empty_state,
+    get_store,
+    page_header,
+    tr,
+)
 from dashboard.components.analyze import analyze_button
 
 page_header("Resumen", "Overview",

@@ -134,7 +134,7 @@ def test_spanish_headers_any_encoding_no_mojibake(store, encoding):
 
 
 def test_mixed_encodings_lines_are_each_decoded(store):
-    data = ("comentario,fecha\nMuy rico el ají,01/02/2024\n".encode("utf-8")
+    data = ("comentario,fecha\nMuy rico el ají,01/02/2024\n".encode()
             + "Demasiado dulce qué pena,02/02/2024\n".encode("cp1252"))
     rep = ingest_bytes(store, data, "mixto.csv")
     assert rep.rows_loaded == 2
@@ -286,7 +286,7 @@ def test_failure_in_the_middle_of_a_load_rolls_everything_back(store, monkeypatc
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(Store, "_record_upload", staticmethod(boom))
-    data = "comentario,fecha\nnuevo comentario,01/01/2024\n".encode()
+    data = b"comentario,fecha\nnuevo comentario,01/01/2024\n"
     with pytest.raises(RuntimeError):
         ingest_bytes(store, data, "nuevo.csv")
     assert snapshot(store) == before

@@ -6,9 +6,8 @@ Every number a recommendation states is recomputed here from the raw CSV rows wi
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd

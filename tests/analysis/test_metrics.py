@@ -22,7 +22,7 @@ def _scrape(addr) -> str:
 
 
 def _value(text: str, name: str, labels: str = "") -> float:
-    m = re.search(rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+-]+)$", text, re.M)
+    m = re.search(rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+-]+)$", text, re.MULTILINE)
     return float(m.group(1)) if m else 0.0
 
 
@@ -31,7 +31,7 @@ def test_counters_move_after_an_ingest_over_http(store, monkeypatch):
     addr = metrics.start_exporter()
     assert addr is not None and addr[0] == "127.0.0.1"
     before = _scrape(addr)
-    data = "comentario,fecha\nrico,01/01/2024\nmuy dulce,02/01/2024\n,03/01/2024\n".encode()
+    data = b"comentario,fecha\nrico,01/01/2024\nmuy dulce,02/01/2024\n,03/01/2024\n"
     ingest_bytes(store, data, "m.csv")
     after = _scrape(addr)
     key = "sabor_feedback_rows_ingested_total"

@@ -10,8 +10,10 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -22,7 +24,10 @@ ENTRYPOINT = ROOT / "deployment" / "docker" / "entrypoint.sh"
 
 
 def _env(tmp_path, **extra) -> dict[str, str]:
-    return {**os.environ, "SABOR_DB": str(tmp_path / "data" / "sabor.duckdb"), "SABOR_LOG_LEVEL": "INFO",
+    # In the image `python` is the one with the requirements; here that is the interpreter running the
+    # tests (make test calls .venv/bin/python without activating the venv).
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**os.environ, "PATH": path, "SABOR_DB": str(tmp_path / "data" / "sabor.duckdb"), "SABOR_LOG_LEVEL": "INFO",
             "SABOR_METRICS_ADDR": "127.0.0.1", "STREAMLIT_SERVER_ADDRESS": "127.0.0.1", **extra}
 
 
