@@ -61,7 +61,7 @@ def test_probes_resources_and_scrape_annotations():
         get = c[probe]["httpGet"]
         assert get["path"] == "/_stcore/health" and ports[get["port"]] == 8501, probe
     res = c["resources"]
-    assert res["requests"]["memory"] == "1.5Gi" and res["limits"]["memory"] == "4Gi"
+    assert res["requests"]["memory"] == "2.5Gi" and res["limits"]["memory"] == "5Gi"
     assert "cpu" in res["requests"] and "cpu" in res["limits"]
     ann = dep["spec"]["template"]["metadata"]["annotations"]
     assert ann["prometheus.io/scrape"] == "true" and int(ann["prometheus.io/port"]) == ports["metrics"]

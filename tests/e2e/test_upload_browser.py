@@ -19,7 +19,7 @@ def test_upload_real_file_then_overview_chart(app_server, page, real_dir, tmp_pa
     page.get_by_text("Duplicados omitidos", exact=False).first.wait_for()
     page.get_by_text("Filas rechazadas por motivo", exact=False).first.wait_for()  # table is a canvas
 
-    page.goto(f"{url}/resumen")
+    page.goto(url)  # Resumen is the default page, served at the root
     page.get_by_text("Comentarios y calificación por mes").wait_for()
     page.locator('[data-testid="stPlotlyChart"]').first.wait_for()
     page.locator(".js-plotly-plot .bars path").first.wait_for()
