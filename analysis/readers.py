@@ -132,8 +132,32 @@ def _sniff_delimiter(text: str, ext: str) -> str:
         return best if counts[best] else ","
 
 
+def _read_arrow(text: str, delim: str) -> pd.DataFrame | None:
+    """Arrow's multithreaded CSV reader (several times faster than pandas on large files). Returns None
+    when the file needs the careful path: repeated headers or any row Arrow cannot parse."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delim), [])
+    if not header or len(set(header)) != len(header):
+        return None
+    try:
+        tbl = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return tbl.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if pa.types.is_string(t) else None)
+
+
 def _read_delimited(text: str, name: str, ext: str) -> RawTable:
     delim = _sniff_delimiter(text, ext)
+    if len(text) > 5_000_000 and (fast := _read_arrow(text, delim)) is not None:
+        fast.columns = [str(c).replace("\ufeff", "").strip() for c in fast.columns]
+        return RawTable(fast, delimiter=delim)
     kw = dict(sep=delim, dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=True)
     bad: list[tuple[int, str]] = []
     try:
