@@ -96,7 +96,7 @@ def load_labelled(path: str | Path, text_column: str, label_column: str) -> pd.D
     return df
 
 
-# The shared real review files (see /work/shared/data/real/README.md): (file, text col, rating col, lang)
+# The shared real review files (see ../shared/data/real/README.md): (file, text col, rating col, lang)
 SHARED_FILES = [
     ("tripadvisor_sevilla_japanese_es.csv", "text", "review_rating", "es"),
     ("restmex2021_guanajuato_es.csv", "Opinion", "Label", "es"),
@@ -411,7 +411,7 @@ def train_shared(real_dir: str | Path, english_limit: int | None = None, seed: i
     """Train the shipped head on all Spanish reviews + an English sample of the shared files."""
     df = shared_frame(real_dir, english_limit)
     n_en = int((df["lang"] == "en").sum())
-    desc = {"files": [f for f, *_ in SHARED_FILES], "source": "/work/shared/data/real (public review datasets)",
+    desc = {"files": [f for f, *_ in SHARED_FILES], "source": "../shared/data/real (public review datasets)",
             "rows_by_source": {k: int(v) for k, v in df["source"].value_counts().items()},
             "labels": "stars 1-2 negative, 3 neutral, 4-5 positive",
             "note": (f"All Spanish rows; English: first {n_en} of a seeded shuffle." if english_limit else
