@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from analysis.store import Store
 from tests.analysis.ask.ask_fixtures import build_small_db
@@ -40,6 +41,15 @@ def test_ask_a_question_in_the_browser(app_server, page, tmp_path, monkeypatch):
     chart = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').last
     chart.locator(".bars path").first.wait_for()
     assert chart.locator(".bars path").count() == len(per_region)
-    page.get_by_text("SQL ejecutado").last.click()
-    page.get_by_text("mentions_enriched", exact=False).last.wait_for()
+    # The expander may still be re-rendering after the chart appears; a click then lands on the old one.
+    # Retry the click a few times: the SQL text must become visible.
+    sql = page.get_by_text("mentions_enriched", exact=False).last
+    for attempt in range(4):
+        page.get_by_text("SQL ejecutado").last.click()
+        try:
+            sql.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 3:
+                raise
     page.screenshot(path=str(tmp_path / "preguntar.png"), full_page=True)
