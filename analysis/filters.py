@@ -13,9 +13,6 @@ class Filters:
     regions: tuple[str, ...] = field(default_factory=tuple)
     channels: tuple[str, ...] = field(default_factory=tuple)
 
-    def is_empty(self) -> bool:
-        return not (self.date_from or self.date_to or self.products or self.regions or self.channels)
-
     def as_dict(self) -> dict:
         d = asdict(self)
         for k in ("date_from", "date_to"):

@@ -78,9 +78,6 @@ class Mapping:
     source: dict[str, str] = field(default_factory=dict)    # canonical -> 'auto' | 'user' | 'inferred'
     unmapped: list[str] = field(default_factory=list)        # source headers left unused
 
-    def as_dict(self) -> dict:
-        return {"columns": self.columns, "source": self.source, "unmapped": self.unmapped}
-
 
 def auto_map(headers: list[str], synonyms: dict[str, tuple[str, ...]],
              overrides: dict[str, str] | None = None) -> Mapping:

@@ -222,20 +222,7 @@ class Store:
             cur.unregister(name)
         return len(df)
 
-    def get_setting(self, key: str, default: str | None = None) -> str | None:
-        v = self.scalar("SELECT value FROM settings WHERE key = ?", [key])
-        return default if v is None else v
-
-    def set_setting(self, key: str, value: str) -> None:
-        with self.transaction() as cur:
-            cur.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", [key, value])
-
     # -- facts for the UI -------------------------------------------------------------------
-    def table_counts(self) -> dict[str, int]:
-        tables = ["feedback", "uploads", "rejected_rows", "predictions", "taste_mentions", "market_trends",
-                  "topics", "feedback_topics", "embeddings"]
-        return {t: int(self.scalar(f"SELECT count(*) FROM {t}")) for t in tables}
-
     def data_version(self) -> str:
         """Changes whenever data that charts read changes: the key for st.cache_data. The file path is
         part of it so two databases with equal counts never share cached results."""
