@@ -91,15 +91,22 @@ class LoadReport:
         lines.append(f"{L('Columnas', 'Columns')}: " + ", ".join(f"{k} ← {v}" for k, v in self.mapping.items()))
         if self.unmapped_columns:
             lines.append(f"{L('Columnas no usadas', 'Unused columns')}: {', '.join(self.unmapped_columns)}")
-        if self.rating_scale and self.rating_scale != "1-5":
-            lines.append(L(f"Escala de calificación {self.rating_scale} detectada y normalizada a 1-5",
-                           f"Rating scale {self.rating_scale} detected and normalised to 1-5"))
-        if self.ambiguous_dates:
-            lines.append(L(f"{self.ambiguous_dates:,} fechas ambiguas (día/mes) leídas como día primero",
-                           f"{self.ambiguous_dates:,} ambiguous dates (day/month) read day-first"))
+        lines.extend(self.notices(lang))
         for w in self.warnings:
             lines.append(f"! {w}")
         return "\n".join(lines)
+
+    def notices(self, lang: str = "es") -> list[str]:
+        """Decisions the loader made for the user (rating rescaled, ambiguous dates read day-first)."""
+        es = lang != "en"
+        out = []
+        if self.rating_scale and self.rating_scale != "1-5":
+            out.append(f"Escala de calificación {self.rating_scale} detectada y normalizada a 1-5" if es else
+                       f"Rating scale {self.rating_scale} detected and normalised to 1-5")
+        if self.ambiguous_dates:
+            out.append(f"{self.ambiguous_dates:,} fechas ambiguas (día/mes) leídas como día primero" if es else
+                       f"{self.ambiguous_dates:,} ambiguous dates (day/month) read day-first")
+        return out
 
 
 def reason_label(code: str, lang: str = "es") -> str:

@@ -92,10 +92,16 @@ def empty_state() -> bool:
                "o carga los datos de demostración.",
                "There are no comments in the database yet. Upload a file in **Load data** "
                "or load the demo data."))
-    if st.button(tr("Cargar datos de demostración", "Load demo data"), key="load_demo_empty"):
+    load_demo_button("load_demo_empty")
+    return True
+
+
+def load_demo_button(key: str) -> None:
+    """Load the bundled demo data (once; a file already loaded is skipped) and redraw."""
+    if st.button(tr("Cargar datos de demostración", "Load demo data"), key=key):
         from analysis.demo import load_demo
 
         with st.spinner(tr("Cargando demo…", "Loading demo…")):
             load_demo(get_store())
+        st.cache_data.clear()
         st.rerun()
-    return True

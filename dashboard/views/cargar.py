@@ -6,7 +6,7 @@ import streamlit as st
 
 from analysis.ingest import IngestError, LoadReport, ingest_bytes, preview, reason_label
 from analysis.schema import FEEDBACK_COLUMNS, MARKET_COLUMNS
-from dashboard.common import csv_download, get_store, page_header, tr
+from dashboard.common import csv_download, get_store, load_demo_button, page_header, tr
 from dashboard.components.analyze import analyze_button
 
 NONE = "—"
@@ -46,12 +46,8 @@ def show_report(rep: LoadReport) -> None:
         rejected = store.rejected_for(rep.upload_id)
         csv_download(rejected, f"rechazadas_{rep.file_name}.csv",
                      tr("Descargar filas rechazadas", "Download rejected rows"), key=f"dl_rej_{rep.upload_id}")
-    if rep.rating_scale and rep.rating_scale not in ("1-5",):
-        st.info(tr(f"Escala de calificación {rep.rating_scale} detectada y normalizada a 1–5.",
-                   f"Rating scale {rep.rating_scale} detected and normalised to 1–5."))
-    if rep.ambiguous_dates:
-        st.info(tr(f"{rep.ambiguous_dates:,} fechas ambiguas (día/mes) se leyeron como día primero.",
-                   f"{rep.ambiguous_dates:,} ambiguous dates (day/month) were read day-first."))
+    for notice in rep.notices(lang):
+        st.info(notice)
     for w in rep.warnings:
         st.warning(w)
 
@@ -109,12 +105,7 @@ with tab_fb:
     upload_flow("feedback", "csv")
     analyze_button("analyze_cargar")
     if not store.scalar("SELECT count(*) FROM feedback"):
-        if st.button(tr("Cargar datos de demostración", "Load demo data"), key="load_demo"):
-            from analysis.demo import load_demo
-
-            load_demo(store)
-            st.cache_data.clear()
-            st.rerun()
+        load_demo_button("load_demo")
 with tab_market:
     st.caption(tr("Mes, producto o categoría, región (opcional) y una columna por métrica (ventas, búsquedas, "
                   "precio) o columnas 'métrica' y 'valor'.",
