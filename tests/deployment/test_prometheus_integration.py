@@ -55,7 +55,7 @@ def _query(base: str, expr: str) -> dict:
 def _value(base: str, expr: str) -> float | None:
     try:
         res = _query(base, expr)["data"]["result"]
-    except OSError:  # server still starting
+    except (OSError, ValueError):  # still starting: refused, or 503 "Service Unavailable" (not JSON)
         return None
     return float(res[0]["value"][1]) if res else None
 
