@@ -34,8 +34,10 @@ def get_analyzer():
         head = active_head()
         if _ANALYZER is None:
             _ANALYZER = Analyzer(head)
-        elif _ANALYZER.head.version != head.version:   # a newer head was trained: same encoder, new head
-            _ANALYZER = Analyzer(head, encoder=_ANALYZER.encoder)
+        elif _ANALYZER.head.version != head.version:
+            # A newer head was trained: the same encoder unless it brings its own adapter.
+            same = _ANALYZER.encoder.adapter == head.adapter
+            _ANALYZER = Analyzer(head, encoder=_ANALYZER.encoder if same else None)
         return _ANALYZER
 
 

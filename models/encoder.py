@@ -210,6 +210,36 @@ class Encoded:
     spans: list | None = None        # per text, list of (start_char, end_char) → (384,) clause vectors
 
 
+def _cpu_flags() -> set[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def compute_dtype() -> str:
+    """"bfloat16" where the CPU multiplies bf16 natively (AMX or AVX512-BF16), else "float32".
+
+    Measured on a 2-core Xeon with AMX: 200 reviews at 46 texts/s in fp32, 131 texts/s with bf16 weights,
+    sentence vectors at cosine ≥ 0.9999 to fp32. Without those instructions bf16 is emulated and slower,
+    so it is never chosen there. `SABOR_ENCODER_DTYPE=float32|bfloat16` overrides.
+    """
+    env = os.environ.get("SABOR_ENCODER_DTYPE", "").strip().lower()
+    if env in ("float32", "fp32"):
+        return "float32"
+    if env in ("bfloat16", "bf16"):
+        return "bfloat16"
+    return "bfloat16" if _cpu_flags() & {"amx_bf16", "avx512_bf16"} else "float32"
+
+
+def autocast_dtype():
+    """torch dtype for autocast during training (None = plain fp32)."""
+    return torch.bfloat16 if compute_dtype() == "bfloat16" else None
+
+
 def _threads() -> int:
     env = os.environ.get("SABOR_TORCH_THREADS")
     return int(env) if env else (os.cpu_count() or 1)
@@ -218,19 +248,31 @@ def _threads() -> int:
 class Encoder:
     """multilingual-e5-small in torch. Thread-safe: a lock serialises forward passes."""
 
-    def __init__(self, cache_dir: Path | None = None, max_tokens: int = MAX_TOKENS):
+    def __init__(self, cache_dir: Path | None = None, max_tokens: int = MAX_TOKENS, adapter: Path | None = None,
+                 dtype: str | None = None):
+        """`adapter`: a LoRA adapter file (models/finetune.py) merged into the weights; `dtype`: "float32" or
+        "bfloat16" (default: `compute_dtype()`)."""
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
         from transformers import BertConfig, BertModel
 
         self.path = ensure_converted(cache_dir)
-        self.version = self.path.name
         self.max_tokens = max_tokens
         torch.set_num_threads(_threads())
         # Built from config + state dict (not from_pretrained): e5 has no pooler, and this path never
         # looks anything up on a hub.
         self.model = BertModel(BertConfig.from_json_file(str(self.path / "config.json")), add_pooling_layer=False)
         self.model.load_state_dict(load_file(str(self.path / "model.safetensors")), strict=True)
+        self.version = self.path.name
+        self.adapter = Path(adapter) if adapter else None
+        if self.adapter is not None:
+            from models.finetune import merge_adapter
+
+            merge_adapter(self.model, load_file(str(self.adapter)))
+            self.version += "+lora-" + _sha256(self.adapter)[:12]
+        self.dtype = dtype or compute_dtype()
+        if self.dtype == "bfloat16":
+            self.model.to(torch.bfloat16)
         self.model.eval()
         self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
         self.tokenizer.no_padding()
@@ -285,6 +327,7 @@ class Encoder:
                     mask[r, :len(e)] = 1
                 hidden = self.model(input_ids=torch.from_numpy(ids),
                                     attention_mask=torch.from_numpy(mask)).last_hidden_state
+                hidden = hidden.float()
                 m = torch.from_numpy(mask).unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1)
                 pooled = torch.nn.functional.normalize(pooled, dim=-1)
@@ -314,10 +357,14 @@ _ENCODER: Encoder | None = None
 _ENCODER_LOCK = threading.Lock()
 
 
-def get_encoder() -> Encoder:
-    """The process-wide encoder, loaded once on first use."""
+def get_encoder(adapter: Path | None = None) -> Encoder:
+    """The process-wide encoder for `adapter` (None = base weights), loaded on first use.
+
+    One encoder is kept at a time (each costs ~0.5 GB): asking for another adapter replaces it."""
     global _ENCODER
+    adapter = Path(adapter) if adapter else None
     with _ENCODER_LOCK:
-        if _ENCODER is None:
-            _ENCODER = Encoder()
+        if _ENCODER is None or _ENCODER.adapter != adapter:
+            _ENCODER = None
+            _ENCODER = Encoder(adapter=adapter)
         return _ENCODER

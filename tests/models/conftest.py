@@ -20,7 +20,9 @@ def encoder():
 def analyzer(encoder):
     from models.sentiment import Analyzer, active_head
 
-    return Analyzer(active_head(), encoder=encoder)
+    head = active_head()
+    # The shipped head may carry its own adapted encoder; only the base one can be shared.
+    return Analyzer(head, encoder=encoder if head.adapter is None else None)
 
 
 @pytest.fixture(scope="session")
