@@ -36,6 +36,7 @@ import torch
 PREFIX = "query: "          # e5 was trained with this prefix for symmetric tasks (classification)
 MAX_TOKENS = 512            # BERT position limit, specials included
 QK = 32                     # Q4_0 block size
+PAD_MULTIPLE = 16            # 10k reviews: peak RSS 2.03 GB unrounded, 1.57 GB at 16 (and 8% faster), 1.51 GB at 64 (slower)
 MAX_BATCH_TOKENS = 2048     # padded tokens per forward pass: 2048 gave 15.9 texts/s, 4096 14.7, 8192 11.3
 
 
@@ -261,18 +262,24 @@ class Encoder:
         torch.set_num_threads(_threads())
         # Built from config + state dict (not from_pretrained): e5 has no pooler, and this path never
         # looks anything up on a hub.
+        self.dtype = dtype or compute_dtype()
+        torch_dtype = torch.bfloat16 if self.dtype == "bfloat16" else torch.float32
         self.model = BertModel(BertConfig.from_json_file(str(self.path / "config.json")), add_pooling_layer=False)
-        self.model.load_state_dict(load_file(str(self.path / "model.safetensors")), strict=True)
+        self.model.to(torch_dtype)
         self.version = self.path.name
         self.adapter = Path(adapter) if adapter else None
+        # The adapter is merged in fp32, then each tensor is cast as it goes: peak memory stays near one
+        # fp32 copy of the weights (~0.7 GB in bf16 instead of 1.2 GB with a cast of the loaded model).
+        sd = load_file(str(self.path / "model.safetensors"))
         if self.adapter is not None:
             from models.finetune import merge_adapter
 
-            merge_adapter(self.model, load_file(str(self.adapter)))
+            merge_adapter(sd, load_file(str(self.adapter)))
             self.version += "+lora-" + _sha256(self.adapter)[:12]
-        self.dtype = dtype or compute_dtype()
-        if self.dtype == "bfloat16":
-            self.model.to(torch.bfloat16)
+        for k in list(sd):
+            sd[k] = sd[k].to(torch_dtype)
+        self.model.load_state_dict(sd, strict=True)
+        del sd
         self.model.eval()
         self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
         self.tokenizer.no_padding()
@@ -316,7 +323,9 @@ class Encoder:
         with self._lock, torch.inference_mode():
             for idx in batches:
                 idx = np.asarray(idx)
-                L = int(min(lengths[idx].max(), self.max_tokens))
+                # Padded length rounded up to a multiple of PAD_MULTIPLE: fewer distinct shapes keep the
+                # kernel caches (and RSS) from growing with every new length.
+                L = int(min(-(-int(lengths[idx].max()) // PAD_MULTIPLE) * PAD_MULTIPLE, self.max_tokens))
                 ids = np.full((len(idx), L), 1, dtype=np.int64)        # pad id 1
                 mask = np.zeros((len(idx), L), dtype=np.int64)
                 for r, i in enumerate(idx):

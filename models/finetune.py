@@ -77,20 +77,22 @@ def remove_lora(model: nn.Module, loras: dict[str, LoRALinear]) -> dict[str, tor
             # Stored in fp16 and merged from the stored values, so this model equals a reloaded one.
             tensors[name + ".lora_A"] = lora.A.detach().to(torch.float16).contiguous()
             tensors[name + ".lora_B"] = (lora.B.detach() * lora.scale).to(torch.float16).contiguous()
-    merge_adapter(model, tensors)
+    merge_adapter(model.state_dict(), tensors)
     return tensors
 
 
-def merge_adapter(model: nn.Module, tensors: dict[str, torch.Tensor]) -> None:
-    """Add a stored adapter (B already carries the scale) into a plain BertModel's weights, in place."""
+def merge_adapter(weights: dict[str, torch.Tensor], tensors: dict[str, torch.Tensor]) -> None:
+    """Add a stored adapter (B already carries the scale) into BertModel weights, in place.
+
+    `weights`: a state dict (or `model.state_dict()`, whose tensors share the parameters' storage)."""
     names = sorted({k.rsplit(".lora_", 1)[0] for k in tensors})
     with torch.no_grad():
         for name in names:
-            parent, leaf = _module(model, name)
-            lin = getattr(parent, leaf)
-            if not isinstance(lin, nn.Linear):
-                raise ValueError(f"adapter names {name}, which is not a linear layer of this model")  # noqa: TRY004
-            lin.weight += (tensors[name + ".lora_B"].float() @ tensors[name + ".lora_A"].float()).to(lin.weight.dtype)
+            w = weights.get(name + ".weight")
+            delta = tensors[name + ".lora_B"].float() @ tensors[name + ".lora_A"].float()
+            if w is None or w.shape != delta.shape:
+                raise ValueError(f"adapter names {name}, which is not a linear layer of this model")
+            w += delta.to(w.dtype)
 
 
 @dataclass

@@ -35,7 +35,7 @@ def test_stored_adapter_reproduces_the_adapted_model():
         base = plain(input_ids=x).last_hidden_state
     tensors = ft.remove_lora(model, loras)
     assert not any(isinstance(m, ft.LoRALinear) for m in model.modules())     # plain BertModel again
-    ft.merge_adapter(plain, tensors)                    # a fresh base model + the stored fp16 adapter
+    ft.merge_adapter(plain.state_dict(), tensors)       # a fresh base model + the stored fp16 adapter
     with torch.no_grad():
         merged = model(input_ids=x).last_hidden_state
         reloaded = plain(input_ids=x).last_hidden_state
@@ -46,7 +46,8 @@ def test_stored_adapter_reproduces_the_adapted_model():
 
 def test_adapter_naming_a_missing_layer_is_refused():
     with pytest.raises(ValueError, match="not a linear layer"):
-        ft.merge_adapter(_tiny_bert(), {"embeddings.lora_A": torch.zeros(2, 2), "embeddings.lora_B": torch.zeros(2, 2)})
+        ft.merge_adapter(_tiny_bert().state_dict(),
+                         {"embeddings.lora_A": torch.zeros(2, 2), "embeddings.lora_B": torch.zeros(2, 2)})
 
 
 def test_a_head_refuses_an_encoder_without_its_adapter(tmp_path, encoder):
