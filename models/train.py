@@ -303,7 +303,8 @@ def _finetune_head(df: pd.DataFrame, X: np.ndarray, tr: np.ndarray, te: np.ndarr
     decisions = tune_decisions(head, Xd, cls[dev], stars[dev])
     Xt = enc.encode(list(texts[te])).vectors
     info = {"method": "LoRA", "r": cfg.r, "alpha": cfg.alpha, "dropout": cfg.dropout, "epochs": cfg.epochs,
-            "lr": cfg.lr, "head_lr": cfg.head_lr, "max_tokens": cfg.max_tokens, "finetune_rows": len(ft),
+            "lr": cfg.lr, "head_lr": cfg.head_lr, "max_tokens": cfg.max_tokens, "stars_weight": cfg.stars_weight,
+            "finetune_rows": len(ft),
             "dev_rows": len(dev), "history": history, "seconds": round(time.perf_counter() - t0),
             "encoder": enc.version, "compute_dtype": enc.dtype, "decisions": decisions}
     return head, Xt, info
@@ -621,6 +622,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--finetune", action="store_true", help="LoRA-adapt the encoder too (minutes)")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--rank", type=int, default=8)
+    ap.add_argument("--stars-weight", type=float, default=1.0, help="weight of the star loss while fine-tuning")
     ap.add_argument("--retune", metavar="VERSION", help="re-pick a registered LoRA head's decision rules on its "
                     "development rows and re-evaluate it (no retraining)")
     ap.add_argument("--write-md", default=str(Path(__file__).resolve().parent / "EVALUATION.md"))
@@ -629,12 +631,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.finetune:
         from models.finetune import FinetuneConfig
 
-        cfg = FinetuneConfig(epochs=args.epochs, r=args.rank, alpha=2.0 * args.rank)
+        cfg = FinetuneConfig(epochs=args.epochs, r=args.rank, alpha=2.0 * args.rank, stars_weight=args.stars_weight)
     if args.retune:
         meta = retune_shared(args.retune, args.real_dir, args.english_limit)
         rep, head = dict(meta["metrics"]), sent.SentimentHead.load(REGISTRY / args.retune)
         ft = meta["finetune"]
-        args.finetune, args.epochs = True, ft["epochs"]
+        args.finetune, args.epochs, args.stars_weight = True, ft["epochs"], ft.get("stars_weight", 1.0)
     else:
         rep = train_shared(args.real_dir, english_limit=args.english_limit, save=not args.no_save,
                            progress=lambda d, n: print(f"embedding {d}/{n}", flush=True), finetune=args.finetune,
@@ -650,7 +652,8 @@ def main(argv: list[str] | None = None) -> None:
     rep["data"] = head.meta.get("data", {}) if head.meta else {}
     rep["finetune"] = head.meta.get("finetune") if head.meta else None
     cmd = "python -m models.train" + (f" --english-limit {args.english_limit}" if args.english_limit else "") + \
-          (" --variants" if args.variants else "") + (f" --finetune --epochs {args.epochs}" if args.finetune else "")
+          (" --variants" if args.variants else "") + (f" --finetune --epochs {args.epochs}" if args.finetune else "") + \
+          (f" --stars-weight {args.stars_weight:g}" if args.finetune and args.stars_weight != 1.0 else "")
     if not args.no_save:
         md, marker = Path(args.write_md), "<!-- measured elsewhere: kept on regeneration -->"
         tail = md.read_text().split(marker, 1)[1] if md.is_file() and marker in md.read_text() else "\n"
