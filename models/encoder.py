@@ -241,6 +241,40 @@ def autocast_dtype():
     return torch.bfloat16 if compute_dtype() == "bfloat16" else None
 
 
+def token_budget_batches(order, lengths: np.ndarray, max_count: int, max_tokens: int) -> list[list[int]]:
+    """Cut `order` (indices, shortest first) into batches of at most `max_count` texts and `max_tokens` padded
+    tokens (`lengths` already capped at the model limit). Shared by inference and fine-tuning."""
+    batches, cur = [], []
+    for i in order:
+        L = int(lengths[i])
+        if cur and (len(cur) >= max_count or (len(cur) + 1) * L > max_tokens):
+            batches.append(cur)
+            cur = []
+        cur.append(int(i))
+    if cur:
+        batches.append(cur)
+    return batches
+
+
+def pad_ids(seqs: list[list[int]], L: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids padded (pad id 1) or cut to L, keeping </s> last; returns (input_ids, attention_mask)."""
+    ids = np.full((len(seqs), L), 1, dtype=np.int64)
+    mask = np.zeros((len(seqs), L), dtype=np.int64)
+    for r, e in enumerate(seqs):
+        if len(e) > L:
+            e = e[:L - 1] + [e[-1]]
+        ids[r, :len(e)] = e
+        mask[r, :len(e)] = 1
+    return torch.from_numpy(ids), torch.from_numpy(mask)
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of the unmasked token states, in fp32, L2-normalised: the sentence vector every head reads."""
+    hidden = hidden.float()
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1).clamp(min=1), dim=-1)
+
+
 def _threads() -> int:
     env = os.environ.get("SABOR_TORCH_THREADS")
     return int(env) if env else (os.cpu_count() or 1)
@@ -311,35 +345,17 @@ class Encoder:
         # Batches are cut by count AND by padded tokens: with a fixed count, the batch holding the longest
         # texts pads everyone to 512 tokens (measured: 64 mixed reviews took 25 s, the same tokens in
         # length-bucketed batches ~4 s).
-        batches, cur = [], []
-        for i in order:
-            L = min(int(lengths[i]), self.max_tokens)
-            if cur and (len(cur) >= batch_size or (len(cur) + 1) * L > MAX_BATCH_TOKENS):
-                batches.append(cur)
-                cur = []
-            cur.append(i)
-        if cur:
-            batches.append(cur)
+        batches = token_budget_batches(order, np.minimum(lengths, self.max_tokens), batch_size, MAX_BATCH_TOKENS)
         with self._lock, torch.inference_mode():
             for idx in batches:
                 idx = np.asarray(idx)
                 # Padded length rounded up to a multiple of PAD_MULTIPLE: fewer distinct shapes keep the
                 # kernel caches (and RSS) from growing with every new length.
                 L = int(min(-(-int(lengths[idx].max()) // PAD_MULTIPLE) * PAD_MULTIPLE, self.max_tokens))
-                ids = np.full((len(idx), L), 1, dtype=np.int64)        # pad id 1
-                mask = np.zeros((len(idx), L), dtype=np.int64)
-                for r, i in enumerate(idx):
-                    e = encs[i].ids
-                    if len(e) > L:                                      # keep </s> at the end
-                        e = e[:L - 1] + [e[-1]]
-                    ids[r, :len(e)] = e
-                    mask[r, :len(e)] = 1
-                hidden = self.model(input_ids=torch.from_numpy(ids),
-                                    attention_mask=torch.from_numpy(mask)).last_hidden_state
-                hidden = hidden.float()
-                m = torch.from_numpy(mask).unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1)
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                ids, mask_t = pad_ids([encs[i].ids for i in idx], L)
+                mask = mask_t.numpy()
+                hidden = self.model(input_ids=ids, attention_mask=mask_t).last_hidden_state.float()
+                pooled = mean_pool(hidden, mask_t)
                 out[idx] = pooled.numpy()
                 if spans is not None:
                     h = hidden.numpy()

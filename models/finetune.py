@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from models import sentiment as sent
-from models.encoder import autocast_dtype
+from models.encoder import autocast_dtype, mean_pool, pad_ids, token_budget_batches
 
 # Projections adapted in every layer (names relative to encoder.layer.N).
 TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
@@ -119,36 +119,9 @@ def _batches(lengths: np.ndarray, cfg: FinetuneConfig, rng: np.random.Generator)
     for s in range(0, len(idx), chunk):
         part = idx[s:s + chunk]
         part = part[np.argsort(lengths[part], kind="stable")]
-        cur: list[int] = []
-        for i in part:
-            L = int(lengths[i])
-            if cur and (len(cur) >= cfg.max_batch or (len(cur) + 1) * L > cfg.batch_tokens):
-                out.append(np.array(cur))
-                cur = []
-            cur.append(int(i))
-        if cur:
-            out.append(np.array(cur))
+        out += [np.array(b) for b in token_budget_batches(part, lengths, cfg.max_batch, cfg.batch_tokens)]
     rng.shuffle(out)
     return out
-
-
-def _tensors(ids: list[list[int]], rows: np.ndarray, max_tokens: int):
-    L = min(max(len(ids[i]) for i in rows), max_tokens)
-    x = np.full((len(rows), L), 1, dtype=np.int64)
-    m = np.zeros((len(rows), L), dtype=np.int64)
-    for r, i in enumerate(rows):
-        e = ids[i]
-        if len(e) > L:
-            e = e[:L - 1] + [e[-1]]
-        x[r, :len(e)] = e
-        m[r, :len(e)] = 1
-    return torch.from_numpy(x), torch.from_numpy(m)
-
-
-def _pool(hidden, mask):
-    m = mask.unsqueeze(-1).to(hidden.dtype)
-    v = (hidden * m).sum(1) / m.sum(1).clamp(min=1)
-    return nn.functional.normalize(v.float(), dim=-1)
 
 
 def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_texts: list[str],
@@ -204,10 +177,10 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
     for epoch in range(cfg.epochs):
         model.train()
         for rows in _batches(lengths, cfg, rng):
-            x, m = _tensors(ids, rows, cfg.max_tokens)
+            x, m = pad_ids([ids[i] for i in rows], int(lengths[rows].max()))
             with torch.autocast("cpu", dtype=dtype, enabled=dtype is not None):
                 h = model(input_ids=x, attention_mask=m).last_hidden_state
-            v = (_pool(h, m) - mu) / sd
+            v = (mean_pool(h, m) - mu) / sd
             loss = ce3(head3(v), torch.from_numpy(y3[rows]))
             t5 = torch.from_numpy(y5[rows])
             if (t5 >= 0).any():
