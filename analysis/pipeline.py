@@ -32,12 +32,10 @@ def get_analyzer():
 
     with _ANALYZER_LOCK:
         head = active_head()
-        if _ANALYZER is None:
+        if _ANALYZER is None or _ANALYZER.head.version != head.version:
+            # A newer head was trained: get_encoder keeps the loaded encoder unless the head brings its own
+            # adapter.
             _ANALYZER = Analyzer(head)
-        elif _ANALYZER.head.version != head.version:
-            # A newer head was trained: the same encoder unless it brings its own adapter.
-            same = _ANALYZER.encoder.adapter == head.adapter
-            _ANALYZER = Analyzer(head, encoder=_ANALYZER.encoder if same else None)
         return _ANALYZER
 
 
