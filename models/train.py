@@ -272,6 +272,18 @@ def _split(df: pd.DataFrame, test_size: float, seed: int):
     return train_test_split(np.arange(len(df)), test_size=test_size, random_state=seed, stratify=strat)
 
 
+def _dev_split(df: pd.DataFrame, tr: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training split cut into fine-tuning rows and the 15 % development rows decisions are tuned on
+    (the same cut for training and `--retune`)."""
+    a, b = _split(df.iloc[tr].reset_index(drop=True), 0.15, seed)
+    return tr[a], tr[b]
+
+
+LORA_RECIPE = ("LoRA-adapted encoder + jointly trained linear heads; sentiment probabilities mixed with the star "
+               "head's summed grades, mix, class offsets and star cuts picked on a development part of the "
+               "training split")
+
+
 def _finetune_head(df: pd.DataFrame, X: np.ndarray, tr: np.ndarray, te: np.ndarray, version: str, seed: int,
                    cfg, log) -> tuple[sent.SentimentHead, np.ndarray, dict]:
     """LoRA-adapt the encoder on part of the training split, tune offsets/cuts on the rest (never on `te`).
@@ -283,8 +295,7 @@ def _finetune_head(df: pd.DataFrame, X: np.ndarray, tr: np.ndarray, te: np.ndarr
     cfg = cfg or FinetuneConfig(seed=seed)
     texts = df["text"].to_numpy(dtype=object)
     cls, stars = df["cls"].to_numpy(), df["stars"].to_numpy(dtype=float)
-    a, b = _split(df.iloc[tr].reset_index(drop=True), 0.15, seed)
-    ft, dev = tr[a], tr[b]
+    ft, dev = _dev_split(df, tr, seed)
     t0 = time.perf_counter()
     trainer = Encoder(dtype="float32")     # fp32 master weights; bf16 autocast inside where the CPU has it
     adapter, W3, b3, W5, b5, history = finetune(trainer, list(texts[ft]), cls[ft], stars[ft], list(texts[dev]),
@@ -367,8 +378,7 @@ def retune_shared(version: str, real_dir: str | Path, english_limit: int | None 
     if len(df) != m["rows"]:
         raise ValueError(f"{version} was trained on {m['rows']} rows, these data have {len(df)}: other data")
     tr, te = _split(df, m["test_size"], m["seed"])
-    _, b = _split(df.iloc[tr].reset_index(drop=True), 0.15, m["seed"])
-    dev = tr[b]
+    _, dev = _dev_split(df, tr, m["seed"])
     texts = df["text"].to_numpy(dtype=object)
     enc = Encoder(adapter=head.adapter)
     ftm["decisions"] = tune_decisions(head, enc.encode(list(texts[dev])).vectors, df["cls"].to_numpy()[dev],
@@ -377,9 +387,7 @@ def retune_shared(version: str, real_dir: str | Path, english_limit: int | None 
     X_base = embed_cached(list(texts[te]))
     meta["metrics"] = held_out_report(head, enc.encode(list(texts[te])).vectors, X_base, df, tr, te,
                                       m["seed"], m["test_size"])
-    meta["head"] = ("LoRA-adapted encoder + jointly trained linear heads; sentiment probabilities mixed with the "
-                    "star head's summed grades, mix, class offsets and star cuts picked on a development part "
-                    "of the training split")
+    meta["head"] = LORA_RECIPE
     head.meta = meta
     head.save(d, meta)
     return meta
@@ -407,11 +415,8 @@ def train_frame(df: pd.DataFrame, *, test_size: float = 0.2, seed: int = 13, sav
     report = held_out_report(head, Xt, X[te], df, tr, te, seed, test_size)
     from models.encoder import encoder_version
 
-    desc = ("LoRA-adapted encoder + jointly trained linear heads; sentiment probabilities mixed with the "
-            "star head's summed grades, mix, class offsets and star cuts picked on a development part of the "
-            "training split" if finetune else
-            "multinomial logistic (balanced) + tuned class offsets; stars: 5-class logistic expected value "
-            "with tuned ordinal cuts")
+    desc = LORA_RECIPE if finetune else ("multinomial logistic (balanced) + tuned class offsets; stars: 5-class "
+                                         "logistic expected value with tuned ordinal cuts")
     meta = {"version": version, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "encoder": ft_info["encoder"] if ft_info else encoder_version(), "head": desc, "C": C,
             "finetune": ft_info, "data": data_desc or {}, "metrics": report}
