@@ -45,7 +45,7 @@ def _progress_bar(desc: str):
 
 def cmd_ingest(args) -> int:
     from analysis.ingest import IngestError, ingest_file
-    from analysis.schema import parse_map_args
+    from analysis.ingest.schema import parse_map_args
 
     try:
         overrides = parse_map_args(args.map)
@@ -73,12 +73,12 @@ def cmd_demo(args) -> int:
 
 
 def cmd_analyze(args) -> int:
-    from analysis.pipeline import analyze
+    from analysis.ops.scoring import analyze
 
     store = _store(args)
     result = analyze(store, progress=None if args.quiet else _progress_bar("Analizando"), limit=args.limit)
     if args.topics:
-        from analysis.topics_store import fit_current
+        from analysis.insight.topics import fit_current
 
         result["topics"] = fit_current(store, progress=None if args.quiet else _progress_bar("Temas"))
     print(json.dumps(result, ensure_ascii=False, default=str))
@@ -86,7 +86,7 @@ def cmd_analyze(args) -> int:
 
 
 def cmd_classify(args) -> int:
-    from analysis.pipeline import classify_file
+    from analysis.ops.scoring import classify_file
 
     if not Path(args.input).is_file():
         raise BadInput(f"{args.input}: el archivo no existe")
@@ -120,7 +120,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_trends(args) -> int:
-    from analysis.trends import trends_json, trends_table
+    from analysis.insight.trends import trends_json, trends_table
 
     try:
         out = trends_json(_store(args), by=args.by, period=args.period)
@@ -148,7 +148,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from analysis.report import write_report
+    from analysis.insight.report import write_report
 
     path = write_report(_store(args), args.format, args.output)
     print(path)
@@ -156,7 +156,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_health(args) -> int:
-    from analysis.health import readiness
+    from analysis.ops.health import readiness
 
     result = readiness(args.db, deep=args.deep)
     print(json.dumps(result, ensure_ascii=False, default=str))
@@ -169,8 +169,8 @@ def cmd_serve(args) -> int:
     app as down after every restart until someone opened a page."""
     if args.db:
         os.environ["SABOR_DB"] = str(Path(args.db).expanduser().resolve())
-    from analysis import health, metrics
-    from analysis.logs import get_logger
+    from analysis.ops import health, metrics
+    from analysis.ops.logs import get_logger
     from analysis.store import Store
 
     log = get_logger("sabor.serve")
@@ -183,9 +183,9 @@ def cmd_serve(args) -> int:
     store.refresh_gauges()
     health.watch_quality(store)
     if args.analyze:
-        from analysis import background
+        from analysis.ops import jobs
 
-        background.start_analysis(store)  # the dashboard opens at once; BERT scores the backlog meanwhile
+        jobs.start_analysis(store)  # the dashboard opens at once; BERT scores the backlog meanwhile
 
     from streamlit.web import cli as stcli
 

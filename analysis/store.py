@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from analysis import metrics
+from analysis.ops import metrics
 
 # Forward-only migrations: (version, statements). Never edit a shipped one; append a new version.
 MIGRATIONS: list[tuple[int, list[str]]] = [

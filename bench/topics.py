@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.store import Store
-from analysis.topics_store import embed_with_cache
+from analysis.insight.topics import embed_with_cache
 from models.embeddings import default_encoder, text_hash
 from models.topics import fit_topics
 

@@ -10,7 +10,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from analysis import metrics
+from analysis.ops import metrics
 from analysis.exports import safe_csv_bytes
 from analysis.filters import Filters
 from analysis.store import Store, default_db_path

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import openai
 
-from analysis import metrics
+from analysis.ops import metrics
 
 DEFAULT_MODEL = "gpt-4.1-mini"
 DEFAULT_TIMEOUT_S = 30.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from analysis import metrics
+from analysis.ops import metrics
 from analysis.ask import offline
 from analysis.ask.answer import Answer, chart_kind, frame_rows
 from analysis.ask.sqlguard import GuardError, run_guarded

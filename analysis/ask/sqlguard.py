@@ -19,7 +19,7 @@ import pandas as pd
 import sqlglot
 from sqlglot import exp
 
-from analysis import metrics
+from analysis.ops import metrics
 from analysis import store as store_mod
 
 # Questions read the documented views, not the raw tables (which hold audit data such as uploads).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis import background
+from analysis.ops import jobs
 from dashboard.common import get_store, tr
 
 
@@ -15,7 +15,7 @@ def pending_count() -> int:
 
 @st.fragment(run_every=2)
 def _progress() -> None:
-    job = background.state()
+    job = jobs.state()
     if job.running and job.phase == "topics":
         st.progress(1.0, text=tr("Buscando temas con BERTopic…", "Finding topics with BERTopic…"))
     elif job.running:
@@ -36,7 +36,7 @@ def _progress() -> None:
 
 def analyze_button(key: str) -> None:
     """Offer to classify comments that have no prediction yet; show the running job's progress."""
-    job = background.state()
+    job = jobs.state()
     if job.running or job.finished:
         _progress()
         if job.running:
@@ -47,5 +47,5 @@ def analyze_button(key: str) -> None:
     st.info(tr(f"{n:,} comentarios aún no tienen sentimiento ni atributos de sabor.",
                f"{n:,} comments have no sentiment or taste attributes yet."))
     if st.button(tr(f"Analizar {n:,} comentarios con BERT", f"Analyse {n:,} comments with BERT"), key=key):
-        background.start_analysis(get_store())
+        jobs.start_analysis(get_store())
         st.rerun()

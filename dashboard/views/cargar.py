@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.ingest import IngestError, LoadReport, ingest_bytes, preview, reason_label
-from analysis.schema import FEEDBACK_COLUMNS, MARKET_COLUMNS
+from analysis.ingest.schema import FEEDBACK_COLUMNS, MARKET_COLUMNS
 from dashboard.common import csv_download, get_store, load_demo_button, page_header, tr
 from dashboard.components.analyze import analyze_button
 

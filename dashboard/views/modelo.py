@@ -156,7 +156,7 @@ if st.button(tr("Analizar", "Analyse"), key="try_btn"):
     if not text.strip():
         st.warning(tr("Escriba un texto primero.", "Write some text first."))
     else:
-        from analysis.pipeline import get_analyzer
+        from analysis.ops.scoring import get_analyzer
 
         with st.spinner(tr("Cargando el modelo y analizando…", "Loading the model and analysing…")):
             res = get_analyzer().analyze([text])

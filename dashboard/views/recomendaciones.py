@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis import insights, narrative, report
+from analysis.insight import insights, narrative, report
 from dashboard.common import (
     csv_download,
     current_filters,

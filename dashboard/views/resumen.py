@@ -4,7 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis import overview
+from analysis.insight import overview
 from dashboard.common import (
     csv_download,
     current_filters,

@@ -7,7 +7,7 @@ import json
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis import topics_store, trends
+from analysis.insight import topics, trends
 from analysis.store import set_current_topic_run, topic_runs
 from dashboard.common import (
     csv_download,
@@ -37,7 +37,7 @@ def refit(store, f) -> None:
             note.caption(msg)
 
         try:
-            out = topics_store.refit_topics(store, f, progress=progress)
+            out = topics.refit_topics(store, f, progress=progress)
         except ValueError as e:
             status.update(label=str(e), state="error")
             return
@@ -50,7 +50,7 @@ def refit(store, f) -> None:
 @st.cache_data(show_spinner=False, max_entries=16)
 def _summary(version: str, f):
     store = get_store()
-    return topics_store.topic_summary(store, f), trends.over_time(store, "topic", f, "month")
+    return topics.topic_summary(store, f), trends.over_time(store, "topic", f, "month")
 
 
 if not empty_state():
@@ -143,7 +143,7 @@ if not empty_state():
                         index=labels.index(default) if default in labels else 0)
     row = summary[summary["label"] == pick].iloc[0]
     st.markdown(f"**{tr('Palabras clave', 'Keywords')}:** {row['keywords']}")
-    rep = topics_store.representative_comments(store, int(row["topic_id"]), 5, f)
+    rep = topics.representative_comments(store, int(row["topic_id"]), 5, f)
     st.dataframe(rep, hide_index=True, width="stretch")
     csv_download(rep, "sabor_tema_comentarios.csv", key="dl_topic_rep")
 

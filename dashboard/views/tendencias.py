@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from analysis import market_align, trends
+from analysis.insight import market_align, trends
 from dashboard.common import (
     csv_download,
     current_filters,

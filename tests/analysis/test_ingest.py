@@ -297,7 +297,7 @@ def test_failure_in_the_middle_of_a_load_rolls_everything_back(store, monkeypatc
 def test_fast_arrow_reader_reads_exactly_what_the_careful_reader_reads(real_dir, name):
     """Large files go through Arrow's multithreaded reader; on the real files' quirks (BOM, quotes wrapped
     in quotes, newlines inside values, empty cells) it must give the same cells as pandas."""
-    from analysis.readers import _read_arrow, decode_text
+    from analysis.ingest.readers import _read_arrow, decode_text
 
     text, _, _ = decode_text((real_dir / name).read_bytes())
     fast = _read_arrow(text, ",")
@@ -309,7 +309,7 @@ def test_fast_arrow_reader_reads_exactly_what_the_careful_reader_reads(real_dir,
 
 
 def test_fast_reader_steps_aside_for_malformed_rows():
-    from analysis.readers import _read_arrow
+    from analysis.ingest.readers import _read_arrow
 
     assert _read_arrow("a,b\n1,2\n3,4,5\n", ",") is None        # the careful path reports the bad line
     assert _read_arrow("a,a\n1,2\n", ",") is None               # repeated headers are renamed there

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import insights
+from analysis.insight import insights
 from analysis.store import Store
 from tests.analysis.trend_fixtures import planted_shifts
 from tests.fixtures_truth import DATA, read_truth
@@ -185,8 +185,8 @@ def test_shuffled_dates_no_recommendation_claims_a_trend(tmp_path):
 
 
 def test_shift_table_from_analysis_trends_feeds_the_same_rules(demo_store):
-    """The adapter turns analysis.trends' result rows into shifts the rules read (their segments, coarser)."""
-    from analysis import trends
+    """The adapter turns analysis.insight.trends' result rows into shifts the rules read (their segments, coarser)."""
+    from analysis.insight import trends
 
     den, mk = insights.load_cells(demo_store)
     rows = trends.shift_scan(demo_store)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import market_align, trends
+from analysis.insight import market_align, trends
 from tests.analysis.trend_fixtures import demo_folder, demo_frames, load_demo_market, load_fixture
 
 

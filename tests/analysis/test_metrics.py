@@ -6,7 +6,7 @@ import re
 import socket
 import urllib.request
 
-from analysis import metrics
+from analysis.ops import metrics
 from analysis.ingest import ingest_bytes
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.parsing import parse_dates, parse_ratings
-from analysis.schema import FEEDBACK_SYNONYMS, auto_map, normalise_header
+from analysis.ingest.parsing import parse_dates, parse_ratings
+from analysis.ingest.schema import FEEDBACK_SYNONYMS, auto_map, normalise_header
 
 
 @pytest.mark.parametrize("raw, expected, precision", [

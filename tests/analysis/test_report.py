@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from analysis import insights, narrative
-from analysis.report import write_report
+from analysis.insight import insights, narrative
+from analysis.insight.report import write_report
 from analysis.store import Store
 from tests.conftest import ROOT
 from tests.fakellm import FakeLLM, reply, status

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import trends
+from analysis.insight import trends
 from analysis.filters import Filters
 from tests.analysis.trend_fixtures import (
     demo_folder,

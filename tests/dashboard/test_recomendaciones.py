@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis import insights
+from analysis.insight import insights
 from tests.conftest import ROOT
 from tests.fixtures_truth import load_demo_with_truth
 

@@ -6,7 +6,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis import trends
+from analysis.insight import trends
 from tests.analysis.trend_fixtures import demo_folder, demo_frames, load_demo_market, load_fixture
 from tests.conftest import ROOT
 

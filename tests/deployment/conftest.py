@@ -41,7 +41,7 @@ def prometheus_bin() -> str:
 @pytest.fixture(scope="session")
 def exporter() -> tuple[str, int]:
     """The app's /metrics exporter, started in this process on a free loopback port."""
-    from analysis import metrics
+    from analysis.ops import metrics
 
     # start_exporter() returns the running exporter if this process already started one.
     old = {k: os.environ.get(k) for k in ("SABOR_METRICS_ADDR", "SABOR_METRICS_PORT")}

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from analysis import health
+from analysis.ops import health
 from analysis.store import SCHEMA_VERSION
 from tests.deployment.conftest import ROOT
 
@@ -51,21 +51,7 @@ def test_database_held_by_the_running_app_counts_as_open(tmp_path):
         holder.wait()
 
 
-def test_missing_pipeline_module_is_reported_not_raised(tmp_path, monkeypatch):
-    import analysis
-
-    monkeypatch.setitem(sys.modules, "analysis.pipeline", None)  # import of it raises ImportError
-    monkeypatch.delattr(analysis, "pipeline", raising=False)
-    result = health.readiness(tmp_path / "sabor.duckdb")
-    assert result["ready"] is False
-    assert "analysis.pipeline" in result["checks"]["model"]["error"]
-
-
-def test_active_model_is_reported_when_the_pipeline_exists(tmp_path):
-    try:
-        import analysis.pipeline  # noqa: F401
-    except ImportError as e:
-        pytest.skip(f"analysis.pipeline not importable yet: {e}")
+def test_active_model_is_reported(tmp_path):
     result = health.readiness(tmp_path / "sabor.duckdb")
     model = result["checks"]["model"]
     assert model["ok"] is True and model["version"], model
@@ -116,7 +102,7 @@ def test_sentiment_drift_is_none_without_enough_data(store):
 def test_drift_gauge_is_served_at_scrape_time(store, exporter, monkeypatch):
     from prometheus_client.parser import text_string_to_metric_families
 
-    from analysis import metrics
+    from analysis.ops import metrics
     from tests.deployment.conftest import scrape
 
     days = [i % 30 for i in range(40)] + [31 + i % 7 for i in range(40)]

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from analysis import logs
+from analysis.ops import logs
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_timed_block_reports_duration_and_errors(capture):
 def test_comment_text_is_never_written(capture):
     buf = capture("DEBUG")
     comment = "El ají de gallina estaba frío y la atención pésima, Juan Pérez 987654321"
-    log = logs.get_logger("analysis.pipeline")
+    log = logs.get_logger("analysis.ops.scoring")
     log.info("row_classified", extra={"text": comment, "question": "¿qué opinan de Lima?", "sentiment": "neg"})
     log.debug("debug_row", extra={"comment": comment})
     log.info("nested", extra={"payload": {"text": comment, "rating": 2}})

@@ -1,6 +1,6 @@
 """Every metric the Grafana dashboard and the alert rules use is really exported by the app.
 
-The exporter runs in-process (analysis.metrics.start_exporter on a free loopback port); the app's code
+The exporter runs in-process (analysis.ops.metrics.start_exporter on a free loopback port); the app's code
 paths that exist touch some metrics for real, every labelled metric gets one child so its samples show,
 then /metrics is scraped over HTTP and the names (and grouping labels) are checked.
 """
@@ -39,7 +39,7 @@ def rule_exprs() -> list[str]:
 @pytest.fixture(scope="module")
 def scraped(exporter, store) -> dict[str, set[str]]:
     """Sample name -> label names seen in a real scrape of the exporter."""
-    from analysis import metrics
+    from analysis.ops import metrics
 
     # Real code paths available to this area: a DuckDB query and the storage gauges.
     store.query("SELECT count(*) FROM feedback", kind="test")

@@ -80,7 +80,8 @@ CSV = (
 
 
 def test_prometheus_scrapes_target_and_sees_ingest(prometheus, store):
-    from analysis import ingest, metrics
+    from analysis import ingest
+    from analysis.ops import metrics
 
     base, proc, logfile = prometheus
     until = time.monotonic() + DEADLINE_S

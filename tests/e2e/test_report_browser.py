@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from analysis import insights
+from analysis.insight import insights
 from analysis.store import Store
 from tests.fixtures_truth import load_demo_with_truth
 

@@ -1,4 +1,4 @@
-"""analysis.pipeline: every comment scored once per model version, files classified end to end."""
+"""analysis.ops.scoring: every comment scored once per model version, files classified end to end."""
 from __future__ import annotations
 
 import hashlib
@@ -6,7 +6,7 @@ import hashlib
 import pandas as pd
 import pytest
 
-from analysis import metrics
+from analysis.ops import metrics
 from analysis.store import Store
 
 TEXTS = [
@@ -36,19 +36,19 @@ def _counter(c, **labels) -> float:
 
 @pytest.mark.slow
 def test_analyze_scores_each_text_once_and_second_run_scores_nothing(store, analyzer):
-    from analysis import pipeline
+    from analysis.ops import scoring
 
     _load(store, TEXTS)
-    version = pipeline.active_model_version()
+    version = scoring.active_model_version()
     before = _counter(metrics.INFERENCE_TEXTS, model=version)
     seen = []
-    first = pipeline.analyze(store, progress=lambda d, n: seen.append((d, n)), batch_size=4)
+    first = scoring.analyze(store, progress=lambda d, n: seen.append((d, n)), batch_size=4)
     assert first["model_version"] == version
     assert first["scored"] == 5 and first["cached"] == 1 and first["pending"] == 0
     assert seen[0] == (0, 5) and seen[-1] == (5, 5) and len(seen) == 3     # after each batch of 4
     assert _counter(metrics.INFERENCE_TEXTS, model=version) - before == 5
 
-    second = pipeline.analyze(store)
+    second = scoring.analyze(store)
     assert second["scored"] == 0 and second["cached"] == 0
     assert _counter(metrics.INFERENCE_TEXTS, model=version) - before == 5
 
@@ -67,22 +67,22 @@ def test_analyze_scores_each_text_once_and_second_run_scores_nothing(store, anal
 
 @pytest.mark.slow
 def test_new_comments_only_are_scored_and_limit_leaves_the_rest_pending(store, analyzer):
-    from analysis import pipeline
+    from analysis.ops import scoring
 
     _load(store, TEXTS[:2])
-    assert pipeline.analyze(store, limit=1)["pending"] == 1
-    rest = pipeline.analyze(store)
+    assert scoring.analyze(store, limit=1)["pending"] == 1
+    rest = scoring.analyze(store)
     assert rest["scored"] == 1 and rest["pending"] == 0
 
 
 @pytest.mark.slow
 def test_classify_file_adds_the_four_columns_to_a_real_file(tmp_path, real_dir, analyzer):
-    from analysis import pipeline
+    from analysis.ops import scoring
 
     src = pd.read_csv(real_dir / "tripadvisor_sevilla_japanese_es.csv", encoding="utf-8-sig").head(40)
     inp, out = tmp_path / "in.csv", tmp_path / "out.csv"
     src.to_csv(inp, index=False)
-    rep = pipeline.classify_file(inp, "text", out)
+    rep = scoring.classify_file(inp, "text", out)
     got = pd.read_csv(out, keep_default_na=False)
     assert rep["rows"] == 40 and len(got) == 40
     assert list(got.columns[-4:]) == ["sentiment", "sentiment_score", "stars_pred", "attributes"]
@@ -97,9 +97,9 @@ def test_classify_file_adds_the_four_columns_to_a_real_file(tmp_path, real_dir, 
 
 
 def test_classify_file_names_a_missing_column(tmp_path):
-    from analysis import pipeline
+    from analysis.ops import scoring
 
     inp = tmp_path / "in.csv"
     pd.DataFrame({"comentario": ["hola"]}).to_csv(inp, index=False)
     with pytest.raises(ValueError, match="texto"):
-        pipeline.classify_file(inp, "text", tmp_path / "o.csv")
+        scoring.classify_file(inp, "text", tmp_path / "o.csv")

@@ -113,7 +113,7 @@ def test_too_few_comments_is_a_clear_error():
 
 @pytest.mark.slow
 def test_refit_on_store_caches_embeddings_and_keeps_previous_run(store, corpora):
-    from analysis import topics_store
+    from analysis.insight import topics
     from analysis.filters import Filters
     from analysis.store import Store, topic_runs
 
@@ -138,18 +138,18 @@ def test_refit_on_store_caches_embeddings_and_keeps_previous_run(store, corpora)
 
     enc = Counting()
     steps = []
-    first = topics_store.refit_topics(store, encoder=enc, progress=lambda m, f: steps.append(f), use_llm=False)
+    first = topics.refit_topics(store, encoder=enc, progress=lambda m, f: steps.append(f), use_llm=False)
     assert enc.calls == len(set(texts)) and steps[-1] == 1.0 and steps == sorted(steps)
     assert first["outlier_share"] < 0.15
-    second = topics_store.refit_topics(store, Filters(regions=("Lima",)), encoder=enc, use_llm=False)
+    second = topics.refit_topics(store, Filters(regions=("Lima",)), encoder=enc, use_llm=False)
     assert enc.calls == len(set(texts))            # everything came from the cache
     runs = topic_runs(store)
     assert len(runs) == 2 and runs.set_index("run_id").loc[second["run_id"], "is_current"]
     assert not runs.set_index("run_id").loc[first["run_id"], "is_current"]
     assert store.scalar("SELECT count(*) FROM feedback_topics WHERE run_id = ?", [first["run_id"]]) == len(texts)
-    summary = topics_store.topic_summary(store, Filters(regions=("Lima",)))
+    summary = topics.topic_summary(store, Filters(regions=("Lima",)))
     assert summary["comentarios"].sum() == int((fb["region"] == "Lima").sum()) - int(
         store.scalar("SELECT count(*) FROM feedback_topics WHERE run_id = ? AND topic_id = -1", [second["run_id"]]))
     top = int(summary.iloc[0]["topic_id"])
-    rep = topics_store.representative_comments(store, top, 5)
+    rep = topics.representative_comments(store, top, 5)
     assert len(rep) == 5 and rep["similarity"].is_monotonic_decreasing

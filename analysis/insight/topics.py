@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from analysis import metrics
+from analysis.ops import metrics
 from analysis.filters import Filters, where
 from analysis.store import get_embeddings, put_embeddings, save_topic_run
 

@@ -1,7 +1,7 @@
 """Read an uploaded file (CSV, TSV, XLSX, JSON, JSONL, Parquet) into a DataFrame of raw cells.
 
 Everything is read as text (dates from Excel stay datetimes) so that parsing decisions are made once,
-in analysis.parsing, and reported. Problems with the file as a whole raise IngestError with a message
+in analysis.ingest.parsing, and reported. Problems with the file as a whole raise IngestError with a message
 that names the file and says what to do.
 """
 from __future__ import annotations

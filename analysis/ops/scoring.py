@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import metrics
+from analysis.ops import metrics
 from analysis import store as store_mod
 
 Progress = Callable[[int, int], None] | None

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.ingest import LoadReport, Prepared, _clean_dim
-from analysis.parsing import MONTHS, _fold, parse_dates
-from analysis.readers import IngestError, RawTable
-from analysis.schema import MARKET_SYNONYMS, auto_map
-
-MARKET_SYNONYMS_ALL = MARKET_SYNONYMS
+from analysis.ingest.load_report import LoadReport, Prepared
+from analysis.ingest.parsing import MONTHS, _fold, clean_dim, parse_dates
+from analysis.ingest.readers import IngestError, RawTable
+from analysis.ingest.schema import MARKET_SYNONYMS, auto_map
 
 
 def _month_dates(df: pd.DataFrame, cols: dict[str, str], file_name: str) -> pd.Series:
@@ -65,13 +63,13 @@ def prepare_market(raw: RawTable, file_name: str, overrides: dict[str, str] | No
     base = pd.DataFrame({"source_row": pd.RangeIndex(2, len(df) + 2)}, index=df.index)
     base["date"] = _month_dates(df, cols, file_name)
     for c in ("product", "category", "region"):
-        base[c] = _clean_dim(df[cols[c]]) if c in cols else None
+        base[c] = clean_dim(df[cols[c]]) if c in cols else None
     if "product" not in cols and "category" not in cols:
         raise IngestError(f"{file_name}: falta la columna de producto o categoría (acepta: "
                           f"{', '.join(MARKET_SYNONYMS['product'])}).", "no_product_column")
 
     if "metric" in cols and "value" in cols:
-        long = base.assign(metric=_clean_dim(df[cols["metric"]]), value=_to_number(df[cols["value"]]),
+        long = base.assign(metric=clean_dim(df[cols["metric"]]), value=_to_number(df[cols["value"]]),
                            _raw=df[cols["value"]].astype("string"))
         layout = "largo"
     else:

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 MONTHS = {
     # Spanish (incl. Peru's "set" for septiembre) and English names and abbreviations.
@@ -208,3 +210,32 @@ def age_to_segment(col: pd.Series) -> pd.Series | None:
     labels = ["", "<18", "18-24", "25-34", "35-44", "45-54", "55+"]
     cut = pd.cut(nums, bins=bins, labels=labels, right=True).astype(object)
     return cut.where((cut != "") & nums.notna(), None)
+
+
+def clean_text(s: pd.Series) -> pd.Series:
+    # Arrow string kernels (RE2, vectorised): a Python regex per row costs seconds per million rows.
+    arr = pa.array(s.astype("string").fillna(""), type=pa.large_string())
+    arr = pc.replace_substring_regex(arr, r"(?i)<br\s*/?>", " ")
+    arr = pc.utf8_trim_whitespace(arr)
+    # Some exports wrap every value in literal quotes ("""texto""" in the CSV).
+    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r'(?s)^"(.*)"$', r"\1"))
+    return pd.Series(arr.to_pandas(types_mapper=pd.ArrowDtype).astype("string"), index=s.index)
+
+
+_NULLISH = {"", "n/i", "n/a", "na", "null", "none", "-", "nan", "s/d"}
+
+
+def clean_dim(s: pd.Series) -> pd.Series:
+    """Trim, collapse spaces, unwrap quotes, blank -> None. Dimensions repeat a handful of values, so
+    each distinct value is cleaned once."""
+    codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    if len(uniques) > 5000:  # an id-like column: trim vectorised instead of per distinct value
+        t = s.astype("string").str.strip()
+        return t.astype(object).where(~t.str.lower().isin(_NULLISH).fillna(True), None)
+    cleaned = []
+    for u in uniques:
+        v = re.sub(r"\s+", " ", str(u)).strip()
+        v = v[1:-1].strip() if len(v) >= 2 and v[0] == v[-1] == '"' else v
+        cleaned.append(None if v.lower() in _NULLISH else v)
+    table = np.array(cleaned + [None], dtype=object)  # code -1 (missing) -> last slot
+    return pd.Series(table[codes], index=s.index, dtype=object)

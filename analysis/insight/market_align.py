@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import pearsonr
 
-from analysis import trends
+from analysis.insight import trends
 from analysis.filters import Filters
 
 MIN_MONTHS = 6          # fewer overlapping months: no correlation is reported at all

@@ -9,7 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from analysis.logs import get_logger
+from analysis.ops.logs import get_logger
 
 log = get_logger("sabor.background")
 
@@ -56,12 +56,12 @@ def start_analysis(store) -> bool:
         job.done, job.total = done, total
 
     def run() -> None:
-        from analysis.pipeline import analyze
+        from analysis.ops.scoring import analyze
 
         try:
             job.result = analyze(store, progress=progress)
             if not store.scalar("SELECT count(*) FROM topic_runs"):
-                from analysis.topics_store import fit_current
+                from analysis.insight.topics import fit_current
 
                 job.phase = "topics"
                 job.result["topics"] = fit_current(store)

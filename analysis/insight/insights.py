@@ -15,7 +15,7 @@ Recommendations come from rules over these facts, never from free model text:
    mentions between months does not depend on its total, so choosing groups by their total does not
    bias the time test that follows.
 2. *when*: every (attribute, polarity) series per product (all regions) and per hot group (its products x
-   its regions, pooled) is scanned for one change point with `analysis.trends.scan_shifts` (max-|z| over
+   its regions, pooled) is scanned for one change point with `analysis.insight.trends.scan_shifts` (max-|z| over
    splits with a Hunter-Worsley bound, then BH across every series): a series changes or it does not.
 3. *what to do*: significant shifts of the same (attribute, polarity, direction) about the same products
    are one finding, led by the lowest q. Its segment is then decided on the cells (`_segment_of`): regional
@@ -39,14 +39,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.filters import Filters, where
-from analysis.trends import Guards, bh_qvalues, month_name, scan_matrix, scan_shifts, two_proportion
+from analysis.insight.trends import Guards, bh_qvalues, month_name, scan_matrix, scan_shifts, two_proportion
 
 POLARITIES = ("negative", "positive")
 NO_PRODUCT, NO_REGION = "(sin producto)", "(sin región)"
 SEGMENT_COLUMNS = {"region": "region", "channel": "channel", "segment": "segment", "product": "product",
                    "category": "category", "brand": "brand", "lang": "lang"}
 
-# Columns of the shift table the recommendation rules read (a subset of analysis.trends.RESULT_COLS,
+# Columns of the shift table the recommendation rules read (a subset of analysis.insight.trends.RESULT_COLS,
 # plus `products` / `regions` tuples that say which cells a series pools; None = every region).
 SHIFT_COLUMNS = ["key", "polarity", "metric", "segment_type", "segment", "products", "regions", "direction",
                  "start_month", "after_to", "q", "significant"]
@@ -262,7 +262,7 @@ def segment_months(den: pd.DataFrame, mk: pd.DataFrame, attribute: str, polarity
 
 
 def scan_counts(den: pd.DataFrame, mk: pd.DataFrame, specs: list[SeriesSpec]) -> tuple[pd.DataFrame, dict]:
-    """Long counts (analysis.trends SERIES_COLS + period, k, n) for the specs, and name -> spec."""
+    """Long counts (analysis.insight.trends SERIES_COLS + period, k, n) for the specs, and name -> spec."""
     months = pd.DatetimeIndex(sorted(den["month"].unique()))
     frames, by_name = [], {}
     # all-region product series in one vectorised pass
@@ -690,12 +690,12 @@ def product_categories(store) -> dict:
 
 
 def shifts_from_trends(rows: pd.DataFrame, den: pd.DataFrame, category_of: dict | None = None) -> pd.DataFrame:
-    """Adapter: a result table of `analysis.trends` (shift_scan / shifts) -> SHIFT_COLUMNS, so its findings
+    """Adapter: a result table of `analysis.insight.trends` (shift_scan / shifts) -> SHIFT_COLUMNS, so its findings
     can feed `recommendations(shifts=...)`. Segment types map to cells: product, region, zone (its regions
     in ZONES), category / category_region (products of that category, from `category_of`), all."""
     import unicodedata
 
-    from analysis.trends import ZONES
+    from analysis.insight.trends import ZONES
 
     def plain(s: str) -> str:
         return "".join(c for c in unicodedata.normalize("NFD", s.lower().strip()) if unicodedata.category(c) != "Mn")

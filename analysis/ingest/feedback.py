@@ -8,158 +8,29 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from analysis import metrics
-from analysis.parsing import age_to_segment, parse_dates, parse_ratings
-from analysis.readers import IngestError, RawTable, check_size, read_table
-from analysis.schema import FEEDBACK_SYNONYMS, Mapping, accepted_synonyms, auto_map
+from analysis.ingest.load_report import LoadReport, Prepared
+from analysis.ingest.parsing import age_to_segment, clean_dim, clean_text, parse_dates, parse_ratings
+from analysis.ingest.readers import IngestError, RawTable, check_size, read_table
+from analysis.ingest.schema import FEEDBACK_SYNONYMS, MARKET_SYNONYMS, Mapping, accepted_synonyms, auto_map
+from analysis.ops import metrics
 from analysis.store import Store
-
-__all__ = ["IngestError", "LoadReport", "ingest_bytes", "ingest_file", "prepare_feedback", "preview"]
-
-REASONS = {
-    "empty_text": ("texto vacío", "empty text"),
-    "text_too_long": ("texto demasiado largo", "text too long"),
-    "invalid_date": ("fecha no reconocida o fuera de rango", "date not recognised or out of range"),
-    "malformed_line": ("línea mal formada (número de columnas distinto)", "malformed line (column count)"),
-    "invalid_value": ("valor no numérico", "value is not a number"),
-    "missing_metric_key": ("falta fecha o métrica", "missing date or metric"),
-    "repeated_key": ("mes, producto, región y métrica repetidos con otro valor",
-                     "month, product, region and metric repeated with another value"),
-}
 
 
 def max_text_chars() -> int:
     return int(os.environ.get("SABOR_MAX_TEXT_CHARS", "10000"))
 
 
-@dataclass
-class LoadReport:
-    file_name: str
-    kind: str = "feedback"
-    upload_id: str = ""
-    sha256: str = ""
-    size_bytes: int = 0
-    encoding: str | None = None
-    delimiter: str | None = None
-    mapping: dict = field(default_factory=dict)
-    mapping_source: dict = field(default_factory=dict)
-    unmapped_columns: list = field(default_factory=list)
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    rejected_by_reason: dict = field(default_factory=dict)
-    rows_duplicate: int = 0
-    duplicates_in_file: int = 0
-    duplicates_in_db: int = 0
-    date_min: str | None = None
-    date_max: str | None = None
-    date_formats: dict = field(default_factory=dict)
-    ambiguous_dates: int = 0
-    rating_scale: str | None = None
-    warnings: list = field(default_factory=list)
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def to_text(self, lang: str = "es") -> str:
-        es = lang != "en"
-        L = (lambda a, b: a if es else b)
-        lines = [
-            f"{L('Archivo', 'File')}: {self.file_name}  ({self.kind}, {self.encoding or '-'})",
-            f"{L('Filas leídas', 'Rows read')}: {self.rows_read:,}",
-            f"{L('Filas cargadas', 'Rows loaded')}: {self.rows_loaded:,}",
-            f"{L('Filas rechazadas', 'Rows rejected')}: {self.rows_rejected:,}",
-        ]
-        for reason, n in self.rejected_by_reason.items():
-            lines.append(f"  - {reason_label(reason, lang)}: {n:,}")
-        lines.append(f"{L('Duplicados omitidos', 'Duplicates skipped')}: {self.rows_duplicate:,} "
-                     f"({L('en el archivo', 'in file')} {self.duplicates_in_file:,}, "
-                     f"{L('ya cargados', 'already loaded')} {self.duplicates_in_db:,})")
-        if self.date_min:
-            lines.append(f"{L('Rango de fechas', 'Date range')}: {self.date_min} .. {self.date_max}")
-        lines.append(f"{L('Columnas', 'Columns')}: " + ", ".join(f"{k} ← {v}" for k, v in self.mapping.items()))
-        if self.unmapped_columns:
-            lines.append(f"{L('Columnas no usadas', 'Unused columns')}: {', '.join(self.unmapped_columns)}")
-        lines.extend(self.notices(lang))
-        for w in self.warnings:
-            lines.append(f"! {w}")
-        return "\n".join(lines)
-
-    def notices(self, lang: str = "es") -> list[str]:
-        """Decisions the loader made for the user (rating rescaled, ambiguous dates read day-first)."""
-        es = lang != "en"
-        out = []
-        if self.rating_scale and self.rating_scale != "1-5":
-            out.append(f"Escala de calificación {self.rating_scale} detectada y normalizada a 1-5" if es else
-                       f"Rating scale {self.rating_scale} detected and normalised to 1-5")
-        if self.ambiguous_dates:
-            out.append(f"{self.ambiguous_dates:,} fechas ambiguas (día/mes) leídas como día primero" if es else
-                       f"{self.ambiguous_dates:,} ambiguous dates (day/month) read day-first")
-        return out
-
-
-def reason_label(code: str, lang: str = "es") -> str:
-    es, en = REASONS.get(code, (code, code))
-    return en if lang == "en" else es
-
-
-# ----------------------------------------------------------------------------------------------
-@dataclass
-class Prepared:
-    rows: pd.DataFrame          # canonical columns + source_row + date_precision, valid rows only
-    rejected: pd.DataFrame      # source_row, reason, raw (JSON text)
-    mapping: Mapping
-    report: LoadReport
-
-
 def preview(data: bytes, file_name: str, overrides: dict[str, str] | None = None,
             kind: str = "feedback") -> tuple[RawTable, Mapping]:
     """Read a file and propose the column mapping, without touching the database (for the UI editor)."""
-    from analysis.market import MARKET_SYNONYMS_ALL
-
     raw = read_table(data, file_name)
-    syn = FEEDBACK_SYNONYMS if kind == "feedback" else MARKET_SYNONYMS_ALL
+    syn = FEEDBACK_SYNONYMS if kind == "feedback" else MARKET_SYNONYMS
     return raw, auto_map(list(raw.df.columns), syn, overrides)
-
-
-def _clean_text(s: pd.Series) -> pd.Series:
-    # Arrow string kernels (RE2, vectorised): a Python regex per row costs seconds per million rows.
-    arr = pa.array(s.astype("string").fillna(""), type=pa.large_string())
-    arr = pc.replace_substring_regex(arr, r"(?i)<br\s*/?>", " ")
-    arr = pc.utf8_trim_whitespace(arr)
-    # Some exports wrap every value in literal quotes ("""texto""" in the CSV).
-    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r'(?s)^"(.*)"$', r"\1"))
-    return pd.Series(arr.to_pandas(types_mapper=pd.ArrowDtype).astype("string"), index=s.index)
-
-
-_NULLISH = {"", "n/i", "n/a", "na", "null", "none", "-", "nan", "s/d"}
-
-
-def _clean_dim(s: pd.Series) -> pd.Series:
-    """Trim, collapse spaces, unwrap quotes, blank -> None. Dimensions repeat a handful of values, so
-    each distinct value is cleaned once."""
-    codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
-    if len(uniques) > 5000:  # an id-like column: trim vectorised instead of per distinct value
-        t = s.astype("string").str.strip()
-        return t.astype(object).where(~t.str.lower().isin(_NULLISH).fillna(True), None)
-    cleaned = []
-    for u in uniques:
-        v = re.sub(r"\s+", " ", str(u)).strip()
-        v = v[1:-1].strip() if len(v) >= 2 and v[0] == v[-1] == '"' else v
-        cleaned.append(None if v.lower() in _NULLISH else v)
-    table = np.array(cleaned + [None], dtype=object)  # code -1 (missing) -> last slot
-    return pd.Series(table[codes], index=s.index, dtype=object)
 
 
 def _infer_text_column(df: pd.DataFrame, exclude: set[str]) -> str | None:
@@ -203,7 +74,7 @@ def prepare_feedback(raw: RawTable, file_name: str, overrides: dict[str, str] | 
     cols = mapping.columns
     out = pd.DataFrame(index=df.index)
     out["source_row"] = pd.RangeIndex(2, n + 2)  # row 1 is the header, as in a spreadsheet
-    out["text"] = _clean_text(df[cols["text"]])
+    out["text"] = clean_text(df[cols["text"]])
     reason = pd.Series(None, index=df.index, dtype=object)
     reason[out["text"].str.len() == 0] = "empty_text"
     too_long = out["text"].str.len() > max_text_chars()
@@ -249,7 +120,7 @@ def prepare_feedback(raw: RawTable, file_name: str, overrides: dict[str, str] | 
         out["rating"] = float("nan")
 
     for c in ("product", "brand", "category", "region", "channel", "segment", "lang"):
-        out[c] = _clean_dim(df[cols[c]]) if c in cols else None
+        out[c] = clean_dim(df[cols[c]]) if c in cols else None
     if "segment" in cols:
         ages = age_to_segment(df[cols["segment"]])
         if ages is not None:
@@ -258,7 +129,7 @@ def prepare_feedback(raw: RawTable, file_name: str, overrides: dict[str, str] | 
     if "lang" in cols:
         low = out["lang"].astype("string").str.lower().str[:2]
         out["lang"] = low.map({"es": "es", "sp": "es", "en": "en", "in": "en"}).astype(object)
-    out["source_id"] = _clean_dim(df[cols["feedback_id"]]) if "feedback_id" in cols else None
+    out["source_id"] = clean_dim(df[cols["feedback_id"]]) if "feedback_id" in cols else None
 
     bad = reason.notna()
     rejected = pd.DataFrame({"source_row": out.loc[bad, "source_row"], "reason": reason[bad]})
@@ -279,7 +150,7 @@ def prepare_feedback(raw: RawTable, file_name: str, overrides: dict[str, str] | 
 def ingest_bytes(store: Store, data: bytes, file_name: str, overrides: dict[str, str] | None = None,
                  kind: str = "feedback") -> LoadReport:
     """Load one uploaded file. Raises IngestError (database untouched) when the file is unusable."""
-    from analysis import market
+    from analysis.ingest import market
 
     start = time.perf_counter()
     name = Path(file_name).name

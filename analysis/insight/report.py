@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import insights, narrative
+from analysis.insight import insights, narrative
 from analysis.exports import safe_csv_bytes
 from analysis.filters import Filters
 

@@ -1,0 +1,1 @@
+"""Findings from the stored comments: overview, trends, topics, insights and the report."""

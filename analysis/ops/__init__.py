@@ -1,0 +1,1 @@
+"""Running Sabor: metrics, logs, health, background jobs and scoring runs."""
