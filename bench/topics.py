@@ -25,8 +25,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 import pandas as pd
 
-from analysis.store import Store
 from analysis.insight.topics import embed_with_cache
+from analysis.store import Store
 from models.embeddings import default_encoder, text_hash
 from models.topics import fit_topics
 

@@ -10,9 +10,9 @@ import time
 import pandas as pd
 import streamlit as st
 
-from analysis.ops import metrics
 from analysis.exports import safe_csv_bytes
 from analysis.filters import Filters
+from analysis.ops import metrics
 from analysis.store import Store, default_db_path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

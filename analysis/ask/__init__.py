@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 
-from analysis.ops import metrics
 from analysis.ask import offline
 from analysis.ask.answer import Answer, chart_kind, frame_rows
 from analysis.ask.sqlguard import GuardError, run_guarded
+from analysis.ops import metrics
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500

@@ -109,17 +109,8 @@ def fmt_number(v, pct: bool = False) -> str:
     return str(v)
 
 
-MONTHS_ES = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"]
-MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
-def fmt_month(v, lang: str) -> str:
-    try:
-        d = pd.Timestamp(v)
-    except (ValueError, TypeError):
-        return str(v)
-    names = MONTHS_EN if lang == "en" else MONTHS_ES
-    return f"{names[d.month - 1]} {d.year}"
 
 
 def generic_sentence(columns: list[str], rows: list[list], lang: str) -> str:

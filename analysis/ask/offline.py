@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, replace
 
 import pandas as pd
 
-from analysis.ask.answer import fmt_month, fmt_number
+from analysis.ask.answer import fmt_number
+from analysis.months import FULL_NAME_NUMBER, MONTHS_ES, month_abbr
 
 ATTRIBUTES = ["dulce", "salado", "picante", "ácido", "amargo", "sabor", "aroma", "textura", "frescura",
               "temperatura", "precio", "porción", "empaque", "saludable", "ingredientes"]
@@ -115,10 +116,8 @@ PHRASE_ALIASES = [
     ("corner shop", "bodega"), ("corner stores", "bodega"), ("corner store", "bodega"), ("bodegas", "bodega"),
     ("cuzco", "cusco"), ("a partir de", "desde"), ("starting from", "since"), ("starting in", "since"),
 ]
-MONTHS = {"enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7, "agosto": 8,
-          "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
-          "january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7, "august": 8,
-          "september": 9, "october": 10, "november": 11, "december": 12}
+# Month names a question may use; English "may" is a verb far more often than a month.
+MONTHS = {k: v for k, v in FULL_NAME_NUMBER.items() if k != "may"}
 NUMBER_WORDS = {"dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9,
                 "diez": 10, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                 "nine": 9, "ten": 10}
@@ -355,8 +354,6 @@ def _add_months(d: dt.date, k: int) -> dt.date:
 def _parse_dates(tk: _Tokens, facts: Facts, intent: Intent) -> None:
     hi = facts.max_date
     toks = tk.toks
-    es_m = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-            "noviembre", "diciembre"]
 
     def set_range(a: dt.date, b: dt.date, les: str, len_: str):
         if intent.date_from is not None:
@@ -375,8 +372,8 @@ def _parse_dates(tk: _Tokens, facts: Facts, intent: Intent) -> None:
         if tk.take(ph):
             h = need_hi()
             q0 = dt.date(h.year, 3 * ((h.month - 1) // 3) + 1, 1)
-            lab = f"{fmt_month(q0, 'es')}–{fmt_month(_add_months(q0, 2), 'es')}"
-            labe = f"{fmt_month(q0, 'en')}–{fmt_month(_add_months(q0, 2), 'en')}"
+            lab = f"{month_abbr(q0, 'es')}–{month_abbr(_add_months(q0, 2), 'es')}"
+            labe = f"{month_abbr(q0, 'en')}–{month_abbr(_add_months(q0, 2), 'en')}"
             set_range(q0, _add_months(q0, 3), f"en el último trimestre ({lab})", f"in the last quarter ({labe})")
             break
     for ph in ("el ultimo mes", "ultimo mes", "el mes pasado", "mes pasado", "the last month", "last month",
@@ -384,8 +381,8 @@ def _parse_dates(tk: _Tokens, facts: Facts, intent: Intent) -> None:
         if tk.take(ph):
             h = need_hi()
             m0 = _month_start(h)
-            set_range(m0, _add_months(m0, 1), f"en el último mes ({fmt_month(m0, 'es')})",
-                      f"in the last month ({fmt_month(m0, 'en')})")
+            set_range(m0, _add_months(m0, 1), f"en el último mes ({month_abbr(m0, 'es')})",
+                      f"in the last month ({month_abbr(m0, 'en')})")
             break
     for ph, delta, les, len_ in (("este ano", 0, "este año", "this year"), ("this year", 0, "este año", "this year"),
                                  ("el ano pasado", -1, "el año pasado", "last year"),
@@ -444,7 +441,7 @@ def _parse_dates(tk: _Tokens, facts: Facts, intent: Intent) -> None:
             if y is None:
                 y = h.year if mo <= h.month else h.year - 1
             a = dt.date(y, mo, 1)
-            set_range(a, _add_months(_month_start(h), 1), f"desde {es_m[mo - 1]} de {y}",
+            set_range(a, _add_months(_month_start(h), 1), f"desde {MONTHS_ES[mo - 1]} de {y}",
                       f"since {dt.date(y, mo, 1):%B} {y}")
             tk.mark(i, span)
             if t == "partir":
@@ -465,7 +462,7 @@ def _parse_dates(tk: _Tokens, facts: Facts, intent: Intent) -> None:
                     raise CannotParse(why=f"no data for month {mo}")
                 y = max(ys)
             a = dt.date(y, mo, 1)
-            set_range(a, _add_months(a, 1), f"en {es_m[mo - 1]} de {y}", f"in {a:%B} {y}")
+            set_range(a, _add_months(a, 1), f"en {MONTHS_ES[mo - 1]} de {y}", f"in {a:%B} {y}")
             tk.mark(i, span)
     # a bare year
     for i, t in tk.free():
@@ -846,10 +843,10 @@ def sentence(it: Intent, columns: list[str], rows: list[list], lang: str) -> str
                 "share": (f"share of {subj}" if en else f"porcentaje de {subj}")}[it.metric])
     if it.group == "month":
         first, last = rows[0], rows[-1]
-        return (f"{measure.capitalize()}{flt} by month: {fmt_number(first[1], pct)} in {fmt_month(first[0], 'en')} "
-                f"→ {fmt_number(last[1], pct)} in {fmt_month(last[0], 'en')} ({len(rows)} months)." if en
-                else f"{measure.capitalize()}{flt} por mes: {fmt_number(first[1], pct)} en {fmt_month(first[0], 'es')} "
-                f"→ {fmt_number(last[1], pct)} en {fmt_month(last[0], 'es')} ({len(rows)} meses).")
+        return (f"{measure.capitalize()}{flt} by month: {fmt_number(first[1], pct)} in {month_abbr(first[0], 'en')} "
+                f"→ {fmt_number(last[1], pct)} in {month_abbr(last[0], 'en')} ({len(rows)} months)." if en
+                else f"{measure.capitalize()}{flt} por mes: {fmt_number(first[1], pct)} en {month_abbr(first[0], 'es')} "
+                f"→ {fmt_number(last[1], pct)} en {month_abbr(last[0], 'es')} ({len(rows)} meses).")
     dims = _DIM_EN[it.group] if en else _DIM_ES[it.group]
     label = (lambda r: _ATTR_EN.get(r[0], r[0]) if en and it.group == "attribute" else str(r[0]))
     if it.order and it.top_n == 1:

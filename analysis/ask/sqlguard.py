@@ -19,8 +19,8 @@ import pandas as pd
 import sqlglot
 from sqlglot import exp
 
-from analysis.ops import metrics
 from analysis import store as store_mod
+from analysis.ops import metrics
 
 # Questions read the documented views, not the raw tables (which hold audit data such as uploads).
 ALLOWED: frozenset[str] = frozenset(

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import pearsonr
 
-from analysis.insight import trends
 from analysis.filters import Filters
+from analysis.insight import trends
 
 MIN_MONTHS = 6          # fewer overlapping months: no correlation is reported at all
 RELIABLE_MONTHS = 18    # below this, say the estimate is fragile

@@ -12,8 +12,8 @@ import re
 
 import pandas as pd
 
-from analysis.insight.insights import fmt_pct, fmt_stars
-from analysis.insight.trends import month_name
+from analysis.months import month_name
+from analysis.insight.wording import fmt_pct, fmt_stars
 
 AUDIENCE_LABEL = {"producto": ("Desarrollo de producto", "Product development"),
                   "marketing": ("Marketing", "Marketing"), "riesgo": ("Riesgos", "Risks")}

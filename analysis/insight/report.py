@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.insight import insights, narrative
 from analysis.exports import safe_csv_bytes
 from analysis.filters import Filters
+from analysis.insight import cells, drivers, narrative, recommendations, wording
 
 FORMATS = ("md", "html", "pdf")
 AUD_ES = {"producto": "Desarrollo de producto", "marketing": "Marketing", "riesgo": "Riesgos"}
@@ -40,21 +40,21 @@ class ReportData:
 
 def gather(store, filters: Filters | None = None, lang: str = "es", today=None) -> ReportData:
     """Every fact and chart of the report (one pass over the database)."""
-    den, mk = insights.load_cells(store, filters)
+    den, mk = cells.load_cells(store, filters)
     n = int(den["n"].sum()) if len(den) else 0
     first = den["month"].min().date() if len(den) else None
-    last = insights.last_date(store, filters) if len(den) else None
-    recs = insights.recommendations(store, filters, lang=lang, today=today, cells=(den, mk))
-    drv = insights.drivers(den, mk) if len(mk) else insights.drivers(den.iloc[:0], mk)
+    last = cells.last_date(store, filters) if len(den) else None
+    recs = recommendations.recommendations(store, filters, lang=lang, today=today, cells=(den, mk))
+    drv = drivers.drivers(den, mk) if len(mk) else drivers.drivers(den.iloc[:0], mk)
     regions = den.groupby("region")["n"].sum().sort_values(ascending=False) if len(den) else pd.Series(dtype=int)
-    regions = regions[regions.index != insights.NO_REGION]
+    regions = regions[regions.index != cells.NO_REGION]
     pair, seg = None, pd.DataFrame()
     if len(regions) >= 2:
         pair = (regions.index[0], regions.index[1])
-        seg = insights.compare_segments(insights.segment_counts(store, "region", *pair, filters), *pair)
+        seg = drivers.compare_segments(cells.segment_counts(store, "region", *pair, filters), *pair)
     facts = narrative.build_facts(recs, drv, n, first, last)
     data = ReportData(recs, drv, seg, pair, narrative.executive_summary(facts, lang), n, first, last)
-    data.tables = {"recomendaciones": insights.recommendations_table(recs), "impulsores": drv, "segmentos": seg}
+    data.tables = {"recomendaciones": recommendations.recommendations_table(recs), "impulsores": drv, "segmentos": seg}
     data.charts = charts(den, mk, recs, drv)
     return data
 
@@ -94,7 +94,7 @@ def charts(den: pd.DataFrame, mk: pd.DataFrame, recs: pd.DataFrame, drv: pd.Data
         for ax in axes.ravel()[len(rows):]:
             ax.set_visible(False)
         for ax, r in zip(axes.ravel(), rows):
-            sm = insights.segment_months(den, mk, r["attribute"], r["polarity"], r["products"], r["regions"])
+            sm = cells.segment_months(den, mk, r["attribute"], r["polarity"], r["products"], r["regions"])
             sm = sm[sm["n"] > 0]
             ax.plot(sm["month"], 100 * sm["k"] / sm["n"], marker="o", ms=3, color="#c0392b"
                     if r["polarity"] == "negative" else "#1e8449")
@@ -132,8 +132,8 @@ def _rec_lines(r: dict) -> list[str]:
     return [
         f"Audiencia: {AUD_ES[r['audience']]} · prioridad {r['priority']:.1f} · confianza {r['confidence']}",
         f"Segmento: {', '.join(r['products'])} · regiones: {regions} · desde {r['start_month']} hasta {r['end_month']}",
-        (f"Antes: {r['k_before']:,}/{r['n_before']:,} ({insights.fmt_pct(r['rate_before'])}) · "
-         f"después: {r['k_after']:,}/{r['n_after']:,} ({insights.fmt_pct(r['rate_after'])}) · "
+        (f"Antes: {r['k_before']:,}/{r['n_before']:,} ({wording.fmt_pct(r['rate_before'])}) · "
+         f"después: {r['k_after']:,}/{r['n_after']:,} ({wording.fmt_pct(r['rate_after'])}) · "
          f"estrellas {r['stars_before']:.2f} → {r['stars_after']:.2f} · q = {r['q']:.1e}"),
     ]
 
@@ -172,8 +172,8 @@ def _markdown(d: ReportData, img: dict[str, str]) -> str:
         if sig.empty:
             out += ["Sin diferencias significativas.", ""]
         for r in sig.to_dict("records"):
-            out.append(f"- {r['attribute']} ({r['polarity']}): {insights.fmt_pct(r['share_a'])} en {a} vs "
-                       f"{insights.fmt_pct(r['share_b'])} en {b} (q = {r['q']:.1e})")
+            out.append(f"- {r['attribute']} ({r['polarity']}): {wording.fmt_pct(r['share_a'])} en {a} vs "
+                       f"{wording.fmt_pct(r['share_b'])} en {b} (q = {r['q']:.1e})")
         out.append("")
     return "\n".join(out)
 
@@ -251,8 +251,8 @@ def _pdf(d: ReportData) -> bytes:
         if sig.empty:
             p("Sin diferencias significativas.")
         for r in sig.to_dict("records"):
-            p(f"• {r['attribute']} ({r['polarity']}): {insights.fmt_pct(r['share_a'])} en {a} vs "
-              f"{insights.fmt_pct(r['share_b'])} en {b} (q = {r['q']:.1e})")
+            p(f"• {r['attribute']} ({r['polarity']}): {wording.fmt_pct(r['share_a'])} en {a} vs "
+              f"{wording.fmt_pct(r['share_b'])} en {b} (q = {r['q']:.1e})")
     return bytes(pdf.output())
 
 

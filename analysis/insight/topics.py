@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from analysis.ops import metrics
 from analysis.filters import Filters, where
+from analysis.ops import metrics
 from analysis.store import get_embeddings, put_embeddings, save_topic_run
 
 Progress = Callable[[str, float], None]

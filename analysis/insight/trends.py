@@ -25,6 +25,8 @@ from scipy.special import owens_t
 from scipy.stats import norm
 
 from analysis.filters import Filters, where
+from analysis.months import month_name
+from analysis.stats import bh_qvalues, two_proportion
 
 BY_CHOICES = ("attribute", "topic", "product", "region")
 PERIODS = ("month", "quarter")
@@ -48,10 +50,6 @@ ZONES = {
 ZONE_LABEL = {"sur": ("el sur", "the south"), "norte": ("el norte", "the north"),
               "centro": ("el centro", "the centre"), "oriente": ("el oriente", "the east"),
               "Lima": ("Lima", "Lima")}
-MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
-             "octubre", "noviembre", "diciembre")
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-             "October", "November", "December")
 
 
 @dataclass(frozen=True)
@@ -230,37 +228,6 @@ def _matrix(counts: pd.DataFrame, periods: pd.DatetimeIndex):
 # ---------------------------------------------------------------------------------------------
 # Statistics
 # ---------------------------------------------------------------------------------------------
-
-def two_proportion(k0, n0, k1, n1, z_crit: float = 1.959963984540054):
-    """Pooled two-proportion z-test, vectorised. Returns (p0, p1, diff, ci_low, ci_high, z, p)."""
-    k0, n0, k1, n1 = (np.asarray(x, dtype=float) for x in (k0, n0, k1, n1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p0, p1 = k0 / n0, k1 / n1
-        pool = (k0 + k1) / (n0 + n1)
-        se = np.sqrt(pool * (1 - pool) * (1 / n0 + 1 / n1))
-        z = np.where(se > 0, (p1 - p0) / se, 0.0)
-        se_u = np.sqrt(p0 * (1 - p0) / n0 + p1 * (1 - p1) / n1)
-    diff = p1 - p0
-    return p0, p1, diff, diff - z_crit * se_u, diff + z_crit * se_u, z, 2 * norm.sf(np.abs(z))
-
-
-def bh_qvalues(p) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q); NaN stays NaN and is not counted as a test."""
-    p = np.asarray(p, dtype=float)
-    q = np.full_like(p, np.nan)
-    ok = ~np.isnan(p)
-    m = int(ok.sum())
-    if m == 0:
-        return q
-    pv = p[ok]
-    order = np.argsort(pv)
-    ranked = pv[order] * m / np.arange(1, m + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(ranked, 1.0)
-    q[ok] = out
-    return q
-
 
 def _status(q: np.ndarray, insufficient: np.ndarray, alpha: float) -> np.ndarray:
     return np.where(insufficient, "insufficient data",
@@ -479,10 +446,6 @@ def label_segment(segment_type: str, segment: str, lang: str = "es") -> str:
     return segment
 
 
-def month_name(ym: str, lang: str = "es") -> str:
-    y, m = ym.split("-")[:2]
-    names = MONTHS_ES if lang == "es" else MONTHS_EN
-    return f"{names[int(m) - 1]} {y}"
 
 
 def headline(row, lang: str = "es") -> str:

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.ops import metrics
 from analysis import store as store_mod
+from analysis.ops import metrics
 
 Progress = Callable[[int, int], None] | None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis.insight import insights, narrative, report
+from analysis.insight import cells, drivers, narrative, recommendations, report, wording
 from dashboard.common import (
     csv_download,
     current_filters,
@@ -33,9 +33,9 @@ SEG_DIMS = {"region": ("Región", "Region"), "channel": ("Canal", "Channel"),
 @st.cache_data(show_spinner=False)
 def _facts(version: str, f, ui_lang: str):
     store = get_store()
-    den, mk = insights.load_cells(store, f)
-    recs = insights.recommendations(store, f, lang=ui_lang, cells=(den, mk))
-    drv = insights.drivers(den, mk) if len(mk) else None
+    den, mk = cells.load_cells(store, f)
+    recs = recommendations.recommendations(store, f, lang=ui_lang, cells=(den, mk))
+    drv = drivers.drivers(den, mk) if len(mk) else None
     n = int(den["n"].sum()) if len(den) else 0
     summary = narrative.executive_summary(narrative.build_facts(recs, drv, n), ui_lang)
     return recs, drv, summary, len(mk)
@@ -50,7 +50,7 @@ def _segment_values(version: str, column: str) -> list[str]:
 
 @st.cache_data(show_spinner=False)
 def _compare(version: str, f, column: str, a: str, b: str):
-    return insights.compare_segments(insights.segment_counts(get_store(), column, a, b, f), a, b)
+    return drivers.compare_segments(cells.segment_counts(get_store(), column, a, b, f), a, b)
 
 
 @st.cache_data(show_spinner=False, max_entries=6)
@@ -68,12 +68,12 @@ def _card(r: dict) -> None:
         st.markdown(f"**{r['rank']}. {_md(r['title'])}**")
         st.markdown(_md(r["text"]))
         c = st.columns(5)
-        c[0].metric(tr("Antes", "Before"), insights.fmt_pct(r["rate_before"]),
+        c[0].metric(tr("Antes", "Before"), wording.fmt_pct(r["rate_before"]),
                     help=f"{r['k_before']:,} / {r['n_before']:,}")
-        c[1].metric(tr("Después", "After"), insights.fmt_pct(r["rate_after"]),
+        c[1].metric(tr("Después", "After"), wording.fmt_pct(r["rate_after"]),
                     delta=f"{r['change_pp']:+.1f} pp", delta_color="inverse" if r["polarity"] == "negative" else "normal",
                     help=f"{r['k_after']:,} / {r['n_after']:,}")
-        c[2].metric(tr("Impacto", "Impact"), f"{insights.fmt_stars(r['impact'])} ★",
+        c[2].metric(tr("Impacto", "Impact"), f"{wording.fmt_stars(r['impact'])} ★",
                     help=tr("estrellas de los comentarios con la mención menos las de los demás, en el segmento",
                             "stars of comments with the mention minus the others, in the segment"))
         c[3].metric(tr("Prioridad", "Priority"), f"{r['priority']:.1f}",
@@ -120,7 +120,7 @@ if not empty_state():
                     st.caption(tr("Nada para esta audiencia.", "Nothing for this audience."))
                 for r in sub.to_dict("records"):
                     _card(r)
-        csv_download(insights.recommendations_table(recs), "sabor_recomendaciones.csv", key="dl_recs")
+        csv_download(recommendations.recommendations_table(recs), "sabor_recomendaciones.csv", key="dl_recs")
 
     st.subheader(tr("Qué resta y qué suma estrellas", "What costs and what earns stars"))
     if drv is not None and len(drv):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.insight import insights
+from analysis.insight import cells, drivers, findings, recommendations
 from analysis.store import Store
 from tests.analysis.trend_fixtures import planted_shifts
 from tests.fixtures_truth import DATA, read_truth
@@ -33,7 +33,7 @@ def demo_store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def recs(demo_store):
-    return insights.recommendations(demo_store)
+    return recommendations.recommendations(demo_store)
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +159,7 @@ def test_verbatims_redact_pii(demo_store, raw):
         row = fb[fb["ID Encuesta"] == t["ID Encuesta"]].iloc[0]
         rec = {"products": (row["Producto"],), "regions": (row["Región"],), "attribute": t["attribute"],
                "polarity": t["polarity"], "start_month": row["date"].strftime("%Y-%m")}
-        shown = insights.rec_verbatims(demo_store, rec, n=10_000)
+        shown = cells.rec_verbatims(demo_store, rec, n=10_000)
         original = row["Comentario del cliente"]
         assert original not in shown, f"{t['pii']} shown unredacted"
         placeholder = {"email": "[EMAIL]", "phone": "[TELÉFONO]", "dni": "[DNI]"}[t["pii"]]
@@ -172,13 +172,13 @@ def test_shuffled_dates_no_recommendation_claims_a_trend(tmp_path):
     s = Store.open(tmp_path / "shuf.duckdb")
     try:
         load_demo_with_truth(s, shuffle_dates=True, tmp_dir=tmp_path)
-        den, mk = insights.load_cells(s)
+        den, mk = cells.load_cells(s)
         # the control keeps the static facts (dulzor complaints still concentrated in Lima)...
-        hot = insights.hot_regions(den, mk)
+        hot = findings.hot_regions(den, mk)
         assert ((hot["attribute"] == "dulce") & (hot["region"] == "Lima")).any()
-        shifts = insights.detect_shifts(den, mk, insights.last_date(s))
+        shifts = findings.detect_shifts(den, mk, cells.last_date(s))
         assert (shifts["status"] != "insufficient data").sum() > 200   # ...many series really tested...
-        recs = insights.recommendations(s, cells=(den, mk), shifts=shifts)
+        recs = recommendations.recommendations(s, cells=(den, mk), shifts=shifts)
         assert recs.empty, recs["text"].tolist()                      # ...and no trend is claimed
     finally:
         s.close()
@@ -188,11 +188,11 @@ def test_shift_table_from_analysis_trends_feeds_the_same_rules(demo_store):
     """The adapter turns analysis.insight.trends' result rows into shifts the rules read (their segments, coarser)."""
     from analysis.insight import trends
 
-    den, mk = insights.load_cells(demo_store)
+    den, mk = cells.load_cells(demo_store)
     rows = trends.shift_scan(demo_store)
-    sh = insights.shifts_from_trends(rows, den, insights.product_categories(demo_store))
-    assert set(insights.SHIFT_COLUMNS) <= set(sh.columns)
-    recs = insights.recommendations(demo_store, shifts=sh, cells=(den, mk), verbatims=1)
+    sh = findings.shifts_from_trends(rows, den, cells.product_categories(demo_store))
+    assert set(findings.SHIFT_COLUMNS) <= set(sh.columns)
+    recs = recommendations.recommendations(demo_store, shifts=sh, cells=(den, mk), verbatims=1)
     got = {(r["attribute"], r["polarity"], r["direction"]): r for r in recs.to_dict("records")}
     s3 = got[("empaque", "negative", "up")]
     assert s3["products"] == ("Galletas de kiwicha",) and s3["audience"] == "riesgo"
@@ -201,8 +201,8 @@ def test_shift_table_from_analysis_trends_feeds_the_same_rules(demo_store):
 
 def test_drivers_rank_complaints_below_praise_and_match_pandas(demo_store, raw):
     fb, mentions = raw
-    den, mk = insights.load_cells(demo_store)
-    d = insights.drivers(den, mk)
+    den, mk = cells.load_cells(demo_store)
+    d = drivers.drivers(den, mk)
     worst, best = d.iloc[0], d.iloc[-1]
     assert worst["polarity"] == "negative" and worst["impact"] < -1
     assert best["polarity"] == "positive" and best["impact"] > 0.3
@@ -212,14 +212,14 @@ def test_drivers_rank_complaints_below_praise_and_match_pandas(demo_store, raw):
     assert row["mentions"] == hit.sum()
     assert row["impact"] == pytest.approx(fb.loc[hit, "rating"].mean() - fb.loc[~hit, "rating"].mean(), abs=1e-9)
     assert row["ci_low"] < row["impact"] < row["ci_high"] and row["significant"]
-    by_product = insights.drivers(den, mk, by="product")
+    by_product = drivers.drivers(den, mk, by="product")
     assert set(by_product["product"]) == set(fb["Producto"])
 
 
 def test_segment_comparison_south_vs_lima_on_picante_and_sentiment(demo_store, raw):
     fb, mentions = raw
-    counts = insights.segment_counts(demo_store, "region", "Cusco", "Lima")
-    cmp = insights.compare_segments(counts, "Cusco", "Lima")
+    counts = cells.segment_counts(demo_store, "region", "Cusco", "Lima")
+    cmp = drivers.compare_segments(counts, "Cusco", "Lima")
     row = cmp[(cmp["attribute"] == "picante") & (cmp["polarity"] == "positive")].iloc[0]
     ids = set(mentions.loc[(mentions["attribute"] == "picante") & (mentions["polarity"] == "positive"), "ID Encuesta"])
     cus, lim = fb[fb["Región"] == "Cusco"], fb[fb["Región"] == "Lima"]
@@ -228,17 +228,17 @@ def test_segment_comparison_south_vs_lima_on_picante_and_sentiment(demo_store, r
     assert row["significant"] and row["diff"] > 0
     assert {"negative", "neutral", "positive"} <= set(cmp.loc[cmp["attribute"] == "sentimiento", "polarity"])
     # two channels with the same product mix: nothing differs beyond chance
-    ch = insights.compare_segments(insights.segment_counts(demo_store, "channel", "Bodega", "Supermercado"),
+    ch = drivers.compare_segments(cells.segment_counts(demo_store, "channel", "Bodega", "Supermercado"),
                                    "Bodega", "Supermercado")
     assert len(ch) > 20 and not ch["significant"].any(), ch[ch["significant"]]
 
 
 def test_bad_segment_requests_get_clear_messages(demo_store):
     with pytest.raises(ValueError, match="No se puede comparar"):
-        insights.segment_counts(demo_store, "color", "a", "b")
+        cells.segment_counts(demo_store, "color", "a", "b")
     with pytest.raises(ValueError, match="dos segmentos distintos"):
-        insights.segment_counts(demo_store, "region", "Lima", "Lima")
+        cells.segment_counts(demo_store, "region", "Lima", "Lima")
 
 
 def test_empty_database_gives_no_recommendations(store):
-    assert insights.recommendations(store).empty
+    assert recommendations.recommendations(store).empty

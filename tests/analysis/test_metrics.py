@@ -6,8 +6,8 @@ import re
 import socket
 import urllib.request
 
-from analysis.ops import metrics
 from analysis.ingest import ingest_bytes
+from analysis.ops import metrics
 
 
 def _free_port() -> int:

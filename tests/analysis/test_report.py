@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from analysis.insight import insights, narrative
+from analysis.insight import narrative, recommendations
 from analysis.insight.report import write_report
 from analysis.store import Store
 from tests.conftest import ROOT
@@ -36,7 +36,7 @@ def demo_db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def recs(demo_db):
-    return insights.recommendations(demo_db)
+    return recommendations.recommendations(demo_db)
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.insight import trends
 from analysis.filters import Filters
+from analysis.insight import trends
 from tests.analysis.trend_fixtures import (
     demo_folder,
     demo_frames,
@@ -175,16 +175,6 @@ def test_filters_restrict_the_comments_counted(store):
     n_lima = int((fb["region"] == "Lima").sum())
     totals = counts[(counts["key"] == "dulce") & (counts["polarity"] == "all")]["n"].sum()
     assert totals == n_lima
-
-
-def test_benjamini_hochberg_and_two_proportion_known_values():
-    q = trends.bh_qvalues([0.01, 0.04, 0.03, 0.005, np.nan])
-    np.testing.assert_allclose(q[:4], [0.02, 0.04, 0.04, 0.02])
-    assert np.isnan(q[4])
-    # 30/100 vs 45/100: pooled p = .375, se = sqrt(.375*.625*.02) = .068465, z = 2.19089
-    _p0, _p1, diff, lo, hi, z, p = trends.two_proportion(30, 100, 45, 100)
-    assert z == pytest.approx(2.19089, abs=1e-4) and p == pytest.approx(0.02846, abs=1e-4)
-    assert lo < diff < hi and diff == pytest.approx(0.15)
 
 
 def test_bad_arguments_get_clear_messages(store):

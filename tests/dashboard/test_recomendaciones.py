@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.insight import insights
+from analysis.insight import cells, drivers, recommendations
 from tests.conftest import ROOT
 from tests.fixtures_truth import load_demo_with_truth
 
@@ -28,7 +28,7 @@ def test_empty_database_invites_to_load_data(db_path):
 
 def test_cards_by_audience_segments_and_report_on_the_demo(store):
     load_demo_with_truth(store)
-    recs = insights.recommendations(store)
+    recs = recommendations.recommendations(store)
     at = AppTest.from_file(PAGE, default_timeout=180).run()
     assert not at.exception
     labels = [t.label for t in at.tabs]
@@ -46,7 +46,7 @@ def test_cards_by_audience_segments_and_report_on_the_demo(store):
     import json
 
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert len(spec["data"][0]["y"]) == len(insights.drivers(*insights.load_cells(store)))
+    assert len(spec["data"][0]["y"]) == len(drivers.drivers(*cells.load_cells(store)))
 
     # segment comparison: Cusco vs Lima shows the picante difference as significant
     at.selectbox(key="seg_a_region").set_value("Cusco").run()

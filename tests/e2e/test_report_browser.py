@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from analysis.insight import insights
+from analysis.insight import recommendations
 from analysis.store import Store
 from tests.fixtures_truth import load_demo_with_truth
 
@@ -19,7 +19,7 @@ def test_recomendaciones_cards_and_pdf_download(app_server, page, tmp_path, monk
     db = tmp_path / "demo.duckdb"
     s = Store.open(db)
     load_demo_with_truth(s)
-    recs = insights.recommendations(s, verbatims=0)
+    recs = recommendations.recommendations(s, verbatims=0)
     s.close()                                    # the app process opens the file next
     assert len(recs) >= 4
     first = recs.iloc[0]

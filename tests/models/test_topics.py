@@ -113,8 +113,8 @@ def test_too_few_comments_is_a_clear_error():
 
 @pytest.mark.slow
 def test_refit_on_store_caches_embeddings_and_keeps_previous_run(store, corpora):
-    from analysis.insight import topics
     from analysis.filters import Filters
+    from analysis.insight import topics
     from analysis.store import Store, topic_runs
 
     texts, _X = corpora["tripadvisor"]

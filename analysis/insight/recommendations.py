@@ -1,0 +1,100 @@
+"""Recommendations: rules over the findings, never free model text.
+
+Audience rules: complaints rising -> producto (riesgo if the shift started within the last quarter);
+praise rising -> marketing; praise falling -> marketing (riesgo if it started within the last quarter);
+complaints falling -> marketing (communicate the fix).
+Priority = impact x volume x trend = |stars with the mention - stars without| x comments per month in
+the segment x |change in share|: roughly "stars per month at stake".
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import numpy as np
+import pandas as pd
+
+from analysis.filters import Filters
+from analysis.insight.cells import last_date, load_cells, market_evidence, rec_verbatims
+from analysis.insight.findings import confidence, consolidate, detect_shifts, segment_numbers
+from analysis.insight.wording import describe, market_sentence
+from analysis.months import months_between
+
+REC_COLUMNS = [
+    "rank", "audience", "priority", "confidence", "attribute", "polarity", "direction", "products", "regions",
+    "start_month", "end_month", "title", "text", "k_before", "n_before", "rate_before", "k_after", "n_after",
+    "rate_after", "change_pp", "stars_before", "stars_after", "impact", "impact_ci_low", "impact_ci_high",
+    "n_per_month", "months_after", "q", "p", "link", "verbatims", "market", "market_text"]
+
+
+AUDIENCES = ("producto", "marketing", "riesgo")
+
+
+def audience_for(polarity: str, direction: str, start_month: str, end_month: str, recent_months: int = 3) -> str:
+    recent = months_between(start_month, end_month) < recent_months
+    if polarity == "negative" and direction == "up":
+        return "riesgo" if recent else "producto"
+    if polarity == "positive" and direction == "down" and recent:
+        return "riesgo"
+    return "marketing"
+
+
+def dashboard_link(attribute: str, polarity: str, products, regions, start_month: str | None = None,
+                   page: str = "tendencias") -> str:
+    """Link to the filtered view; repeated keys for lists (st.query_params.get_all)."""
+    params = [("attribute", attribute), ("polarity", polarity)] + [("product", p) for p in products]
+    params += [("region", r) for r in (regions or ())]
+    if start_month:
+        params.append(("from", start_month))
+    return f"/{page}?{urlencode(params)}"
+
+
+_LATER = ("verbatims", "market", "market_text")   # need the store: added by `recommendations`
+
+
+def recommendations_from(den: pd.DataFrame, mk: pd.DataFrame, shifts: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
+    """Rules over the facts: one row per finding (REC_COLUMNS minus _LATER), ranked by priority."""
+    rows = []
+    for f in consolidate(shifts, den=den, mk=mk):
+        nums = segment_numbers(den, mk, f["attribute"], f["polarity"], f["products"], f["regions"],
+                               f["start_month"], f["end_month"])
+        rec = {**f, **nums}
+        rec["audience"] = audience_for(f["polarity"], f["direction"], f["start_month"], f["end_month"])
+        impact = 0.0 if np.isnan(nums["impact"]) else abs(nums["impact"])
+        rec["priority"] = impact * nums["n_per_month"] * abs(nums["change_pp"]) / 100
+        rec["confidence"] = confidence(f["q"], nums["k_after"], nums["impact_ci_low"], nums["impact_ci_high"])
+        rec["title"], rec["text"] = describe(rec, lang)
+        rec["link"] = dashboard_link(f["attribute"], f["polarity"], f["products"], f["regions"], f["start_month"])
+        rows.append(rec)
+    if not rows:
+        return pd.DataFrame(columns=[c for c in REC_COLUMNS if c not in _LATER])
+    df = pd.DataFrame(rows).sort_values("priority", ascending=False).reset_index(drop=True)
+    df["rank"] = np.arange(1, len(df) + 1)
+    return df[[c for c in REC_COLUMNS if c not in _LATER]]
+
+
+def recommendations(store, filters: Filters | None = None, lang: str = "es", shifts: pd.DataFrame | None = None,
+                    verbatims: int = 3, today=None, cells=None) -> pd.DataFrame:
+    """Ranked recommendations for the store (REC_COLUMNS). `shifts` may come from elsewhere (SHIFT_COLUMNS)."""
+    den, mk = cells if cells is not None else load_cells(store, filters)
+    if den.empty:
+        return pd.DataFrame(columns=REC_COLUMNS)
+    if shifts is None:
+        shifts = detect_shifts(den, mk, last_date(store, filters), today=today)
+    recs = recommendations_from(den, mk, shifts, lang)
+    rows = recs.to_dict("records")
+    recs["verbatims"] = [rec_verbatims(store, r, verbatims, filters) for r in rows] if rows else pd.Series(dtype=object)
+    recs["market"] = [market_evidence(store, r) for r in rows] if rows else pd.Series(dtype=object)
+    recs["market_text"] = [market_sentence(m, lang) for m in recs["market"]] if rows else pd.Series(dtype=object)
+    return recs
+
+
+def recommendations_table(recs: pd.DataFrame) -> pd.DataFrame:
+    """Flat table for CSV export (lists joined)."""
+    out = recs.copy()
+    for c in ("products", "regions"):
+        out[c] = out[c].map(lambda v: " | ".join(v) if isinstance(v, (tuple, list)) else "todas")
+    if "verbatims" in out:
+        out["verbatims"] = out["verbatims"].map(lambda v: " || ".join(v) if isinstance(v, list) else "")
+    if "market" in out:
+        out = out.drop(columns="market")
+    return out
