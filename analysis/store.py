@@ -234,8 +234,11 @@ class Store:
         ).fetchall()[0]
         return "|".join([str(self.path)] + [str(x) for x in row])
 
+    def feedback_count(self) -> int:
+        return int(self.scalar("SELECT count(*) FROM feedback"))
+
     def refresh_gauges(self) -> None:
-        metrics.FEEDBACK_ROWS.set(self.scalar("SELECT count(*) FROM feedback"))
+        metrics.FEEDBACK_ROWS.set(self.feedback_count())
         try:
             metrics.DB_SIZE_BYTES.set(self.path.stat().st_size)
         except OSError:
@@ -399,6 +402,12 @@ def pending_predictions(store: Store, model_version: str, limit: int | None = No
         WHERE rk = 1 ORDER BY length(text), feedback_id""" + (" LIMIT ?" if limit is not None else "")
     params = [model_version, model_version] + ([int(limit)] if limit is not None else [])
     return store.query(sql, params)
+
+
+def count_unpredicted(store: Store) -> int:
+    """Comments with no prediction from any model version (what the "analyse" button offers to score)."""
+    return int(store.scalar("SELECT count(*) FROM feedback f WHERE NOT EXISTS "
+                            "(SELECT 1 FROM predictions p WHERE p.feedback_id = f.feedback_id)"))
 
 
 def count_unscored(store: Store, model_version: str) -> int:

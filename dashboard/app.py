@@ -12,6 +12,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
     sys.path.insert(0, str(ROOT))
 
 from analysis.filters import Filters
+from analysis.insight import overview
 from dashboard.common import count_page_view, data_version, get_store, start_metrics_once, tr
 
 st.set_page_config(page_title="Sabor", page_icon=":material/local_dining:", layout="wide")
@@ -31,15 +32,7 @@ PAGES = [  # (file, title es, title en, icon, url path)
 @st.cache_data(show_spinner=False)
 def _filter_options(version: str) -> dict:
     """Distinct values for the sidebar (cached per data version, shared: it holds no per-user state)."""
-    store = get_store()
-    opts = {}
-    for col in ("product", "region", "channel"):
-        df = store.query(f"SELECT DISTINCT {col} AS v FROM feedback WHERE {col} IS NOT NULL ORDER BY 1")
-        opts[col] = df["v"].tolist()
-    lo, hi = store.cursor().execute(
-        "SELECT min(date), max(date) FROM feedback WHERE date_precision IN ('day', 'month')").fetchall()[0]
-    opts["dates"] = (lo, hi)
-    return opts
+    return overview.filter_options(get_store())
 
 
 def sidebar() -> None:
@@ -62,7 +55,7 @@ def sidebar() -> None:
             if (d_from, d_to) == (lo, hi):  # the full range is "no date filter" (keeps undated rows)
                 d_from = d_to = None
         st.session_state["filters"] = Filters(d_from, d_to, tuple(products), tuple(regions), tuple(channels))
-        n = get_store().scalar("SELECT count(*) FROM feedback")
+        n = get_store().feedback_count()
         st.caption(tr(f"{n:,} comentarios en la base · {date.today():%d/%m/%Y}",
                       f"{n:,} comments in the database · {date.today():%Y-%m-%d}"))
 

@@ -85,8 +85,7 @@ def csv_download(df: pd.DataFrame, file_name: str, label: str | None = None, key
 
 def empty_state() -> bool:
     """Shows the invitation to load data when the database has no comments; returns True if empty."""
-    n = get_store().scalar("SELECT count(*) FROM feedback")
-    if n:
+    if get_store().feedback_count():
         return False
     st.info(tr("Aún no hay comentarios en la base de datos. Sube un archivo en **Cargar datos** "
                "o carga los datos de demostración.",

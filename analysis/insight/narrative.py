@@ -12,8 +12,8 @@ import re
 
 import pandas as pd
 
-from analysis.months import month_name
 from analysis.insight.wording import fmt_pct, fmt_stars
+from analysis.months import month_name
 
 AUDIENCE_LABEL = {"producto": ("Desarrollo de producto", "Product development"),
                   "marketing": ("Marketing", "Marketing"), "riesgo": ("Riesgos", "Risks")}

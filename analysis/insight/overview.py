@@ -10,6 +10,28 @@ from analysis.store import Store
 DIMENSIONS = ("product", "region", "channel", "category", "segment", "lang")
 
 
+FILTER_DIMENSIONS = ("product", "region", "channel")
+
+
+def filter_options(store: Store) -> dict:
+    """What the sidebar filters offer: distinct products, regions and channels, and the dated span
+    (day- or month-precise dates only: a year-only date has no place on a calendar)."""
+    opts = {col: dimension_values(store, col, order="name") for col in FILTER_DIMENSIONS}
+    lo, hi = store.cursor().execute(
+        "SELECT min(date), max(date) FROM feedback WHERE date_precision IN ('day', 'month')").fetchall()[0]
+    opts["dates"] = (lo, hi)
+    return opts
+
+
+def dimension_values(store: Store, dim: str, order: str = "count") -> list[str]:
+    """Distinct values of one dimension, most frequent first (`order="count"`) or alphabetical."""
+    if dim not in DIMENSIONS:
+        raise ValueError(f"dimensión desconocida: {dim}")
+    by = "count(*) DESC, v" if order == "count" else "v"
+    df = store.query(f"SELECT {dim} AS v FROM feedback WHERE {dim} IS NOT NULL GROUP BY 1 ORDER BY {by}")
+    return df["v"].tolist()
+
+
 def kpis(store: Store, f: Filters | None = None) -> dict:
     w, p = where(f)
     row = store.cursor().execute(f"""

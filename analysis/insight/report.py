@@ -34,12 +34,14 @@ class ReportData:
     n_comments: int
     first_date: object
     last_date: object
+    n_mentions: int = 0                                         # taste mentions behind the findings
     charts: dict[str, bytes] = field(default_factory=dict)   # name -> PNG bytes
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def gather(store, filters: Filters | None = None, lang: str = "es", today=None) -> ReportData:
-    """Every fact and chart of the report (one pass over the database)."""
+def gather(store, filters: Filters | None = None, lang: str = "es", today=None, with_charts: bool = True) -> ReportData:
+    """Every fact of the report, and its charts unless `with_charts` is False: what both the report and the
+    Recomendaciones page show, gathered in one pass over the database."""
     den, mk = cells.load_cells(store, filters)
     n = int(den["n"].sum()) if len(den) else 0
     first = den["month"].min().date() if len(den) else None
@@ -53,9 +55,10 @@ def gather(store, filters: Filters | None = None, lang: str = "es", today=None) 
         pair = (regions.index[0], regions.index[1])
         seg = drivers.compare_segments(cells.segment_counts(store, "region", *pair, filters), *pair)
     facts = narrative.build_facts(recs, drv, n, first, last)
-    data = ReportData(recs, drv, seg, pair, narrative.executive_summary(facts, lang), n, first, last)
+    data = ReportData(recs, drv, seg, pair, narrative.executive_summary(facts, lang), n, first, last, len(mk))
     data.tables = {"recomendaciones": recommendations.recommendations_table(recs), "impulsores": drv, "segmentos": seg}
-    data.charts = charts(den, mk, recs, drv)
+    if with_charts:
+        data.charts = charts(den, mk, recs, drv)
     return data
 
 

@@ -25,7 +25,7 @@ from scipy.special import owens_t
 from scipy.stats import norm
 
 from analysis.filters import Filters, where
-from analysis.months import month_name
+from analysis.insight.wording import headline
 from analysis.stats import bh_qvalues, two_proportion
 
 BY_CHOICES = ("attribute", "topic", "product", "region")
@@ -47,11 +47,6 @@ ZONES = {
     "loreto": "oriente", "iquitos": "oriente", "ucayali": "oriente", "pucallpa": "oriente",
     "san martin": "oriente", "tarapoto": "oriente", "amazonas": "oriente",
 }
-ZONE_LABEL = {"sur": ("el sur", "the south"), "norte": ("el norte", "the north"),
-              "centro": ("el centro", "the centre"), "oriente": ("el oriente", "the east"),
-              "Lima": ("Lima", "Lima")}
-
-
 @dataclass(frozen=True)
 class Guards:
     """Minimum volumes: below them a series is 'insufficient data', never a trend."""
@@ -397,7 +392,8 @@ RESULT_COLS = SERIES_COLS + [
 
 
 def _empty_result() -> pd.DataFrame:
-    return pd.DataFrame(columns=RESULT_COLS)
+    # typed: indexing by an empty object-dtype "significant" column would select columns, not rows
+    return pd.DataFrame(columns=RESULT_COLS).astype({"significant": bool})
 
 
 def _rank(df: pd.DataFrame) -> pd.DataFrame:
@@ -437,33 +433,6 @@ def over_time(store, by: str = "attribute", filters: Filters | None = None, peri
     return out.sort_values(SERIES_COLS + ["period"]).reset_index(drop=True)
 
 
-def label_segment(segment_type: str, segment: str, lang: str = "es") -> str:
-    if segment_type == "all":
-        return "todos" if lang == "es" else "all"
-    if segment_type == "zone":
-        es, en = ZONE_LABEL.get(segment, (segment, segment))
-        return es if lang == "es" else en
-    return segment
-
-
-
-
-def headline(row, lang: str = "es") -> str:
-    """'picante ↑ en el sur desde marzo 2025' for one result row (dict or Series)."""
-    arrow = "↑" if row["direction"] == "up" else "↓"
-    pol = {"negative": ("negativo", "negative"), "positive": ("positivo", "positive"),
-           "neutral": ("neutro", "neutral")}.get(row["polarity"])
-    key = row["key"]
-    if row["metric"] == "negative_share":
-        key = f"{key} (críticas)" if lang == "es" else f"{key} (complaints)"
-    elif pol:
-        key = f"{key} {pol[0] if lang == 'es' else pol[1]}"
-    where_ = ""
-    if row["segment_type"] != "all":
-        seg = label_segment(row["segment_type"], row["segment"], lang)
-        where_ = f" en {seg}" if lang == "es" else f" in {seg}"
-    since = " desde " if lang == "es" else " since "
-    return f"{key} {arrow}{where_}{since}{month_name(row['start_month'], lang)}"
 
 
 def headline_rows(sig: pd.DataFrame) -> pd.DataFrame:
@@ -487,31 +456,54 @@ def _jsonable(df: pd.DataFrame) -> list[dict]:
     return out
 
 
+@dataclass
+class TrendView:
+    """What the Tendencias page and `sabor trends` show for one dimension: the counts behind every series,
+    the history scan (when each series changed), the latest window against its baseline, the partial
+    period left out of the tests, and the strongest significant rows with their headlines."""
+    counts: pd.DataFrame
+    scan: pd.DataFrame
+    recent: pd.DataFrame
+    partial: pd.Timestamp | None
+    periods: int
+    top: pd.DataFrame
+    headlines: list[str]
+
+
+def trend_view(store, by: str = "attribute", filters: Filters | None = None, period: str = "month",
+               window: int = 3, baseline: int = 6, guards: Guards = Guards(), today: date | None = None,
+               lang: str = "es", top: int = 6) -> TrendView:
+    last = data_span(store, filters)[1]
+    counts = series_counts(store, by, filters, period)
+    periods, partial = complete_periods(counts, last, period, today)
+    scan = scan_shifts(counts, last, period, guards, today)
+    monthly = counts if period == "month" else series_counts(store, by, filters, "month")
+    recent = window_shifts(monthly, last, window, baseline, guards, today)
+    best = headline_rows(scan[scan["significant"]]).head(top)
+    return TrendView(counts, scan, recent, partial, len(periods), best,
+                     [headline(r, lang) for r in best.to_dict("records")])
+
+
 def trends_json(store, by: str = "attribute", period: str = "month", filters: Filters | None = None,
                 window: int = 3, baseline: int = 6, guards: Guards = Guards(), today: date | None = None,
                 include_all: bool = False) -> dict:
     """Everything `sabor trends --format json` prints. `shifts` = the history scan (when it started),
     `recent` = latest window vs baseline. Only significant rows unless `include_all`."""
     first, last = data_span(store, filters)
-    counts = series_counts(store, by, filters, period)
-    periods, partial = complete_periods(counts, last, period, today)
-    scan = scan_shifts(counts, last, period, guards, today)
-    month_counts = counts if period == "month" else series_counts(store, by, filters, "month")
-    recent = window_shifts(month_counts, last, window, baseline, guards, today)
+    v = trend_view(store, by, filters, period, window, baseline, guards, today, top=5)
     keep = (lambda d: d) if include_all else (lambda d: d[d["significant"]])
-    sig = keep(scan)
     return {
         "by": by, "period": period, "window_months": window, "baseline_months": baseline,
         "alpha": guards.alpha,
         "data": {"first_date": str(first) if first else None, "last_date": str(last) if last else None,
-                 "complete_periods": len(periods),
-                 "partial_period": partial.strftime("%Y-%m") if partial is not None else None},
-        "tested": {"scan": int((scan["status"] != "insufficient data").sum()),
-                   "recent": int((recent["status"] != "insufficient data").sum()),
-                   "insufficient_data": int((scan["status"] == "insufficient data").sum())},
-        "headlines": [headline(r) for r in headline_rows(sig).head(5).to_dict("records")],
-        "shifts": _jsonable(sig),
-        "recent": _jsonable(keep(recent)),
+                 "complete_periods": v.periods,
+                 "partial_period": v.partial.strftime("%Y-%m") if v.partial is not None else None},
+        "tested": {"scan": int((v.scan["status"] != "insufficient data").sum()),
+                   "recent": int((v.recent["status"] != "insufficient data").sum()),
+                   "insufficient_data": int((v.scan["status"] == "insufficient data").sum())},
+        "headlines": v.headlines,
+        "shifts": _jsonable(keep(v.scan)),
+        "recent": _jsonable(keep(v.recent)),
     }
 
 

@@ -1,6 +1,8 @@
 """How findings are written, in Spanish and English: numbers, actions, titles and sentences."""
 from __future__ import annotations
 
+import pandas as pd
+
 from analysis.months import month_name
 
 # (action when complaints rise, noun for praise) per attribute, Spanish.
@@ -77,3 +79,86 @@ def market_sentence(items: list[dict], lang: str = "es", min_change_pct: float =
         return ""
     parts = ", ".join(f"{m['metric']} {m['change_pct']:+.1f}%".replace("-", "−") for m in moved)
     return (f"En el mercado, desde entonces: {parts}." if lang == "es" else f"In the market since then: {parts}.")
+
+
+ZONE_LABEL = {"sur": ("el sur", "the south"), "norte": ("el norte", "the north"),
+              "centro": ("el centro", "the centre"), "oriente": ("el oriente", "the east"),
+              "Lima": ("Lima", "Lima")}
+
+
+def label_segment(segment_type: str, segment: str, lang: str = "es") -> str:
+    if segment_type == "all":
+        return "todos" if lang == "es" else "all"
+    if segment_type == "zone":
+        es, en = ZONE_LABEL.get(segment, (segment, segment))
+        return es if lang == "es" else en
+    return segment
+
+
+def headline(row, lang: str = "es") -> str:
+    """'picante ↑ en el sur desde marzo 2025' for one result row (dict or Series)."""
+    arrow = "↑" if row["direction"] == "up" else "↓"
+    pol = {"negative": ("negativo", "negative"), "positive": ("positivo", "positive"),
+           "neutral": ("neutro", "neutral")}.get(row["polarity"])
+    key = row["key"]
+    if row["metric"] == "negative_share":
+        key = f"{key} (críticas)" if lang == "es" else f"{key} (complaints)"
+    elif pol:
+        key = f"{key} {pol[0] if lang == 'es' else pol[1]}"
+    where_ = ""
+    if row["segment_type"] != "all":
+        seg = label_segment(row["segment_type"], row["segment"], lang)
+        where_ = f" en {seg}" if lang == "es" else f" in {seg}"
+    since = " desde " if lang == "es" else " since "
+    return f"{key} {arrow}{where_}{since}{month_name(row['start_month'], lang)}"
+
+
+# How one trend series is named on the page and in tables: 'picante · elogio · Macrorregión: el sur'.
+POLARITY_WORDS = {"positive": ("elogio", "praise"), "negative": ("queja", "complaint"),
+                  "neutral": ("neutro", "neutral"), "all": ("cualquier mención", "any mention")}
+SEGMENT_TYPE_WORDS = {"all": ("Todos", "All"), "category": ("Categoría", "Category"),
+                      "product": ("Producto", "Product"), "region": ("Región", "Region"),
+                      "zone": ("Macrorregión", "Macro-region"),
+                      "category_region": ("Categoría · región", "Category · region")}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def series_label(row, lang: str = "es") -> str:
+    """What one series is, in words: key, polarity or measure, and segment."""
+    pol = POLARITY_WORDS.get(row["polarity"], (row["polarity"],) * 2)
+    what = row["key"] if row["dimension"] != "attribute" else f"{row['key']} · {_pick(pol, lang)}"
+    if row["metric"] == "negative_share":
+        what = f"{row['key']} · {_pick(('% de quejas', '% complaints'), lang)}"
+    if row["segment_type"] == "all":
+        return what
+    seg = label_segment(row["segment_type"], row["segment"], lang)
+    return f"{what} · {_pick(SEGMENT_TYPE_WORDS[row['segment_type']], lang)}: {seg}"
+
+
+def significance_badge(q: float, status: str, lang: str = "es") -> str:
+    if status == "insufficient data":
+        return _pick(("datos insuficientes", "insufficient data"), lang)
+    if pd.isna(q) or q >= 0.05:
+        return _pick(("no significativo", "not significant"), lang)
+    return "●●● q<0.001" if q < 0.001 else "●● q<0.01" if q < 0.01 else "● q<0.05"
+
+
+def shift_table(df: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
+    """A result table of the trend engine as people read it: percentages, points, CI and a badge."""
+    t = lambda es, en: en if lang == "en" else es  # noqa: E731
+    return pd.DataFrame({
+        t("Serie", "Series"): [series_label(r, lang) for r in df.to_dict("records")],
+        t("Dirección", "Direction"): df["direction"].map({"up": "↑", "down": "↓", "flat": "="}),
+        t("Desde", "Since"): df["start_month"],
+        t("Antes %", "Before %"): (df["rate_before"] * 100).round(1),
+        t("Después %", "After %"): (df["rate_after"] * 100).round(1),
+        t("Efecto (pp)", "Effect (pp)"): (df["effect"] * 100).round(1),
+        t("IC 95 % (pp)", "95% CI (pp)"): [f"{lo * 100:+.1f} … {hi * 100:+.1f}" if pd.notna(lo) else ""
+                                           for lo, hi in zip(df["ci_low"], df["ci_high"])],
+        "p": df["p"], "q": df["q"],
+        t("Significancia", "Significance"): [significance_badge(q, s, lang) for q, s in zip(df["q"], df["status"])],
+        t("n antes", "n before"): df["n_before"], t("n después", "n after"): df["n_after"],
+    })

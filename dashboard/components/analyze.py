@@ -5,12 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.ops import jobs
+from analysis.store import count_unpredicted
 from dashboard.common import get_store, tr
-
-
-def pending_count() -> int:
-    return int(get_store().scalar("SELECT count(*) FROM feedback f WHERE NOT EXISTS "
-                                  "(SELECT 1 FROM predictions p WHERE p.feedback_id = f.feedback_id)"))
 
 
 @st.fragment(run_every=2)
@@ -41,7 +37,7 @@ def analyze_button(key: str) -> None:
         _progress()
         if job.running:
             return
-    n = pending_count()
+    n = count_unpredicted(get_store())
     if not n:
         return
     st.info(tr(f"{n:,} comentarios aún no tienen sentimiento ni atributos de sabor.",

@@ -104,7 +104,7 @@ tab_fb, tab_market, tab_hist = st.tabs([tr("Comentarios", "Feedback"), tr("Tende
 with tab_fb:
     upload_flow("feedback", "csv")
     analyze_button("analyze_cargar")
-    if not store.scalar("SELECT count(*) FROM feedback"):
+    if not store.feedback_count():
         load_demo_button("load_demo")
 with tab_market:
     st.caption(tr("Mes, producto o categoría, región (opcional) y una columna por métrica (ventas, búsquedas, "

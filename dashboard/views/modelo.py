@@ -8,9 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.common import count_page_view, get_store, page_header, tr
+from dashboard.common import get_store, page_header, tr
 
-count_page_view("modelo")
 page_header("Modelo", "Model",
             "Qué modelo clasifica los comentarios, cómo se evaluó y qué no sabe hacer.",
             "Which model classifies the comments, how it was evaluated and what it cannot do.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis.insight import cells, drivers, narrative, recommendations, report, wording
+from analysis.insight import cells, drivers, overview, recommendations, report, wording
 from dashboard.common import (
     csv_download,
     current_filters,
@@ -31,21 +31,13 @@ SEG_DIMS = {"region": ("Región", "Region"), "channel": ("Canal", "Channel"),
 
 
 @st.cache_data(show_spinner=False)
-def _facts(version: str, f, ui_lang: str):
-    store = get_store()
-    den, mk = cells.load_cells(store, f)
-    recs = recommendations.recommendations(store, f, lang=ui_lang, cells=(den, mk))
-    drv = drivers.drivers(den, mk) if len(mk) else None
-    n = int(den["n"].sum()) if len(den) else 0
-    summary = narrative.executive_summary(narrative.build_facts(recs, drv, n), ui_lang)
-    return recs, drv, summary, len(mk)
+def _facts(version: str, f, ui_lang: str) -> report.ReportData:
+    return report.gather(get_store(), f, ui_lang, with_charts=False)
 
 
 @st.cache_data(show_spinner=False)
 def _segment_values(version: str, column: str) -> list[str]:
-    df = get_store().query(f"SELECT {column} AS v, count(*) AS n FROM feedback WHERE {column} IS NOT NULL "
-                           "GROUP BY 1 ORDER BY n DESC, v")
-    return df["v"].tolist()
+    return overview.dimension_values(get_store(), column)
 
 
 @st.cache_data(show_spinner=False)
@@ -94,9 +86,10 @@ if not empty_state():
     version = f"{get_store().path}|{data_version()}"
     analyze_button("analyze_recomendaciones")
     with st.spinner(tr("Calculando recomendaciones…", "Computing recommendations…")):
-        recs, drv, summary, n_mentions = _facts(version, f, lang())
+        facts = _facts(version, f, lang())
+    recs, drv, summary = facts.recs, facts.drivers, facts.summary
 
-    if not n_mentions:
+    if not facts.n_mentions:
         st.info(tr("Aún no hay atributos de sabor analizados: analice los comentarios para ver recomendaciones.",
                    "No taste attributes analysed yet: analyse the comments to see recommendations."))
     with st.expander(tr("Resumen ejecutivo", "Executive summary"), expanded=True):
@@ -123,7 +116,7 @@ if not empty_state():
         csv_download(recommendations.recommendations_table(recs), "sabor_recomendaciones.csv", key="dl_recs")
 
     st.subheader(tr("Qué resta y qué suma estrellas", "What costs and what earns stars"))
-    if drv is not None and len(drv):
+    if len(drv):
         d = drv.sort_values("impact")
         labels = d["attribute"] + " (" + d["polarity"].map({"negative": "−", "positive": "+"}) + ")"
         fig = go.Figure(go.Bar(

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from analysis.insight import market_align, trends
+from analysis.insight import market_align, trends, wording
 from dashboard.common import (
     csv_download,
     current_filters,
@@ -27,65 +27,23 @@ page_header("Tendencias", "Trends",
 
 BY_LABEL = {"attribute": ("Atributo de sabor", "Taste attribute"), "topic": ("Tema", "Topic"),
             "product": ("Producto", "Product"), "region": ("Región", "Region")}
-POL = {"positive": ("elogio", "praise"), "negative": ("queja", "complaint"), "neutral": ("neutro", "neutral"),
-       "all": ("cualquier mención", "any mention")}
-SEG_TYPE = {"all": ("Todos", "All"), "category": ("Categoría", "Category"), "product": ("Producto", "Product"),
-            "region": ("Región", "Region"), "zone": ("Macrorregión", "Macro-region"),
-            "category_region": ("Categoría · región", "Category · region")}
-
-
-def badge(q: float, status: str) -> str:
-    if status == "insufficient data":
-        return tr("datos insuficientes", "insufficient data")
-    if pd.isna(q) or q >= 0.05:
-        return tr("no significativo", "not significant")
-    return "●●● q<0.001" if q < 0.001 else "●● q<0.01" if q < 0.01 else "● q<0.05"
 
 
 def describe(row) -> str:
-    """'picante · elogio · Macrorregión: el sur' — what one series is, in words."""
-    pol = POL.get(row["polarity"], (row["polarity"],) * 2)
-    what = row["key"] if row["dimension"] != "attribute" else f"{row['key']} · {tr(*pol)}"
-    if row["metric"] == "negative_share":
-        what = f"{row['key']} · {tr('% de quejas', '% complaints')}"
-    seg = trends.label_segment(row["segment_type"], row["segment"], lang())
-    return what if row["segment_type"] == "all" else f"{what} · {tr(*SEG_TYPE[row['segment_type']])}: {seg}"
-
-
-def display_table(df: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame({
-        tr("Serie", "Series"): df.apply(describe, axis=1),
-        tr("Dirección", "Direction"): df["direction"].map({"up": "↑", "down": "↓", "flat": "="}),
-        tr("Desde", "Since"): df["start_month"],
-        tr("Antes %", "Before %"): (df["rate_before"] * 100).round(1),
-        tr("Después %", "After %"): (df["rate_after"] * 100).round(1),
-        tr("Efecto (pp)", "Effect (pp)"): (df["effect"] * 100).round(1),
-        tr("IC 95 % (pp)", "95% CI (pp)"): [f"{lo * 100:+.1f} … {hi * 100:+.1f}" if pd.notna(lo) else ""
-                                            for lo, hi in zip(df["ci_low"], df["ci_high"])],
-        "p": df["p"], "q": df["q"],
-        tr("Significancia", "Significance"): [badge(q, s) for q, s in zip(df["q"], df["status"])],
-        tr("n antes", "n before"): df["n_before"], tr("n después", "n after"): df["n_after"],
-    })
-    return out
+    return wording.series_label(row, lang())
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _results(version: str, f, by: str, period: str, window: int, baseline: int):
-    store = get_store()
-    counts = trends.series_counts(store, by, f, period)
-    last = trends.data_span(store, f)[1]
-    scan = trends.scan_shifts(counts, last, period)
-    monthly = counts if period == "month" else trends.series_counts(store, by, f, "month")
-    recent = trends.window_shifts(monthly, last, window, baseline)
-    _periods, partial = trends.complete_periods(counts, last, period)
-    return counts, scan, recent, partial
+def _view(version: str, f, by: str, period: str, window: int, baseline: int, ui_lang: str) -> trends.TrendView:
+    return trends.trend_view(get_store(), by, f, period, window, baseline, lang=ui_lang)
 
 
 def small_multiples(counts: pd.DataFrame, top: pd.DataFrame, partial, period: str) -> go.Figure:
     n = len(top)
     cols = 3 if n > 2 else n
     rows = (n + cols - 1) // cols
-    titles = [describe(r).replace(" · " + tr(*SEG_TYPE[r["segment_type"]]), "<br>") if r["segment_type"] != "all"
+    seg_words = wording.SEGMENT_TYPE_WORDS
+    titles = [describe(r).replace(" · " + tr(*seg_words[r["segment_type"]]), "<br>") if r["segment_type"] != "all"
               else describe(r) for _, r in top.iterrows()]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         vertical_spacing=0.18 if rows > 1 else 0.1, horizontal_spacing=0.06)
@@ -118,7 +76,8 @@ if not empty_state():
     window = c3.number_input(tr("Últimos meses", "Latest months"), 1, 12, 3, key="tr_window")
     baseline = c4.number_input(tr("Meses de base", "Baseline months"), 1, 24, 6, key="tr_baseline")
 
-    counts, scan, recent, partial = _results(data_version(), f, by, period, int(window), int(baseline))
+    view = _view(data_version(), f, by, period, int(window), int(baseline), lang())
+    counts, scan, recent, partial, top = view.counts, view.scan, view.recent, view.partial, view.top
     if counts.empty:
         msg = {"attribute": tr("Aún no hay atributos de sabor: analice los comentarios (Resumen → Analizar).",
                                "No taste attributes yet: analyse the comments (Overview → Analyse)."),
@@ -133,11 +92,8 @@ if not empty_state():
                       f"Period {partial:%Y-%m} is incomplete: it is drawn hollow and left out of the tests "
                       "(half a month is not a drop)."))
 
-    sig = scan[scan["significant"]]
-    top = trends.headline_rows(sig).head(6)
-    if len(sig):
-        heads = [trends.headline(r, lang()) for r in top.head(3).to_dict("records")]
-        st.success("  \n".join(f"**{h}**" for h in heads))
+    if view.headlines:
+        st.success("  \n".join(f"**{h}**" for h in view.headlines[:3]))
     else:
         st.info(tr("Ningún cambio supera la prueba estadística con estos filtros.",
                    "No change passes the statistical test with these filters."))
@@ -158,7 +114,7 @@ if not empty_state():
                     if d.empty:
                         st.caption(tr("Ninguno significativo.", "None significant."))
                         continue
-                    st.dataframe(display_table(d), hide_index=True, width="stretch",
+                    st.dataframe(wording.shift_table(d, lang()), hide_index=True, width="stretch",
                                  column_config={"p": st.column_config.NumberColumn(format="%.1e"),
                                                 "q": st.column_config.NumberColumn(format="%.1e")})
                     csv_download(d, f"sabor_{name}_{direction}.csv", key=f"dl_{name}_{direction}")
@@ -167,7 +123,7 @@ if not empty_state():
                                 f"{int((res['status'] == 'insufficient data').sum()):,} con datos insuficientes)",
                                 f"Every series tested ({len(res):,}; "
                                 f"{int((res['status'] == 'insufficient data').sum()):,} with insufficient data)")):
-                st.dataframe(display_table(rest.head(500)), hide_index=True, width="stretch")
+                st.dataframe(wording.shift_table(rest.head(500), lang()), hide_index=True, width="stretch")
                 csv_download(res, f"sabor_{name}_todas.csv", key=f"dl_{name}_all")
 
     # ---- small multiples of the top shifts; click a point for its comments -------------------------

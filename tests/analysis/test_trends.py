@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analysis.filters import Filters
-from analysis.insight import trends
+from analysis.insight import trends, wording
 from tests.analysis.trend_fixtures import (
     demo_folder,
     demo_frames,
@@ -118,7 +118,7 @@ def test_segment_breakdown_locates_the_shift(store):
     # no planted change elsewhere: nothing significant in regions outside the two shifted cells
     north = sig[(sig["segment_type"] == "region") & sig["segment"].isin(["Piura", "Trujillo", "Iquitos"])]
     assert north.empty, north[["key", "polarity", "segment"]]
-    assert trends.headline(south.iloc[0]) == "picante positivo ↑ en el sur desde marzo 2025"
+    assert wording.headline(south.iloc[0]) == "picante positivo ↑ en el sur desde marzo 2025"
 
 
 def test_recent_window_compares_last_three_months_with_six_before(store):
