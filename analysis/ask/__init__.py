@@ -5,15 +5,20 @@
     a.to_json()  # {"question","sql","columns","rows","answer","backend"}
 
 The LLM answers when OPENAI_API_KEY is set (analysis.ask.llm); otherwise, or when it fails, the built-in
-answerer does (analysis.ask.offline), and the answer says so. Both go through analysis.ask.sqlguard.
+answerer does (analysis.ask.parser, sql, phrasing), and the answer says so. Both go through analysis.ask.sqlguard.
 """
 from __future__ import annotations
 
 import logging
 
-from analysis.ask import offline
 from analysis.ask.answer import Answer, chart_kind, frame_rows
+from analysis.ask.facts import load_facts
+from analysis.ask.intent import CannotParse, Intent
+from analysis.ask.parser import parse
+from analysis.ask.phrasing import cannot_answer_text, sentence
+from analysis.ask.sql import to_sql
 from analysis.ask.sqlguard import GuardError, run_guarded
+from analysis.ask.vocabulary import detect_lang
 from analysis.ops import metrics
 
 log = logging.getLogger(__name__)
@@ -21,17 +26,17 @@ MAX_QUESTION_CHARS = 500
 _UNSET = object()
 
 
-def _previous_intent(history) -> offline.Intent | None:
+def _previous_intent(history) -> Intent | None:
     for h in reversed(list(history or [])):
         d = h.intent if isinstance(h, Answer) else (h.get("intent") if isinstance(h, dict) else None)
         if d:
-            return offline.Intent.from_dict(d)
+            return Intent.from_dict(d)
     return None
 
 
 def offline_answer(store, question: str, history=None, lang: str | None = None) -> Answer:
-    lang = lang or offline.detect_lang(question)
-    facts = offline.load_facts(store)
+    lang = lang or detect_lang(question)
+    facts = load_facts(store)
     prev = _previous_intent(history)
     if prev is None and history:
         # The previous answer came from the LLM: re-read its question so "¿y en Cusco?" still works.
@@ -40,21 +45,21 @@ def offline_answer(store, question: str, history=None, lang: str | None = None) 
                       None)
         if last_q:
             try:
-                prev = offline.parse(last_q, facts)
-            except offline.CannotParse:
+                prev = parse(last_q, facts)
+            except CannotParse:
                 prev = None
     try:
-        intent = offline.parse(question, facts, previous=prev)
-        sql, _ = offline.to_sql(intent)
-    except offline.CannotParse as e:
-        text = offline.cannot_answer_text(e, facts, lang)
+        intent = parse(question, facts, previous=prev)
+        sql, _ = to_sql(intent)
+    except CannotParse as e:
+        text = cannot_answer_text(e, facts, lang)
         metrics.ASK_REQUESTS.labels(backend="offline", outcome="cannot_answer").inc()
         return Answer(question=question, answer=text, sentence=text, backend="offline", chart="table",
                       error="cannot_answer", lang=lang)
     except (KeyError, ValueError, TypeError) as e:
         # A combination of words the parser accepted but cannot express: say so, never a traceback.
         log.warning("built-in answerer could not build SQL: %s", type(e).__name__)
-        text = offline.cannot_answer_text(offline.CannotParse(why="internal"), facts, lang)
+        text = cannot_answer_text(CannotParse(why="internal"), facts, lang)
         metrics.ASK_REQUESTS.labels(backend="offline", outcome="cannot_answer").inc()
         return Answer(question=question, answer=text, sentence=text, backend="offline", chart="table",
                       error="cannot_answer", lang=lang)
@@ -68,7 +73,7 @@ def offline_answer(store, question: str, history=None, lang: str | None = None) 
         return Answer(question=question, sql=sql, answer=msg, sentence=msg, backend="offline", error=g.reason,
                       lang=lang, intent=intent.to_dict())
     columns, rows = frame_rows(res.df)
-    text = offline.sentence(intent, columns, rows, lang)
+    text = sentence(intent, columns, rows, lang)
     metrics.ASK_REQUESTS.labels(backend="offline", outcome="ok").inc()
     return Answer(question=question, sql=res.sql, columns=columns, rows=rows, answer=text, sentence=text,
                   backend="offline", chart=chart_kind(res.df), lang=lang, intent=intent.to_dict())
@@ -78,7 +83,7 @@ def ask(store, question: str, history=None, allow_rows: bool = False, *, client=
     """Answer `question`. `history` holds previous Answers (follow-ups); `allow_rows` lets redacted sample
     comments go to the LLM. `client` overrides the LLM client from the environment (None = built-in only)."""
     q = " ".join(str(question or "").split())
-    lang = offline.detect_lang(q) if q else "es"
+    lang = detect_lang(q) if q else "es"
     if not q:
         msg = "Write a question." if lang == "en" else "Escribe una pregunta."
         metrics.ASK_REQUESTS.labels(backend="offline", outcome="bad_input").inc()

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 
-from analysis.ask import offline
 from analysis.ask.answer import Answer, chart_kind, fmt_number, frame_rows, generic_sentence
+from analysis.ask.facts import load_facts
 from analysis.ask.sqlguard import ALLOWED, GuardError, run_guarded
+from analysis.ask.vocabulary import ATTRIBUTES
 from analysis.privacy import redact, redact_frame
 
 # Guard reasons a model may fix by itself (it gets the error back); the others end the LLM path.
@@ -81,7 +82,7 @@ def _values(store, col: str, table: str = "feedback", n: int = 40) -> list[str]:
 
 
 def schema_prompt(store) -> str:
-    facts = offline.load_facts(store)
+    facts = load_facts(store)
     lines = ["You translate questions about Peruvian consumer feedback into ONE DuckDB SQL SELECT query.",
              "Only these views exist (read-only):"]
     for view in sorted(ALLOWED):
@@ -96,7 +97,7 @@ def schema_prompt(store) -> str:
     lines.append(f"- category: {json.dumps(list(facts.categories), ensure_ascii=False)}")
     lines.append(f"- date range: {facts.min_date} .. {facts.max_date} (relative dates like 'last quarter' "
                  f"are relative to the latest date in the data, {facts.max_date})")
-    lines.append(f"- attribute: {json.dumps(offline.ATTRIBUTES, ensure_ascii=False)}")
+    lines.append(f"- attribute: {json.dumps(ATTRIBUTES, ensure_ascii=False)}")
     metrics_ = _values(store, "metric", "market_trends", 20)
     if metrics_:
         lines.append(f"- market_trends.metric: {json.dumps(metrics_, ensure_ascii=False)}")

@@ -9,7 +9,8 @@ import streamlit as st
 
 from analysis.ask import ask
 from analysis.ask.answer import Answer, fmt_number
-from analysis.ask.offline import load_facts, suggestions
+from analysis.ask.facts import load_facts
+from analysis.ask.phrasing import suggestions
 from dashboard.common import empty_state, get_store, lang, page_header, tr
 
 HISTORY_KEY = "ask_history"

@@ -9,7 +9,9 @@ from prometheus_client import REGISTRY
 
 from analysis.ask import ask
 from analysis.ask.answer import chart_kind
-from analysis.ask.offline import CannotParse, Facts, parse
+from analysis.ask.facts import Facts
+from analysis.ask.intent import CannotParse
+from analysis.ask.parser import parse
 from tests.analysis.ask.ask_fixtures import PRODUCTS, db_state
 
 FACTS = Facts(products=tuple(PRODUCTS), regions=("Arequipa", "Cusco", "Junín", "La Libertad", "Lima"),
@@ -186,10 +188,10 @@ def test_random_word_salad_never_raises(small_store):
     """Any mix of known words either answers or declines: never a traceback, never an unguarded query."""
     import random
 
-    from analysis.ask import offline
+    from analysis.ask import vocabulary
 
-    vocab = (sorted(offline.ATTR_OF) + sorted(offline.NEG_WORDS) + sorted(offline.MOST_WORDS)
-             + sorted(offline.GROUP_WORDS) + sorted(offline.SHARE_WORDS) + sorted(offline.RATING_WORDS)
+    vocab = (sorted(vocabulary.ATTR_OF) + sorted(vocabulary.NEG_WORDS) + sorted(vocabulary.MOST_WORDS)
+             + sorted(vocabulary.GROUP_WORDS) + sorted(vocabulary.SHARE_WORDS) + sorted(vocabulary.RATING_WORDS)
              + ["cuántos", "how many", "en", "2024", "octubre", "desde junio", "el último trimestre", "last month",
                 "Lima", "Cusco", "chicha", "Bodega", "y", "and", "por mes", "top 3", "promedio", "what about"])
     rng = random.Random(5)

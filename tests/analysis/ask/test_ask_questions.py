@@ -260,7 +260,7 @@ def gold():
 
 
 def test_question_set_is_bilingual_and_big_enough():
-    from analysis.ask.offline import detect_lang
+    from analysis.ask.vocabulary import detect_lang
 
     langs = [detect_lang(q) for q, _ in QUESTIONS]
     assert len(QUESTIONS) >= 40

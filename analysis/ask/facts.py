@@ -1,0 +1,49 @@
+"""What the answerer knows of the data before parsing: distinct values and the dated span (cached per
+database version)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+# -- facts from the data (distinct values and date range) -------------------------------------------
+@dataclass(frozen=True)
+class Facts:
+    products: tuple[str, ...]
+    regions: tuple[str, ...]
+    channels: tuple[str, ...]
+    categories: tuple[str, ...]
+    min_date: dt.date | None
+    max_date: dt.date | None
+    months: tuple[dt.date, ...]  # first day of every month that has data
+
+
+_FACTS_CACHE: dict[tuple[str, str], Facts] = {}
+
+
+def load_facts(store) -> Facts:
+    key = (str(store.path), store.data_version())
+    f = _FACTS_CACHE.get(key)
+    if f is not None:
+        return f
+
+    def distinct(col: str) -> tuple[str, ...]:
+        df = store.query(f"SELECT DISTINCT {col} AS v FROM feedback_enriched WHERE {col} IS NOT NULL ORDER BY 1", kind="ask")
+        return tuple(str(v) for v in df["v"])
+
+    rng = store.query("SELECT min(date) AS lo, max(date) AS hi FROM feedback_enriched", kind="ask").iloc[0]
+    months = store.query("SELECT DISTINCT CAST(date_trunc('month', date) AS DATE) AS m FROM feedback_enriched "
+                         "WHERE date IS NOT NULL ORDER BY 1", kind="ask")["m"]
+    f = Facts(distinct("product"), distinct("region"), distinct("channel"), distinct("category"),
+              _to_date(rng["lo"]), _to_date(rng["hi"]), tuple(_to_date(m) for m in months))
+    _FACTS_CACHE.clear()
+    _FACTS_CACHE[key] = f
+    return f
+
+
+def _to_date(v) -> dt.date | None:
+    if v is None or pd.isna(v):
+        return None
+    return pd.Timestamp(v).date()
