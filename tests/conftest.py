@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,55 @@ def store(db_path):
 
 
 @pytest.fixture(scope="session")
+def demo_truth_store(tmp_path_factory):
+    """The demo loaded through the real ingestion with the generator's truth as the model output
+    (tests/fixtures_truth.py), once per session: tests read it and never write to it."""
+    from analysis.store import Store
+    from tests.fixtures_truth import load_demo_with_truth
+
+    s = Store.open(tmp_path_factory.mktemp("demo_truth") / "demo.duckdb")
+    load_demo_with_truth(s)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
 def real_dir() -> Path:
     if not SHARED_REAL.is_dir():
         pytest.fail(f"shared real data not found at {SHARED_REAL}: the repo must sit beside ../shared")
     return SHARED_REAL
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def exporter() -> tuple[str, int]:
+    """The app's /metrics exporter, started in this process on a free loopback port."""
+    from analysis.ops import metrics
+
+    # start_exporter() returns the running exporter if this process already started one.
+    old = {k: os.environ.get(k) for k in ("SABOR_METRICS_ADDR", "SABOR_METRICS_PORT")}
+    os.environ["SABOR_METRICS_ADDR"] = "127.0.0.1"
+    os.environ["SABOR_METRICS_PORT"] = str(free_port())
+    try:
+        started = metrics.start_exporter()
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    assert started is not None, "the metrics exporter could not bind its port"
+    addr, port = started
+    assert addr == "127.0.0.1", f"tests must scrape a loopback exporter, got {addr}"
+    return addr, port
+
+
+def scrape(addr: str, port: int) -> str:
+    with urllib.request.urlopen(f"http://{addr}:{port}/metrics", timeout=5) as r:
+        assert r.status == 200
+        return r.read().decode()

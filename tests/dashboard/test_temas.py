@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.filters import Filters
 from analysis.store import save_topic_run, topic_runs
-from tests.analysis.trend_fixtures import demo_folder, demo_frames, load_fixture
+from tests.analysis.insight.trend_fixtures import demo_folder, demo_frames, load_fixture
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "dashboard" / "views" / "temas.py")

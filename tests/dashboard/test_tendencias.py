@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.insight import trends
-from tests.analysis.trend_fixtures import demo_folder, demo_frames, load_demo_market, load_fixture
+from tests.analysis.insight.trend_fixtures import demo_folder, demo_frames, load_demo_market, load_fixture
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "dashboard" / "views" / "tendencias.py")

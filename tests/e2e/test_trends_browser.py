@@ -9,7 +9,7 @@ import pytest
 
 from analysis.demo import load_demo
 from analysis.store import Store
-from tests.analysis.trend_fixtures import attach_demo_truth
+from tests.analysis.insight.trend_fixtures import attach_demo_truth
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from analysis.ask import ask
-from tests.analysis.ask.ask_fixtures import load_demo_with_truth, truth_frames
+from tests.analysis.ask.ask_fixtures import truth_frames
 
 CHICHA, COLA, CAFE = "Chicha morada embotellada 500 ml", "Gaseosa Qhapaq Cola 500 ml", "Café de Chanchamayo 250 g"
 HELADO, YOGUR, GALLETAS = "Helado de lúcuma 1 L", "Yogur bebible de fresa 1 L", "Galletas de kiwicha"
@@ -245,16 +245,6 @@ def grade(answer, gold) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    from analysis.store import Store
-
-    s = Store.open(tmp_path_factory.mktemp("demo") / "demo.duckdb")
-    load_demo_with_truth(s)
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="module")
 def gold():
     return Gold()
 
@@ -268,11 +258,11 @@ def test_question_set_is_bilingual_and_big_enough():
     assert langs[:25] == ["es"] * 25 and langs[25:] == ["en"] * (len(QUESTIONS) - 25)
 
 
-def test_builtin_answerer_on_the_question_set(demo_store, gold, monkeypatch):
+def test_builtin_answerer_on_the_question_set(demo_truth_store, gold, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     results = []
     for q, gold_fn in QUESTIONS:
-        a = ask(demo_store, q)
+        a = ask(demo_truth_store, q)
         assert a.backend == "offline"
         g = gold_fn(gold) if gold_fn else None
         results.append((q, grade(a, g), a.rows[:3], g if g is None or g[0] != "table" else "table", a.sql))
@@ -286,7 +276,7 @@ def test_builtin_answerer_on_the_question_set(demo_store, gold, monkeypatch):
     # every must-decline question was declined with the plain sentence
     for q, gold_fn in QUESTIONS:
         if gold_fn is None:
-            a = ask(demo_store, q)
+            a = ask(demo_truth_store, q)
             assert a.answer.startswith(("No puedo responder esa pregunta todavía", "I can't answer that question yet"))
 
 
@@ -304,14 +294,14 @@ def test_grader_catches_a_wrong_number(gold):
     assert grade(Answer("q", error="cannot_answer"), g) == "declined"
 
 
-def test_follow_ups_on_the_demo(demo_store, gold, monkeypatch):
+def test_follow_ups_on_the_demo(demo_truth_store, gold, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    first = ask(demo_store, "¿Cuál fue la calificación promedio en Arequipa en 2024?")
-    second = ask(demo_store, "¿y en Cusco?", history=[first])
+    first = ask(demo_truth_store, "¿Cuál fue la calificación promedio en Arequipa en 2024?")
+    second = ask(demo_truth_store, "¿y en Cusco?", history=[first])
     assert grade(second, gold.avg(region="Cusco", **Y24)) == "right"
-    third = ask(demo_store, "and in 2025?", history=[first, second])
+    third = ask(demo_truth_store, "and in 2025?", history=[first, second])
     assert grade(third, gold.avg(region="Cusco", **Y25)) == "right"
-    top = ask(demo_store, "Which product had the most complaints about price in Lima?")
+    top = ask(demo_truth_store, "Which product had the most complaints about price in Lima?")
     assert grade(top, gold.top(gold.by("product", attribute="precio", polarity="negative", region="Lima"))) == "right"
-    again = ask(demo_store, "and in Piura?", history=[top])
+    again = ask(demo_truth_store, "and in Piura?", history=[top])
     assert grade(again, gold.top(gold.by("product", attribute="precio", polarity="negative", region="Piura"))) == "right"

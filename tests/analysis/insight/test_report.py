@@ -24,19 +24,8 @@ RED, GREEN = (0xC0, 0x39, 0x2B), (0x1E, 0x84, 0x49)   # the chart line colours (
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    from tests.fixtures_truth import load_demo_with_truth
-
-    path = tmp_path_factory.mktemp("rep") / "demo.duckdb"
-    s = Store.open(path)
-    load_demo_with_truth(s)
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="module")
-def recs(demo_db):
-    return recommendations.recommendations(demo_db)
+def recs(demo_truth_store):
+    return recommendations.recommendations(demo_truth_store)
 
 
 @pytest.fixture(autouse=True)
@@ -49,9 +38,9 @@ def _near(px, rgb, tol=40) -> bool:
     return all(abs(int(a) - b) <= tol for a, b in zip(px[:3], rgb))
 
 
-def test_pdf_first_page_renders_and_shows_the_charts(demo_db, recs, tmp_path):
+def test_pdf_first_page_renders_and_shows_the_charts(demo_truth_store, recs, tmp_path):
     assert shutil.which("pdftoppm"), "poppler-utils missing: scripts/install_system_deps.sh installs it"
-    pdf = write_report(demo_db, "pdf", tmp_path / "informe.pdf")
+    pdf = write_report(demo_truth_store, "pdf", tmp_path / "informe.pdf")
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and data.count(b"/Subtype /Image") >= 2   # both charts embedded
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
@@ -68,8 +57,8 @@ def test_pdf_first_page_renders_and_shows_the_charts(demo_db, recs, tmp_path):
     assert int(next(l for l in pages.splitlines() if l.startswith("Pages:")).split()[1]) >= 2
 
 
-def test_markdown_report_has_every_recommendation_charts_and_csv_tables(demo_db, recs, tmp_path):
-    md = write_report(demo_db, "md", tmp_path / "informe.md")
+def test_markdown_report_has_every_recommendation_charts_and_csv_tables(demo_truth_store, recs, tmp_path):
+    md = write_report(demo_truth_store, "md", tmp_path / "informe.md")
     text = md.read_text(encoding="utf-8")
     for r in recs.to_dict("records"):
         assert r["text"] in text
@@ -89,8 +78,8 @@ def test_markdown_report_has_every_recommendation_charts_and_csv_tables(demo_db,
     assert "Segmentos: Lima vs" in text            # the two largest regions are compared
 
 
-def test_html_report_is_self_contained(demo_db, recs, tmp_path):
-    html = write_report(demo_db, "html", tmp_path / "r.html").read_text(encoding="utf-8")
+def test_html_report_is_self_contained(demo_truth_store, recs, tmp_path):
+    html = write_report(demo_truth_store, "html", tmp_path / "r.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 2
     assert recs.iloc[0]["title"] in html and "<script" not in html
     assert "src=\"informe_archivos" not in html

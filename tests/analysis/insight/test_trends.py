@@ -14,7 +14,7 @@ import pytest
 
 from analysis.filters import Filters
 from analysis.insight import trends, wording
-from tests.analysis.trend_fixtures import (
+from tests.analysis.insight.trend_fixtures import (
     demo_folder,
     demo_frames,
     load_fixture,

@@ -99,7 +99,7 @@ def demo_folder(tmp_factory) -> str:
     """The committed demo CSVs; if they are not there yet, regenerate them (seeded, identical) in a temp dir."""
     from pathlib import Path
 
-    data = Path(__file__).resolve().parents[2] / "data"
+    data = Path(__file__).resolve().parents[3] / "data"
     if all((data / f).is_file() for f in ("demo_feedback.csv", "demo_truth.csv", "demo_market.csv")):
         return str(data)
     import subprocess
@@ -116,7 +116,7 @@ def planted_shifts() -> list[dict]:
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "data" / "make_demo.py"
+    path = Path(__file__).resolve().parents[3] / "data" / "make_demo.py"
     spec = importlib.util.spec_from_file_location("sabor_make_demo", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.insight import market_align, trends
-from tests.analysis.trend_fixtures import demo_folder, demo_frames, load_demo_market, load_fixture
+from tests.analysis.insight.trend_fixtures import demo_folder, demo_frames, load_demo_market, load_fixture
 
 
 def test_lead_lag_finds_the_lag_the_series_were_built_with():

@@ -15,25 +15,15 @@ import pytest
 
 from analysis.insight import cells, drivers, findings, recommendations
 from analysis.store import Store
-from tests.analysis.trend_fixtures import planted_shifts
+from tests.analysis.insight.trend_fixtures import planted_shifts
 from tests.fixtures_truth import DATA, read_truth
 
 AUDIENCE = {"S1": "producto", "S2": "marketing", "S3": "riesgo", "S4": "marketing"}
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    from tests.fixtures_truth import load_demo_with_truth
-
-    s = Store.open(tmp_path_factory.mktemp("ins") / "demo.duckdb")
-    load_demo_with_truth(s)
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="module")
-def recs(demo_store):
-    return recommendations.recommendations(demo_store)
+def recs(demo_truth_store):
+    return recommendations.recommendations(demo_truth_store)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +108,7 @@ def test_every_number_in_a_recommendation_is_recomputed_from_the_raw_rows(recs, 
 
 def _readme_counts(shift: str, segment: str) -> tuple[int, int, int, int]:
     """(with mention before, n before, with mention after, n after) from data/README.md's shift table."""
-    readme = (Path(__file__).resolve().parents[2] / "data" / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[3] / "data" / "README.md").read_text(encoding="utf-8")
     for line in readme.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 12 and cells[0] == shift and cells[1] == segment:
@@ -136,7 +126,7 @@ def test_readme_numbers_of_s1_and_s2_are_what_the_recommendations_say(recs):
     assert s2["impact"] > 0
 
 
-def test_verbatims_come_from_the_segment_carry_the_mention_and_are_redacted(recs, raw, demo_store):
+def test_verbatims_come_from_the_segment_carry_the_mention_and_are_redacted(recs, raw, demo_truth_store):
     fb, mentions = raw
     for r in recs.head(4).to_dict("records"):
         seg = fb[fb["Producto"].isin(r["products"]) & (fb["date"] >= pd.Timestamp(r["start_month"] + "-01"))]
@@ -149,7 +139,7 @@ def test_verbatims_come_from_the_segment_carry_the_mention_and_are_redacted(recs
         assert all(v in texts for v in r["verbatims"]), r["verbatims"]
 
 
-def test_verbatims_redact_pii(demo_store, raw):
+def test_verbatims_redact_pii(demo_truth_store, raw):
     """Comments with an e-mail, phone or DNI (the demo plants a few) never show it in a recommendation."""
     fb, _ = raw
     truth = read_truth()
@@ -159,7 +149,7 @@ def test_verbatims_redact_pii(demo_store, raw):
         row = fb[fb["ID Encuesta"] == t["ID Encuesta"]].iloc[0]
         rec = {"products": (row["Producto"],), "regions": (row["Región"],), "attribute": t["attribute"],
                "polarity": t["polarity"], "start_month": row["date"].strftime("%Y-%m")}
-        shown = cells.rec_verbatims(demo_store, rec, n=10_000)
+        shown = cells.rec_verbatims(demo_truth_store, rec, n=10_000)
         original = row["Comentario del cliente"]
         assert original not in shown, f"{t['pii']} shown unredacted"
         placeholder = {"email": "[EMAIL]", "phone": "[TELÉFONO]", "dni": "[DNI]"}[t["pii"]]
@@ -184,24 +174,24 @@ def test_shuffled_dates_no_recommendation_claims_a_trend(tmp_path):
         s.close()
 
 
-def test_shift_table_from_analysis_trends_feeds_the_same_rules(demo_store):
+def test_shift_table_from_analysis_trends_feeds_the_same_rules(demo_truth_store):
     """The adapter turns analysis.insight.trends' result rows into shifts the rules read (their segments, coarser)."""
     from analysis.insight import trends
 
-    den, mk = cells.load_cells(demo_store)
-    rows = trends.shift_scan(demo_store)
-    sh = findings.shifts_from_trends(rows, den, cells.product_categories(demo_store))
+    den, mk = cells.load_cells(demo_truth_store)
+    rows = trends.shift_scan(demo_truth_store)
+    sh = findings.shifts_from_trends(rows, den, cells.product_categories(demo_truth_store))
     assert set(findings.SHIFT_COLUMNS) <= set(sh.columns)
-    recs = recommendations.recommendations(demo_store, shifts=sh, cells=(den, mk), verbatims=1)
+    recs = recommendations.recommendations(demo_truth_store, shifts=sh, cells=(den, mk), verbatims=1)
     got = {(r["attribute"], r["polarity"], r["direction"]): r for r in recs.to_dict("records")}
     s3 = got[("empaque", "negative", "up")]
     assert s3["products"] == ("Galletas de kiwicha",) and s3["audience"] == "riesgo"
     assert got[("saludable", "positive", "down")]["products"] == ("Yogur bebible de fresa 1 L",)
 
 
-def test_drivers_rank_complaints_below_praise_and_match_pandas(demo_store, raw):
+def test_drivers_rank_complaints_below_praise_and_match_pandas(demo_truth_store, raw):
     fb, mentions = raw
-    den, mk = cells.load_cells(demo_store)
+    den, mk = cells.load_cells(demo_truth_store)
     d = drivers.drivers(den, mk)
     worst, best = d.iloc[0], d.iloc[-1]
     assert worst["polarity"] == "negative" and worst["impact"] < -1
@@ -216,9 +206,9 @@ def test_drivers_rank_complaints_below_praise_and_match_pandas(demo_store, raw):
     assert set(by_product["product"]) == set(fb["Producto"])
 
 
-def test_segment_comparison_south_vs_lima_on_picante_and_sentiment(demo_store, raw):
+def test_segment_comparison_south_vs_lima_on_picante_and_sentiment(demo_truth_store, raw):
     fb, mentions = raw
-    counts = cells.segment_counts(demo_store, "region", "Cusco", "Lima")
+    counts = cells.segment_counts(demo_truth_store, "region", "Cusco", "Lima")
     cmp = drivers.compare_segments(counts, "Cusco", "Lima")
     row = cmp[(cmp["attribute"] == "picante") & (cmp["polarity"] == "positive")].iloc[0]
     ids = set(mentions.loc[(mentions["attribute"] == "picante") & (mentions["polarity"] == "positive"), "ID Encuesta"])
@@ -228,16 +218,16 @@ def test_segment_comparison_south_vs_lima_on_picante_and_sentiment(demo_store, r
     assert row["significant"] and row["diff"] > 0
     assert {"negative", "neutral", "positive"} <= set(cmp.loc[cmp["attribute"] == "sentimiento", "polarity"])
     # two channels with the same product mix: nothing differs beyond chance
-    ch = drivers.compare_segments(cells.segment_counts(demo_store, "channel", "Bodega", "Supermercado"),
+    ch = drivers.compare_segments(cells.segment_counts(demo_truth_store, "channel", "Bodega", "Supermercado"),
                                    "Bodega", "Supermercado")
     assert len(ch) > 20 and not ch["significant"].any(), ch[ch["significant"]]
 
 
-def test_bad_segment_requests_get_clear_messages(demo_store):
+def test_bad_segment_requests_get_clear_messages(demo_truth_store):
     with pytest.raises(ValueError, match="No se puede comparar"):
-        cells.segment_counts(demo_store, "color", "a", "b")
+        cells.segment_counts(demo_truth_store, "color", "a", "b")
     with pytest.raises(ValueError, match="dos segmentos distintos"):
-        cells.segment_counts(demo_store, "region", "Lima", "Lima")
+        cells.segment_counts(demo_truth_store, "region", "Lima", "Lima")
 
 
 def test_empty_database_gives_no_recommendations(store):

@@ -9,7 +9,7 @@ import pytest
 
 from analysis.ops import health
 from analysis.store import SCHEMA_VERSION
-from tests.deployment.conftest import ROOT
+from tests.conftest import ROOT
 
 
 def test_fresh_database_is_created_migrated_and_reported(tmp_path):
@@ -103,7 +103,7 @@ def test_drift_gauge_is_served_at_scrape_time(store, exporter, monkeypatch):
     from prometheus_client.parser import text_string_to_metric_families
 
     from analysis.ops import metrics
-    from tests.deployment.conftest import scrape
+    from tests.conftest import scrape
 
     days = [i % 30 for i in range(40)] + [31 + i % 7 for i in range(40)]
     _with_predictions(store, days, ["neutral"] * 40 + ["negative"] * 40)
