@@ -306,7 +306,7 @@ class Encoder:
         # Loading peaks at ~1.35 GB RSS either way (fp32 init + fp32 file); the bf16 model then holds 0.24 GB.
         sd = load_file(str(self.path / "model.safetensors"))
         if self.adapter is not None:
-            from models.finetune import merge_adapter
+            from models.lora import merge_adapter
 
             merge_adapter(sd, load_file(str(self.adapter)))
             self.version += "+lora-" + _sha256(self.adapter)[:12]
