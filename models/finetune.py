@@ -22,6 +22,7 @@ from torch import nn
 
 from models import sentiment as sent
 from models.encoder import autocast_dtype, mean_pool, pad_ids, token_budget_batches
+from models.heads import fit_logreg, macro_f1
 from models.lora import add_lora, remove_lora
 
 
@@ -62,8 +63,6 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
     `base_X`: base-encoder vectors of `texts`, for the fixed standardisation and the head initialisation.
     Returns (adapter tensors, W3, b3, W5, b5, history); W/b read raw normalised vectors.
     """
-    from models.train import _fit_logreg, macro_f1
-
     cfg = cfg or FinetuneConfig()
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -79,10 +78,10 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
     # Heads start from the frozen-encoder logistic fits, so the first steps already point the right way.
     head3, head5 = nn.Linear(base_X.shape[1], 3), nn.Linear(base_X.shape[1], 5)
     with torch.no_grad():
-        c3 = _fit_logreg(Z, y3, 0.1, True, cfg.seed)
+        c3 = fit_logreg(Z, y3, 0.1, True, cfg.seed)
         head3.weight.copy_(torch.tensor(c3.coef_)); head3.bias.copy_(torch.tensor(c3.intercept_))
         if has.sum() and len(np.unique(y5[has])) == 5:
-            c5 = _fit_logreg(Z[has], y5[has], 0.1, False, cfg.seed)
+            c5 = fit_logreg(Z[has], y5[has], 0.1, False, cfg.seed)
             head5.weight.copy_(torch.tensor(c5.coef_)); head5.bias.copy_(torch.tensor(c5.intercept_))
     loras = add_lora(model, cfg.r, cfg.alpha, cfg.dropout)
     lora_params = [p for lo in loras.values() for p in (lo.A, lo.B)]

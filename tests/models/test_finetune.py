@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from models import finetune as ft
+from models import heads, train
 from models import sentiment as sent
-from models import train
 
 
 def test_a_head_refuses_an_encoder_without_its_adapter(tmp_path, encoder):
@@ -43,7 +43,7 @@ def test_finetune_on_real_reviews_registers_a_head_that_reloads_identically(tmp_
     # The registered head scores what the training run scored: same split, same numbers.
     df = train.load_labelled(f, "Opinion", "Label")
     _, te = train._split(df, 0.2, 5)
-    again = train.evaluate(head, an.encoder.embed(df["text"].iloc[te].tolist()), df["cls"].to_numpy()[te],
+    again = heads.evaluate(head, an.encoder.embed(df["text"].iloc[te].tolist()), df["cls"].to_numpy()[te],
                            df["stars"].to_numpy(dtype=float)[te])
     assert again["macro_f1"] == rep["test"]["macro_f1"] and again["stars_exact"] == rep["test"]["stars_exact"]
 
@@ -60,7 +60,7 @@ def test_shipped_head_meets_its_card_on_the_held_out_reviews(real_dir):
     assert int((~es).sum()) == n_en
     an = sent.Analyzer(head)
     X = an.encoder.embed(df["text"].iloc[te].tolist())
-    got = train.evaluate(head, X[es], df["cls"].to_numpy()[te][es], df["stars"].to_numpy(dtype=float)[te][es])
+    got = heads.evaluate(head, X[es], df["cls"].to_numpy()[te][es], df["stars"].to_numpy(dtype=float)[te][es])
     card = meta["by_language"]["es"]["model"]
     assert got["n"] == card["n"]
     # bf16 vs fp32 arithmetic may flip a handful of borderline rows, never the figures
