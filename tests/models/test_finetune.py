@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from models import finetune as ft
-from models import heads, train
+from models import heads, labels, train
 from models import sentiment as sent
 
 
@@ -41,7 +41,7 @@ def test_finetune_on_real_reviews_registers_a_head_that_reloads_identically(tmp_
     adapted, plain = an.encoder.embed(texts), encoder.embed(texts)
     assert np.min(np.sum(adapted * plain, 1)) < 0.9999    # the adapter really changes the vectors
     # The registered head scores what the training run scored: same split, same numbers.
-    df = train.load_labelled(f, "Opinion", "Label")
+    df = labels.load_labelled(f, "Opinion", "Label")
     _, te = train._split(df, 0.2, 5)
     again = heads.evaluate(head, an.encoder.embed(df["text"].iloc[te].tolist()), df["cls"].to_numpy()[te],
                            df["stars"].to_numpy(dtype=float)[te])
@@ -54,7 +54,7 @@ def test_shipped_head_meets_its_card_on_the_held_out_reviews(real_dir):
     head = sent.active_head()
     meta = head.meta["metrics"]
     n_en = meta["by_language"]["en"]["model"]["n"]
-    df = train.shared_frame(real_dir, english_limit=head.meta["data"]["rows_by_source"]["amazon"])
+    df = labels.shared_frame(real_dir, english_limit=head.meta["data"]["rows_by_source"]["amazon"])
     _, te = train._split(df, meta["test_size"], meta["seed"])
     es = df.iloc[te]["lang"].to_numpy() == "es"
     assert int((~es).sum()) == n_en

@@ -1,4 +1,4 @@
-"""Heads: contract of the outputs, registry resolution, training report and label errors."""
+"""Heads: contract of the outputs, registry resolution, training report and input errors."""
 from __future__ import annotations
 
 import json
@@ -28,20 +28,6 @@ def test_active_head_is_newest_registered_else_baseline(tmp_path, monkeypatch):
     for v in ("20250101T000000Z-a", "20260101T000000Z-b"):
         sent.SentimentHead(version=v, W=base.W, b=base.b).save(tmp_path / v, {"version": v})
     assert sent.active_head().version == "20260101T000000Z-b"
-
-
-@pytest.mark.parametrize("values", [["1", "2", "7"], ["bueno", "regular", "??"], ["0.5", "3", "4"]])
-def test_unmappable_labels_raise_a_bilingual_message(values):
-    with pytest.raises(ValueError) as e:
-        train.map_labels(pd.Series(values))
-    assert "Etiquetas no reconocidas" in str(e.value) and "Unrecognised labels" in str(e.value)
-
-
-def test_labels_map_from_stars_and_words():
-    cls, stars = train.map_labels(pd.Series([1, 2, 3, 4, 5]))
-    assert cls.tolist() == ["negative", "negative", "neutral", "positive", "positive"]
-    cls, stars = train.map_labels(pd.Series(["Positivo", "neutral", "NEG"]))
-    assert cls.tolist() == ["positive", "neutral", "negative"] and np.isnan(stars).all()
 
 
 def test_train_names_a_missing_column(tmp_path):
