@@ -52,22 +52,30 @@ def clean_text(s: pd.Series) -> pd.Series:
     return s.str.replace(r"\s+", " ", regex=True).str.strip()
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"No existe el archivo / file not found: {p}")
-    if p.suffix.lower() in (".xlsx", ".xls"):
-        return pd.read_excel(p)
-    return pd.read_csv(p, encoding="utf-8-sig", sep=None, engine="python")
+# Cells pandas' CSV reader takes for missing by default. Rows whose text or label is one of them were
+# always dropped; the shipped head's split counts its rows without them.
+MISSING_CELLS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                 "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 
 
 def load_labelled(path: str | Path, text_column: str, label_column: str) -> pd.DataFrame:
-    df = read_table(path)
+    """A labelled file (any format the project reader takes) → rows of text, label, cls, stars."""
+    # Imported here: the ingest package also loads the DuckDB store, which label mapping does not need.
+    from analysis.ingest.readers import IngestError, read_table
+
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"No existe el archivo / file not found: {p}")
+    try:
+        df = read_table(p.read_bytes(), p.name).df
+    except IngestError as e:
+        raise ValueError(str(e)) from None
     for col in (text_column, label_column):
         if col not in df.columns:
             raise ValueError(f"Columna '{col}' no encontrada; hay: {list(df.columns)} / "
                              f"column '{col}' not found")
     df = df[[text_column, label_column]].rename(columns={text_column: "text", label_column: "label"})
+    df = df.mask(df.isin(MISSING_CELLS))
     df["text"] = clean_text(df["text"])
     df = df[(df["text"].str.len() > 0) & df["label"].notna()].reset_index(drop=True)
     if df.empty:

@@ -20,3 +20,17 @@ def test_labels_map_from_stars_and_words():
     assert cls.tolist() == ["negative", "negative", "neutral", "positive", "positive"]
     cls, stars = labels.map_labels(pd.Series(["Positivo", "neutral", "NEG"]))
     assert cls.tolist() == ["positive", "neutral", "negative"] and np.isnan(stars).all()
+
+
+def test_a_labelled_file_goes_through_the_project_reader_and_rows_without_text_or_label_are_dropped(tmp_path):
+    f = tmp_path / "l.csv"
+    f.write_text('texto;nota\nmuy rico;5\nNA;4\nsin nota;\nregular;NA\n"""caro <br />y poco""";2\n',
+                 encoding="utf-8")
+    df = labels.load_labelled(f, "texto", "nota")
+    assert df["text"].tolist() == ["muy rico", "caro y poco"]
+    assert df["cls"].tolist() == ["positive", "negative"] and df["stars"].tolist() == [5.0, 2.0]
+    x = tmp_path / "l.xlsx"
+    pd.DataFrame({"texto": ["muy rico", "caro"], "nota": [5.0, 2.0]}).to_excel(x, index=False)
+    assert labels.load_labelled(x, "texto", "nota")["stars"].tolist() == [5.0, 2.0]
+    with pytest.raises(ValueError, match="file not found"):
+        labels.load_labelled(tmp_path / "none.csv", "texto", "nota")
