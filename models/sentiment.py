@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 CLASSES = ("negative", "neutral", "positive")
-REGISTRY_DIR = Path(__file__).resolve().parent / "registry"
+DEFAULT_REGISTRY = Path(__file__).resolve().parent / "registry"
 ADAPTER_FILE = "adapter.safetensors"   # a fine-tuned head's encoder adapter, beside head.json
 UNCERTAIN_BELOW = 0.5      # top class probability under this counts as an uncertain prediction
 
@@ -136,9 +136,15 @@ def baseline_head() -> SentimentHead:
                          meta={"training_data": "sentimentai-py 2.0.0 bundled head (no training here)"})
 
 
+def registry_dir() -> Path:
+    """Where heads are registered and read: `SABOR_MODEL_REGISTRY`, else models/registry."""
+    env = os.environ.get("SABOR_MODEL_REGISTRY")
+    return Path(env).expanduser() if env else DEFAULT_REGISTRY
+
+
 def registered_versions(registry: Path | None = None) -> list[str]:
     """Versions in the registry, oldest first (version names start with a sortable UTC timestamp)."""
-    reg = registry or REGISTRY_DIR
+    reg = registry or registry_dir()
     if not reg.is_dir():
         return []
     return sorted(p.name for p in reg.iterdir() if (p / "head.json").is_file())
@@ -146,7 +152,7 @@ def registered_versions(registry: Path | None = None) -> list[str]:
 
 def active_head(registry: Path | None = None) -> SentimentHead:
     """The newest registered head, else the no-training baseline."""
-    reg = registry or Path(os.environ.get("SABOR_MODEL_REGISTRY", REGISTRY_DIR))
+    reg = registry or registry_dir()
     versions = registered_versions(reg)
     return SentimentHead.load(reg / versions[-1]) if versions else baseline_head()
 

@@ -31,7 +31,6 @@ from models.labels import SHARED_FILES, load_labelled, shared_frame
 from models.model_card import evaluation_markdown
 
 CLASSES = sent.CLASSES
-REGISTRY = Path(__file__).resolve().parent / "registry"
 
 
 def new_version(tag: str = "e5small-logreg") -> str:
@@ -99,7 +98,7 @@ def retune_shared(version: str, real_dir: str | Path, english_limit: int | None 
     re-evaluate it on the held-out split, without retraining the adapter (`--retune VERSION`)."""
     from models.encoder import Encoder
 
-    d = REGISTRY / version
+    d = sent.registry_dir() / version
     head = sent.SentimentHead.load(d)
     meta, ftm = head.meta, (head.meta or {}).get("finetune")
     if not ftm or head.adapter is None:
@@ -153,8 +152,9 @@ def train_frame(df: pd.DataFrame, *, test_size: float = 0.2, seed: int = 13, sav
             "finetune": ft_info, "data": data_desc or {}, "metrics": report}
     if save:
         head.meta = meta
-        head.save((registry_dir or REGISTRY) / version, meta)
-        report["saved_to"] = str((registry_dir or REGISTRY) / version)
+        d = (registry_dir or sent.registry_dir()) / version
+        head.save(d, meta)
+        report["saved_to"] = str(d)
     report["head"] = head
     return report
 
@@ -228,9 +228,10 @@ def compare_variants(df: pd.DataFrame, X: np.ndarray, seed: int = 13) -> list[di
 
 def same_split_versions(rep: dict, registry: Path | None = None) -> list[dict]:
     """Metadata of registered versions evaluated on the same rows and split as `rep`, oldest first."""
+    registry = registry or sent.registry_dir()
     out = []
-    for v in sent.registered_versions(registry or REGISTRY):
-        meta = json.loads(((registry or REGISTRY) / v / "metadata.json").read_text())
+    for v in sent.registered_versions(registry):
+        meta = json.loads((registry / v / "metadata.json").read_text())
         m = meta.get("metrics", {})
         if (m.get("rows"), m.get("seed"), m.get("test_size")) == (rep["rows"], rep["seed"], rep["test_size"]):
             out.append(meta)
@@ -260,7 +261,7 @@ def main(argv: list[str] | None = None) -> None:
         cfg = FinetuneConfig(epochs=args.epochs, r=args.rank, alpha=2.0 * args.rank, stars_weight=args.stars_weight)
     if args.retune:
         meta = retune_shared(args.retune, args.real_dir, args.english_limit)
-        rep, head = dict(meta["metrics"]), sent.SentimentHead.load(REGISTRY / args.retune)
+        rep, head = dict(meta["metrics"]), sent.SentimentHead.load(sent.registry_dir() / args.retune)
         ft = meta["finetune"]
         args.finetune, args.epochs, args.stars_weight = True, ft["epochs"], ft.get("stars_weight", 1.0)
     else:

@@ -55,3 +55,19 @@ def test_train_on_real_reviews_is_seeded_and_registers_head_with_report(tmp_path
     head = sent.SentimentHead.load(tmp_path / "reg" / rep["version"])
     assert (tmp_path / "reg" / rep["version"] / "head.json").stat().st_size < 400_000
     assert head.stars_W is not None and head.star_cuts is not None
+
+
+@pytest.mark.slow
+def test_training_registers_where_sabor_model_registry_points_and_active_head_reads_it(tmp_path, monkeypatch,
+                                                                                      real_dir):
+    monkeypatch.setenv("SABOR_MODEL_REGISTRY", str(tmp_path / "reg"))
+    src = pd.read_csv(real_dir / "tripadvisor_sevilla_japanese_es.csv", encoding="utf-8-sig")
+    src = src.dropna(subset=["text"]).groupby("review_rating").head(20)    # 100 rows, all 5 ratings
+    f = tmp_path / "labelled.csv"
+    src[["text", "review_rating"]].to_csv(f, index=False)
+    shipped = sent.registered_versions(sent.DEFAULT_REGISTRY)
+    rep = train.train(f, "text", "review_rating", seed=3)
+    assert rep["saved_to"] == str(tmp_path / "reg" / rep["version"])
+    assert sent.registered_versions() == [rep["version"]]
+    assert sent.active_head().version == rep["version"]
+    assert sent.registered_versions(sent.DEFAULT_REGISTRY) == shipped      # the shipped registry untouched
