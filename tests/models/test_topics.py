@@ -138,10 +138,10 @@ def test_refit_on_store_caches_embeddings_and_keeps_previous_run(store, corpora)
 
     enc = Counting()
     steps = []
-    first = topics.refit_topics(store, encoder=enc, progress=lambda m, f: steps.append(f), use_llm=False)
+    first = topics.refit_topics(store, encoder=enc, progress=lambda m, f: steps.append(f))
     assert enc.calls == len(set(texts)) and steps[-1] == 1.0 and steps == sorted(steps)
     assert first["outlier_share"] < 0.15
-    second = topics.refit_topics(store, Filters(regions=("Lima",)), encoder=enc, use_llm=False)
+    second = topics.refit_topics(store, Filters(regions=("Lima",)), encoder=enc)
     assert enc.calls == len(set(texts))            # everything came from the cache
     runs = topic_runs(store)
     assert len(runs) == 2 and runs.set_index("run_id").loc[second["run_id"], "is_current"]
