@@ -285,7 +285,7 @@ class Encoder:
 
     def __init__(self, cache_dir: Path | None = None, max_tokens: int = MAX_TOKENS, adapter: Path | None = None,
                  dtype: str | None = None):
-        """`adapter`: a LoRA adapter file (models/finetune.py) merged into the weights; `dtype`: "float32" or
+        """`adapter`: a LoRA adapter file (models/lora.py) merged into the weights; `dtype`: "float32" or
         "bfloat16" (default: `compute_dtype()`)."""
         from safetensors.torch import load_file
         from tokenizers import Tokenizer

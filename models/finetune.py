@@ -1,15 +1,9 @@
-"""LoRA fine-tuning of the e5 encoder together with the sentiment and star heads (`sabor train --finetune`).
+"""LoRA fine-tuning of the e5 encoder jointly with the sentiment and star heads (`sabor train --finetune`).
 
-The frozen encoder + logistic head stalls at Spanish macro-F1 ~0.66 on the shared reviews; adapting the
-encoder itself is what moves it. Full fine-tuning would make every model version a 470 MB file, so only
-low-rank adapters (LoRA: W + (alpha/r)·B·A on every attention and feed-forward projection) are trained:
-~0.7 M numbers, stored in the registry beside the head (`adapter.safetensors`, ~1.3 MB fp16) and merged
-into the BertModel weights when loaded, so inference costs exactly what the base model costs.
-
-The heads are trained jointly on the normalised mean-pooled vector (a standardisation layer fixed from the
-base embeddings keeps their weights well scaled; it is folded into W, b when saved), so the stored head has
-the same format as a frozen-encoder head. Class offsets and star cuts are tuned on a development part of the
-training split that the adapter never trained on.
+Only low-rank adapters (models/lora.py) are trained: a model version is a ~1.3 MB adapter beside its head
+instead of a 470 MB encoder. The heads read the mean-pooled vector standardised with statistics of the base
+vectors (folded into W, b on return), so the stored head has the format of a logistic head. The epoch is
+picked on development texts the adapter never trained on.
 """
 from __future__ import annotations
 
@@ -75,7 +69,7 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
     has = ~np.isnan(stars)
     y5 = np.where(has, np.nan_to_num(stars, nan=1).astype(int) - 1, -100)
 
-    # Heads start from the frozen-encoder logistic fits, so the first steps already point the right way.
+    # Heads start from logistic fits on the base vectors, so the first steps already point the right way.
     head3, head5 = nn.Linear(base_X.shape[1], 3), nn.Linear(base_X.shape[1], 5)
     with torch.no_grad():
         c3 = fit_logreg(Z, y3, 0.1, True, cfg.seed)

@@ -1,15 +1,11 @@
-"""Sentiment (negative/neutral/positive) and star (1–5) heads on the frozen e5 sentence vector.
+"""Sentiment (negative/neutral/positive) and star (1–5) heads on the e5 sentence vector, their registry, and
+the Analyzer that runs encoder, heads and taste attributes in one pass.
 
-A head is a few kB of numbers applied to the encoder's mean-pooled, L2-normalised vector, so one
-encoder pass feeds sentiment, stars and the taste clauses. Two kinds:
-
-* the no-training baseline: `sentimentai-py`'s "logistic 2.0" head for e5-small (3 classes; its
-  stars are the score mapped linearly onto 1–5);
-* heads trained by `sabor train` (models/train.py): multinomial logistic for the 3 classes with a
-  tuned per-class logit offset (the neutral class is rare and under-predicted otherwise), and an
-  ordinal star head: expected value of a 5-class logistic, cut at thresholds tuned on held-out folds.
-
-Heads live in `models/registry/<version>/head.json` with `metadata.json` beside them.
+A head is a few kB of numbers applied to the mean-pooled, L2-normalised vector of its encoder: the base
+encoder, or the base encoder plus the head's own LoRA adapter (the shipped head). Trained heads carry
+per-class decision offsets (the rare neutral class is under-predicted otherwise) and an ordinal star
+head; with no registered head, `sentimentai-py`'s no-training "logistic 2.0" head is used. Heads live
+in `registry_dir()/<version>/` (head.json, metadata.json, adapter.safetensors).
 """
 from __future__ import annotations
 
@@ -65,7 +61,7 @@ class SentimentHead:
         p = _softmax((X @ self.W.T + self.b) / self.T)
         if self.mix and self.stars_W is not None:
             # The star head sees five ordered grades; summed into 1–2 / 3 / 4–5 it separates the neutral
-            # class better than the 3-class head alone (weight chosen on development rows, models/train.py).
+            # class better than the 3-class head alone (weight chosen on development rows, models/heads.py).
             p5 = _softmax(X @ self.stars_W.T + self.stars_b)
             p = (1 - self.mix) * p + self.mix * np.stack([p5[:, :2].sum(1), p5[:, 2], p5[:, 3:].sum(1)], 1)
         return p
@@ -185,9 +181,9 @@ class Analyzer:
                              f"got {getattr(self.encoder, 'adapter', None)}")
         self.similarity = similarity
         # Clause vectors: "span" = pooled from the comment's own pass (free), "encode" = the clause alone
-        # (a short extra pass), "blend" = both averaged. Polarity agreement with 150 hand labels (tests/data):
-        # frozen head span 0.80 / encode 0.77 / blend 0.83; LoRA head 0.873 / 0.887 / 0.880 (one label apart),
-        # so the single pass is the default: it is 30% faster than blend.
+        # (a short extra pass), "blend" = both averaged. With the shipped head the three agree with 150 hand
+        # labels (tests/data) within two labels (span 0.873), so the single pass, 30% faster than blend, is
+        # the default.
         self.clause_mode = clause_mode
         self._protos = None
 

@@ -1,10 +1,10 @@
-"""Training and evaluation of the sentiment + stars heads on the frozen encoder (`sabor train`).
+"""Training runs (`sabor train`, `python -m models.train`): fit the sentiment + stars heads, evaluate them on
+a held-out split and register them.
 
-The encoder stays frozen (fine-tuning lost to a linear head in the probe: 0.62 vs 0.66 macro-F1 for
-6 minutes of CPU); texts are embedded once and cached under the model cache (not the repo), keyed by
-encoder version and text hash, so retraining is seconds. A run is seeded, the split stratified by
-class, and the report (accuracy, macro-F1, stars exact and ±1, confusion matrix) is saved next to the
-head in `models/registry/<version>/metadata.json`.
+Two recipes: logistic heads on the base encoder's cached vectors (seconds), or, with `finetune`, a
+LoRA-adapted encoder trained jointly with linear heads (minutes; the shipped head). A run is seeded, the
+split stratified by class and source file, and the report is saved beside the head in
+`<registry>/<version>/metadata.json`.
 """
 from __future__ import annotations
 
@@ -162,7 +162,7 @@ def train_frame(df: pd.DataFrame, *, test_size: float = 0.2, seed: int = 13, sav
 def train(input_path, text_column: str, label_column: str, *, test_size: float = 0.2, seed: int = 13,
           save: bool = True, registry_dir: Path | None = None, progress=None, finetune: bool = False,
           ft_config=None, log=print) -> dict:
-    """`sabor train`: fit the heads on one labelled CSV/XLSX, report on a held-out split, register the head.
+    """`sabor train`: fit the heads on one labelled file, report on a held-out split, register the head.
 
     Labels: stars 1–5 (1–2 negative, 3 neutral, 4–5 positive) or negative/neutral/positive (es/en words).
     Returns the report dict (see `train_frame`); raises ValueError with a Spanish + English message on
