@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-CLASSES = ("negative", "neutral", "positive")
+from models.taxonomy import POLARITIES
+
+CLASSES = POLARITIES   # the order of every head's outputs
 DEFAULT_REGISTRY = Path(__file__).resolve().parent / "registry"
 ADAPTER_FILE = "adapter.safetensors"   # a fine-tuned head's encoder adapter, beside head.json
 UNCERTAIN_BELOW = 0.5      # top class probability under this counts as an uncertain prediction

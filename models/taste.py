@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ATTRIBUTES = ("dulce", "salado", "picante", "ácido", "amargo", "sabor", "aroma", "textura", "frescura",
-              "temperatura", "precio", "porción", "empaque", "saludable", "ingredientes")
+from models.taxonomy import ATTRIBUTES, POLARITIES
 
 # Patterns are written without accents (text is folded the same way) and matched at word starts.
 # A trailing \w* makes a stem; patterns end at a word boundary.
@@ -245,7 +244,7 @@ PROTOTYPES: dict[str, list[str]] = {
 def polarity_from_probs(p: np.ndarray, margin: float = 0.0) -> str:
     """Clause polarity from [neg, neu, pos] probabilities."""
     k = int(np.argmax(p))
-    return ("negative", "neutral", "positive")[k]
+    return POLARITIES[k]
 
 
 def attribute_rows(text: str, clauses: list[tuple[int, int]], mentions: list[Mention],
