@@ -80,7 +80,8 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
     loras = add_lora(model, cfg.r, cfg.alpha, cfg.dropout)
     lora_params = [p for lo in loras.values() for p in (lo.A, lo.B)]
     opt = torch.optim.AdamW([{"params": lora_params, "lr": cfg.lr},
-                             {"params": list(head3.parameters()) + list(head5.parameters()), "lr": cfg.head_lr}],
+                             {"params": list(head3.parameters()) + list(head5.parameters()),
+                              "lr": cfg.head_lr}],
                             weight_decay=cfg.weight_decay)
     counts = np.bincount(y3, minlength=3).astype(float)
     ce3 = nn.CrossEntropyLoss(weight=torch.tensor(len(y3) / (3 * np.maximum(counts, 1)), dtype=torch.float32))
@@ -124,11 +125,13 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
             dv = torch.from_numpy(encoder.encode(dev_texts).vectors)
             p = torch.softmax(head3((dv - mu) / sd), 1).numpy()
         f1 = macro_f1(dev_cls, np.array(sent.CLASSES)[p.argmax(1)])
-        history.append({"epoch": epoch + 1, "dev_macro_f1": round(f1, 4), "seconds": round(time.perf_counter() - t0)})
+        history.append({"epoch": epoch + 1, "dev_macro_f1": round(f1, 4),
+                        "seconds": round(time.perf_counter() - t0)})
         log(f"epoch {epoch + 1}: dev macro-F1 {f1:.4f}")
         if best is None or f1 > best[0]:
             best = (f1, {k: v.detach().clone() for k, v in (
-                [(n + ".A", lo.A) for n, lo in loras.items()] + [(n + ".B", lo.B) for n, lo in loras.items()])},
+                [(n + ".A", lo.A) for n, lo in loras.items()]
+                + [(n + ".B", lo.B) for n, lo in loras.items()])},
                 [t.detach().clone() for t in (head3.weight, head3.bias, head5.weight, head5.bias)])
     # Restore the best epoch, merge it into the model and fold the standardisation into the heads.
     with torch.no_grad():

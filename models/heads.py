@@ -12,7 +12,8 @@ def fit_logreg(X, y, C, balanced, seed):
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
-    clf = LogisticRegression(C=C, class_weight="balanced" if balanced else None, max_iter=3000, random_state=seed)
+    clf = LogisticRegression(C=C, class_weight="balanced" if balanced else None, max_iter=3000,
+                             random_state=seed)
     # One BLAS thread: on a busy 2-core machine, two threads made lbfgs 10x slower (measured).
     with threadpool_limits(1):
         clf.fit(X, y)
@@ -122,7 +123,8 @@ def evaluate(head: sent.SentimentHead, X: np.ndarray, cls: np.ndarray, stars: np
 MIX_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def tune_decisions(head: sent.SentimentHead, Xd: np.ndarray, cls_dev: np.ndarray, stars_dev: np.ndarray) -> dict:
+def tune_decisions(head: sent.SentimentHead, Xd: np.ndarray, cls_dev: np.ndarray,
+                   stars_dev: np.ndarray) -> dict:
     """On development rows: star cuts, the star-head mix and the class offsets (macro-F1), in place."""
     hs = ~np.isnan(stars_dev)
     if head.stars_W is not None and hs.sum() >= 20:
@@ -136,7 +138,8 @@ def tune_decisions(head: sent.SentimentHead, Xd: np.ndarray, cls_dev: np.ndarray
         if best is None or f > best[0] + 1e-9:
             best = (f, mix, bias)
     head.mix, head.class_bias = best[1], best[2]
-    return {"mix": best[1], "class_bias": [round(float(x), 3) for x in best[2]], "dev_macro_f1": round(best[0], 4),
+    return {"mix": best[1], "class_bias": [round(float(x), 3) for x in best[2]],
+            "dev_macro_f1": round(best[0], 4),
             "star_cuts": None if head.star_cuts is None else [round(float(x), 3) for x in head.star_cuts]}
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-_CLASS_WORDS = {
-    "negative": "negative", "negativo": "negative", "negativa": "negative", "neg": "negative", "malo": "negative",
-    "neutral": "neutral", "neutro": "neutral", "neutra": "neutral", "neu": "neutral", "mixed": "neutral",
-    "positive": "positive", "positivo": "positive", "positiva": "positive", "pos": "positive", "bueno": "positive",
-}
+_CLASS_WORDS = {word: cls for cls, words in {
+    "negative": ("negative", "negativo", "negativa", "neg", "malo"),
+    "neutral": ("neutral", "neutro", "neutra", "neu", "mixed"),
+    "positive": ("positive", "positivo", "positiva", "pos", "bueno"),
+}.items() for word in words}
 
 
 def stars_to_class(stars: np.ndarray) -> np.ndarray:

@@ -56,7 +56,7 @@ class SentimentHead:
     star_cuts: np.ndarray | None = None            # (4,) cut points on the expected star value
     meta: dict = field(default_factory=dict)
     adapter: Path | None = None                    # LoRA adapter of the encoder this head reads (finetune.py)
-    mix: float = 0.0                               # weight of the star head's 3-class view in the probabilities
+    mix: float = 0.0                               # weight of the star head's 3-class view in probs()
 
     def probs(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
@@ -91,9 +91,9 @@ class SentimentHead:
     # -- persistence --------------------------------------------------------------------------
     def to_json(self) -> dict:
         r = lambda a: None if a is None else np.round(np.asarray(a, dtype=np.float64), 6).tolist()
-        return {"version": self.version, "classes": list(CLASSES), "W": r(self.W), "b": r(self.b), "T": self.T,
-                "class_bias": r(self.class_bias), "stars_W": r(self.stars_W), "stars_b": r(self.stars_b),
-                "star_cuts": r(self.star_cuts), "mix": self.mix}
+        return {"version": self.version, "classes": list(CLASSES), "W": r(self.W), "b": r(self.b),
+                "T": self.T, "class_bias": r(self.class_bias), "stars_W": r(self.stars_W),
+                "stars_b": r(self.stars_b), "star_cuts": r(self.star_cuts), "mix": self.mix}
 
     def save(self, directory: Path, metadata: dict) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
@@ -228,7 +228,8 @@ class Analyzer:
         pred = self.head.predict(enc.vectors)
         attrs = []
         for i, t in enumerate(texts):
-            cvecs = np.stack(enc.spans[i]) if enc.spans[i] else enc.vectors[i:i + 1].repeat(max(1, len(clauses[i])), 0)
+            cvecs = (np.stack(enc.spans[i]) if enc.spans[i]
+                     else enc.vectors[i:i + 1].repeat(max(1, len(clauses[i])), 0))
             ms = mentions[i]
             if self.similarity and clauses[i]:
                 ms = ms + self._similar(t, clauses[i], cvecs, {(m.attribute) for m in ms})

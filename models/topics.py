@@ -55,7 +55,7 @@ def _phrase_regex() -> tuple[re.Pattern, dict[str, str]]:
 
 
 def preprocess(text: str) -> str:
-    """Lower-case, drop HTML breaks and URLs, and join known food phrases ("chicha morada" → chicha_morada)."""
+    """Lower-case, drop HTML breaks and URLs, join known food phrases ("chicha morada" → chicha_morada)."""
     t = re.sub(r"<br\s*/?>|https?://\S+", " ", text or "", flags=re.IGNORECASE).lower()
     rx, joined = _phrase_regex()
     return rx.sub(lambda m: joined[m.group(0).lower()], t)

@@ -51,9 +51,9 @@ def _dev_split(df: pd.DataFrame, tr: np.ndarray, seed: int) -> tuple[np.ndarray,
     return tr[a], tr[b]
 
 
-LORA_RECIPE = ("LoRA-adapted encoder + jointly trained linear heads; sentiment probabilities mixed with the star "
-               "head's summed grades, mix, class offsets and star cuts picked on a development part of the "
-               "training split")
+LORA_RECIPE = ("LoRA-adapted encoder + jointly trained linear heads; sentiment probabilities mixed with the "
+               "star head's summed grades, mix, class offsets and star cuts picked on a development part of "
+               "the training split")
 
 
 def _finetune_head(df: pd.DataFrame, X: np.ndarray, tr: np.ndarray, te: np.ndarray, version: str, seed: int,
@@ -70,8 +70,8 @@ def _finetune_head(df: pd.DataFrame, X: np.ndarray, tr: np.ndarray, te: np.ndarr
     ft, dev = _dev_split(df, tr, seed)
     t0 = time.perf_counter()
     trainer = Encoder(dtype="float32")     # fp32 master weights; bf16 autocast inside where the CPU has it
-    adapter, W3, b3, W5, b5, history = finetune(trainer, list(texts[ft]), cls[ft], stars[ft], list(texts[dev]),
-                                                cls[dev], X[ft], cfg, log)
+    adapter, W3, b3, W5, b5, history = finetune(trainer, list(texts[ft]), cls[ft], stars[ft],
+                                                list(texts[dev]), cls[dev], X[ft], cfg, log)
     del trainer
     from safetensors.torch import save_file
 
@@ -81,14 +81,15 @@ def _finetune_head(df: pd.DataFrame, X: np.ndarray, tr: np.ndarray, te: np.ndarr
     enc = Encoder(adapter=adir / sent.ADAPTER_FILE)      # exactly the inference path
     has_stars = ~np.isnan(stars[ft])
     head = sent.SentimentHead(version=version, W=W3, b=b3, adapter=adir / sent.ADAPTER_FILE,
-                              stars_W=W5 if has_stars.any() else None, stars_b=b5 if has_stars.any() else None)
+                              stars_W=W5 if has_stars.any() else None,
+                              stars_b=b5 if has_stars.any() else None)
     Xd = enc.encode(list(texts[dev])).vectors
     decisions = tune_decisions(head, Xd, cls[dev], stars[dev])
     Xt = enc.encode(list(texts[te])).vectors
     info = {"method": "LoRA", "r": cfg.r, "alpha": cfg.alpha, "dropout": cfg.dropout, "epochs": cfg.epochs,
-            "lr": cfg.lr, "head_lr": cfg.head_lr, "max_tokens": cfg.max_tokens, "stars_weight": cfg.stars_weight,
-            "finetune_rows": len(ft),
-            "dev_rows": len(dev), "history": history, "seconds": round(time.perf_counter() - t0),
+            "lr": cfg.lr, "head_lr": cfg.head_lr, "max_tokens": cfg.max_tokens,
+            "stars_weight": cfg.stars_weight, "finetune_rows": len(ft), "dev_rows": len(dev),
+            "history": history, "seconds": round(time.perf_counter() - t0),
             "encoder": enc.version, "compute_dtype": enc.dtype, "decisions": decisions}
     return head, Xt, info
 
@@ -145,8 +146,8 @@ def train_frame(df: pd.DataFrame, *, test_size: float = 0.2, seed: int = 13, sav
     report = held_out_report(head, Xt, X[te], df, tr, te, seed, test_size)
     from models.encoder import encoder_version
 
-    desc = LORA_RECIPE if finetune else ("multinomial logistic (balanced) + tuned class offsets; stars: 5-class "
-                                         "logistic expected value with tuned ordinal cuts")
+    desc = LORA_RECIPE if finetune else ("multinomial logistic (balanced) + tuned class offsets; stars: "
+                                         "5-class logistic expected value with tuned ordinal cuts")
     meta = {"version": version, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "encoder": ft_info["encoder"] if ft_info else encoder_version(), "head": desc, "C": C,
             "finetune": ft_info, "data": data_desc or {}, "metrics": report}
@@ -218,7 +219,8 @@ def compare_variants(df: pd.DataFrame, X: np.ndarray, seed: int = 13) -> list[di
     ev = P5 @ np.arange(1, 6)
     cuts = tune_cuts(ev, st_true)
     ordinal = 1 + np.searchsorted(cuts, ev, side="right")
-    for name, pr in (("stars: 5-class argmax", arg), ("stars: expected value, rounded", np.clip(np.rint(ev), 1, 5)),
+    for name, pr in (("stars: 5-class argmax", arg),
+                     ("stars: expected value, rounded", np.clip(np.rint(ev), 1, 5)),
                      ("stars: expected value + tuned ordinal cuts", ordinal)):
         d = np.abs(pr[es_h] - st_true[es_h])
         out.append({"name": name, "macro_f1": None, "stars_exact": float(np.mean(d == 0)),
@@ -242,23 +244,26 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
 
     ap = argparse.ArgumentParser(description="Train + evaluate the shipped head on the shared real reviews")
-    ap.add_argument("--real-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "real"))
+    ap.add_argument("--real-dir",
+                    default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "real"))
     ap.add_argument("--english-limit", type=int, default=None)
     ap.add_argument("--no-save", action="store_true")
     ap.add_argument("--variants", action="store_true", help="also compare head variants (slower)")
     ap.add_argument("--finetune", action="store_true", help="LoRA-adapt the encoder too (minutes)")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--rank", type=int, default=8)
-    ap.add_argument("--stars-weight", type=float, default=1.0, help="weight of the star loss while fine-tuning")
-    ap.add_argument("--retune", metavar="VERSION", help="re-pick a registered LoRA head's decision rules on its "
-                    "development rows and re-evaluate it (no retraining)")
+    ap.add_argument("--stars-weight", type=float, default=1.0,
+                    help="weight of the star loss while fine-tuning")
+    ap.add_argument("--retune", metavar="VERSION", help="re-pick a registered LoRA head's decision rules on "
+                    "its development rows and re-evaluate it (no retraining)")
     ap.add_argument("--write-md", default=str(Path(__file__).resolve().parent / "EVALUATION.md"))
     args = ap.parse_args(argv)
     cfg = None
     if args.finetune:
         from models.finetune import FinetuneConfig
 
-        cfg = FinetuneConfig(epochs=args.epochs, r=args.rank, alpha=2.0 * args.rank, stars_weight=args.stars_weight)
+        cfg = FinetuneConfig(epochs=args.epochs, r=args.rank, alpha=2.0 * args.rank,
+                             stars_weight=args.stars_weight)
     if args.retune:
         meta = retune_shared(args.retune, args.real_dir, args.english_limit)
         rep, head = dict(meta["metrics"]), sent.SentimentHead.load(sent.registry_dir() / args.retune)
@@ -266,8 +271,8 @@ def main(argv: list[str] | None = None) -> None:
         args.finetune, args.epochs, args.stars_weight = True, ft["epochs"], ft.get("stars_weight", 1.0)
     else:
         rep = train_shared(args.real_dir, english_limit=args.english_limit, save=not args.no_save,
-                           progress=lambda d, n: print(f"embedding {d}/{n}", flush=True), finetune=args.finetune,
-                           ft_config=cfg)
+                           progress=lambda d, n: print(f"embedding {d}/{n}", flush=True),
+                           finetune=args.finetune, ft_config=cfg)
         head = rep.pop("head")
     variants = []
     if args.variants:
@@ -278,13 +283,16 @@ def main(argv: list[str] | None = None) -> None:
         variants = compare_variants(es, embed_cached(es["text"].tolist()))
     rep["data"] = head.meta.get("data", {}) if head.meta else {}
     rep["finetune"] = head.meta.get("finetune") if head.meta else None
-    cmd = "python -m models.train" + (f" --english-limit {args.english_limit}" if args.english_limit else "") + \
-          (" --variants" if args.variants else "") + (f" --finetune --epochs {args.epochs}" if args.finetune else "") + \
-          (f" --stars-weight {args.stars_weight:g}" if args.finetune and args.stars_weight != 1.0 else "")
+    cmd = ("python -m models.train"
+           + (f" --english-limit {args.english_limit}" if args.english_limit else "")
+           + (" --variants" if args.variants else "")
+           + (f" --finetune --epochs {args.epochs}" if args.finetune else "")
+           + (f" --stars-weight {args.stars_weight:g}" if args.finetune and args.stars_weight != 1.0 else ""))
     if not args.no_save:
         md, marker = Path(args.write_md), "<!-- measured elsewhere: kept on regeneration -->"
         tail = md.read_text().split(marker, 1)[1] if md.is_file() and marker in md.read_text() else "\n"
-        md.write_text(evaluation_markdown(rep, variants, cmd, same_split_versions(rep)) + "\n" + marker + tail)
+        card = evaluation_markdown(rep, variants, cmd, same_split_versions(rep))
+        md.write_text(card + "\n" + marker + tail)
     print(json.dumps({k: v for k, v in rep.items() if k != "data"}, indent=2, default=str))
 
 

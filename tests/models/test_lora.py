@@ -1,4 +1,4 @@
-"""LoRA adapters: a stored adapter reproduces the adapted model; an adapter naming a missing layer is refused."""
+"""LoRA adapters: a stored adapter reproduces the adapted model; one naming a missing layer is refused."""
 from __future__ import annotations
 
 import pytest
