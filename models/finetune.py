@@ -1,19 +1,12 @@
-"""LoRA fine-tuning of the e5 encoder together with the sentiment and star heads (`sabor train --finetune`).
+"""LoRA fine-tuning of the e5 encoder jointly with the sentiment and star heads (`sabor train --finetune`).
 
-The frozen encoder + logistic head stalls at Spanish macro-F1 ~0.66 on the shared reviews; adapting the
-encoder itself is what moves it. Full fine-tuning would make every model version a 470 MB file, so only
-low-rank adapters (LoRA: W + (alpha/r)·B·A on every attention and feed-forward projection) are trained:
-~0.7 M numbers, stored in the registry beside the head (`adapter.safetensors`, ~1.3 MB fp16) and merged
-into the BertModel weights when loaded, so inference costs exactly what the base model costs.
-
-The heads are trained jointly on the normalised mean-pooled vector (a standardisation layer fixed from the
-base embeddings keeps their weights well scaled; it is folded into W, b when saved), so the stored head has
-the same format as a frozen-encoder head. Class offsets and star cuts are tuned on a development part of the
-training split that the adapter never trained on.
+Only low-rank adapters (models/lora.py) are trained: a model version is a ~1.3 MB adapter beside its head
+instead of a 470 MB encoder. The heads read the mean-pooled vector standardised with statistics of the base
+vectors (folded into W, b on return), so the stored head has the format of a logistic head. The epoch is
+picked on development texts the adapter never trained on.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -23,76 +16,8 @@ from torch import nn
 
 from models import sentiment as sent
 from models.encoder import autocast_dtype, mean_pool, pad_ids, token_budget_batches
-
-# Projections adapted in every layer (names relative to encoder.layer.N).
-TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
-           "intermediate.dense", "output.dense")
-
-
-class LoRALinear(nn.Module):
-    """y = base(x) + scale · B(A(dropout(x))); base frozen, B starts at zero (the model starts unchanged)."""
-
-    def __init__(self, base: nn.Linear, r: int, alpha: float, dropout: float):
-        super().__init__()
-        self.base = base
-        for p in self.base.parameters():
-            p.requires_grad_(False)
-        self.A = nn.Parameter(torch.empty(r, base.in_features))
-        self.B = nn.Parameter(torch.zeros(base.out_features, r))
-        nn.init.kaiming_uniform_(self.A, a=math.sqrt(5))
-        self.scale = alpha / r
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, x):
-        return self.base(x) + (self.drop(x) @ self.A.T @ self.B.T) * self.scale
-
-
-def _module(root: nn.Module, dotted: str) -> tuple[nn.Module, str]:
-    *parents, leaf = dotted.split(".")
-    for p in parents:
-        root = getattr(root, p)
-    return root, leaf
-
-
-def add_lora(model: nn.Module, r: int, alpha: float, dropout: float) -> dict[str, LoRALinear]:
-    """Wrap the target projections of every layer; returns them by full module name."""
-    out = {}
-    for i in range(model.config.num_hidden_layers):
-        for t in TARGETS:
-            name = f"encoder.layer.{i}.{t}"
-            parent, leaf = _module(model, name)
-            lora = LoRALinear(getattr(parent, leaf), r, alpha, dropout)
-            setattr(parent, leaf, lora)
-            out[name] = lora
-    return out
-
-
-def remove_lora(model: nn.Module, loras: dict[str, LoRALinear]) -> dict[str, torch.Tensor]:
-    """Unwrap the projections (merging the update into the base weights); returns the adapter tensors."""
-    tensors = {}
-    with torch.no_grad():
-        for name, lora in loras.items():
-            parent, leaf = _module(model, name)
-            setattr(parent, leaf, lora.base)
-            # Stored in fp16 and merged from the stored values, so this model equals a reloaded one.
-            tensors[name + ".lora_A"] = lora.A.detach().to(torch.float16).contiguous()
-            tensors[name + ".lora_B"] = (lora.B.detach() * lora.scale).to(torch.float16).contiguous()
-    merge_adapter(model.state_dict(), tensors)
-    return tensors
-
-
-def merge_adapter(weights: dict[str, torch.Tensor], tensors: dict[str, torch.Tensor]) -> None:
-    """Add a stored adapter (B already carries the scale) into BertModel weights, in place.
-
-    `weights`: a state dict (or `model.state_dict()`, whose tensors share the parameters' storage)."""
-    names = sorted({k.rsplit(".lora_", 1)[0] for k in tensors})
-    with torch.no_grad():
-        for name in names:
-            w = weights.get(name + ".weight")
-            delta = tensors[name + ".lora_B"].float() @ tensors[name + ".lora_A"].float()
-            if w is None or w.shape != delta.shape:
-                raise ValueError(f"adapter names {name}, which is not a linear layer of this model")
-            w += delta.to(w.dtype)
+from models.heads import fit_logreg, macro_f1
+from models.lora import add_lora, remove_lora
 
 
 @dataclass
@@ -132,8 +57,6 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
     `base_X`: base-encoder vectors of `texts`, for the fixed standardisation and the head initialisation.
     Returns (adapter tensors, W3, b3, W5, b5, history); W/b read raw normalised vectors.
     """
-    from models.train import _fit_logreg, macro_f1
-
     cfg = cfg or FinetuneConfig()
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -146,18 +69,19 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
     has = ~np.isnan(stars)
     y5 = np.where(has, np.nan_to_num(stars, nan=1).astype(int) - 1, -100)
 
-    # Heads start from the frozen-encoder logistic fits, so the first steps already point the right way.
+    # Heads start from logistic fits on the base vectors, so the first steps already point the right way.
     head3, head5 = nn.Linear(base_X.shape[1], 3), nn.Linear(base_X.shape[1], 5)
     with torch.no_grad():
-        c3 = _fit_logreg(Z, y3, 0.1, True, cfg.seed)
+        c3 = fit_logreg(Z, y3, 0.1, True, cfg.seed)
         head3.weight.copy_(torch.tensor(c3.coef_)); head3.bias.copy_(torch.tensor(c3.intercept_))
         if has.sum() and len(np.unique(y5[has])) == 5:
-            c5 = _fit_logreg(Z[has], y5[has], 0.1, False, cfg.seed)
+            c5 = fit_logreg(Z[has], y5[has], 0.1, False, cfg.seed)
             head5.weight.copy_(torch.tensor(c5.coef_)); head5.bias.copy_(torch.tensor(c5.intercept_))
     loras = add_lora(model, cfg.r, cfg.alpha, cfg.dropout)
     lora_params = [p for lo in loras.values() for p in (lo.A, lo.B)]
     opt = torch.optim.AdamW([{"params": lora_params, "lr": cfg.lr},
-                             {"params": list(head3.parameters()) + list(head5.parameters()), "lr": cfg.head_lr}],
+                             {"params": list(head3.parameters()) + list(head5.parameters()),
+                              "lr": cfg.head_lr}],
                             weight_decay=cfg.weight_decay)
     counts = np.bincount(y3, minlength=3).astype(float)
     ce3 = nn.CrossEntropyLoss(weight=torch.tensor(len(y3) / (3 * np.maximum(counts, 1)), dtype=torch.float32))
@@ -201,11 +125,13 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
             dv = torch.from_numpy(encoder.encode(dev_texts).vectors)
             p = torch.softmax(head3((dv - mu) / sd), 1).numpy()
         f1 = macro_f1(dev_cls, np.array(sent.CLASSES)[p.argmax(1)])
-        history.append({"epoch": epoch + 1, "dev_macro_f1": round(f1, 4), "seconds": round(time.perf_counter() - t0)})
+        history.append({"epoch": epoch + 1, "dev_macro_f1": round(f1, 4),
+                        "seconds": round(time.perf_counter() - t0)})
         log(f"epoch {epoch + 1}: dev macro-F1 {f1:.4f}")
         if best is None or f1 > best[0]:
             best = (f1, {k: v.detach().clone() for k, v in (
-                [(n + ".A", lo.A) for n, lo in loras.items()] + [(n + ".B", lo.B) for n, lo in loras.items()])},
+                [(n + ".A", lo.A) for n, lo in loras.items()]
+                + [(n + ".B", lo.B) for n, lo in loras.items()])},
                 [t.detach().clone() for t in (head3.weight, head3.bias, head5.weight, head5.bias)])
     # Restore the best epoch, merge it into the model and fold the standardisation into the heads.
     with torch.no_grad():

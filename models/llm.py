@@ -85,7 +85,8 @@ class LLMClient:
             start = time.perf_counter()
             try:
                 resp = self._client.chat.completions.create(
-                    model=self.config.model, messages=messages, temperature=temperature, max_tokens=max_tokens)
+                    model=self.config.model, messages=messages, temperature=temperature,
+                    max_tokens=max_tokens)
             except TRANSIENT as e:
                 last = self._error(e, start)
                 continue

@@ -1,15 +1,11 @@
-"""Sentiment (negative/neutral/positive) and star (1–5) heads on the frozen e5 sentence vector.
+"""Sentiment (negative/neutral/positive) and star (1–5) heads on the e5 sentence vector, their registry, and
+the Analyzer that runs encoder, heads and taste attributes in one pass.
 
-A head is a few kB of numbers applied to the encoder's mean-pooled, L2-normalised vector, so one
-encoder pass feeds sentiment, stars and the taste clauses. Two kinds:
-
-* the no-training baseline: `sentimentai-py`'s "logistic 2.0" head for e5-small (3 classes; its
-  stars are the score mapped linearly onto 1–5);
-* heads trained by `sabor train` (models/train.py): multinomial logistic for the 3 classes with a
-  tuned per-class logit offset (the neutral class is rare and under-predicted otherwise), and an
-  ordinal star head: expected value of a 5-class logistic, cut at thresholds tuned on held-out folds.
-
-Heads live in `models/registry/<version>/head.json` with `metadata.json` beside them.
+A head is a few kB of numbers applied to the mean-pooled, L2-normalised vector of its encoder: the base
+encoder, or the base encoder plus the head's own LoRA adapter (the shipped head). Trained heads carry
+per-class decision offsets (the rare neutral class is under-predicted otherwise) and an ordinal star
+head; with no registered head, `sentimentai-py`'s no-training "logistic 2.0" head is used. Heads live
+in `registry_dir()/<version>/` (head.json, metadata.json, adapter.safetensors).
 """
 from __future__ import annotations
 
@@ -22,8 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-CLASSES = ("negative", "neutral", "positive")
-REGISTRY_DIR = Path(__file__).resolve().parent / "registry"
+from models.taxonomy import POLARITIES
+
+CLASSES = POLARITIES   # the order of every head's outputs
+DEFAULT_REGISTRY = Path(__file__).resolve().parent / "registry"
 ADAPTER_FILE = "adapter.safetensors"   # a fine-tuned head's encoder adapter, beside head.json
 UNCERTAIN_BELOW = 0.5      # top class probability under this counts as an uncertain prediction
 
@@ -58,14 +56,14 @@ class SentimentHead:
     star_cuts: np.ndarray | None = None            # (4,) cut points on the expected star value
     meta: dict = field(default_factory=dict)
     adapter: Path | None = None                    # LoRA adapter of the encoder this head reads (finetune.py)
-    mix: float = 0.0                               # weight of the star head's 3-class view in the probabilities
+    mix: float = 0.0                               # weight of the star head's 3-class view in probs()
 
     def probs(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
         p = _softmax((X @ self.W.T + self.b) / self.T)
         if self.mix and self.stars_W is not None:
             # The star head sees five ordered grades; summed into 1–2 / 3 / 4–5 it separates the neutral
-            # class better than the 3-class head alone (weight chosen on development rows, models/train.py).
+            # class better than the 3-class head alone (weight chosen on development rows, models/heads.py).
             p5 = _softmax(X @ self.stars_W.T + self.stars_b)
             p = (1 - self.mix) * p + self.mix * np.stack([p5[:, :2].sum(1), p5[:, 2], p5[:, 3:].sum(1)], 1)
         return p
@@ -93,9 +91,9 @@ class SentimentHead:
     # -- persistence --------------------------------------------------------------------------
     def to_json(self) -> dict:
         r = lambda a: None if a is None else np.round(np.asarray(a, dtype=np.float64), 6).tolist()
-        return {"version": self.version, "classes": list(CLASSES), "W": r(self.W), "b": r(self.b), "T": self.T,
-                "class_bias": r(self.class_bias), "stars_W": r(self.stars_W), "stars_b": r(self.stars_b),
-                "star_cuts": r(self.star_cuts), "mix": self.mix}
+        return {"version": self.version, "classes": list(CLASSES), "W": r(self.W), "b": r(self.b),
+                "T": self.T, "class_bias": r(self.class_bias), "stars_W": r(self.stars_W),
+                "stars_b": r(self.stars_b), "star_cuts": r(self.star_cuts), "mix": self.mix}
 
     def save(self, directory: Path, metadata: dict) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
@@ -136,9 +134,15 @@ def baseline_head() -> SentimentHead:
                          meta={"training_data": "sentimentai-py 2.0.0 bundled head (no training here)"})
 
 
+def registry_dir() -> Path:
+    """Where heads are registered and read: `SABOR_MODEL_REGISTRY`, else models/registry."""
+    env = os.environ.get("SABOR_MODEL_REGISTRY")
+    return Path(env).expanduser() if env else DEFAULT_REGISTRY
+
+
 def registered_versions(registry: Path | None = None) -> list[str]:
     """Versions in the registry, oldest first (version names start with a sortable UTC timestamp)."""
-    reg = registry or REGISTRY_DIR
+    reg = registry or registry_dir()
     if not reg.is_dir():
         return []
     return sorted(p.name for p in reg.iterdir() if (p / "head.json").is_file())
@@ -146,7 +150,7 @@ def registered_versions(registry: Path | None = None) -> list[str]:
 
 def active_head(registry: Path | None = None) -> SentimentHead:
     """The newest registered head, else the no-training baseline."""
-    reg = registry or Path(os.environ.get("SABOR_MODEL_REGISTRY", REGISTRY_DIR))
+    reg = registry or registry_dir()
     versions = registered_versions(reg)
     return SentimentHead.load(reg / versions[-1]) if versions else baseline_head()
 
@@ -179,9 +183,9 @@ class Analyzer:
                              f"got {getattr(self.encoder, 'adapter', None)}")
         self.similarity = similarity
         # Clause vectors: "span" = pooled from the comment's own pass (free), "encode" = the clause alone
-        # (a short extra pass), "blend" = both averaged. Polarity agreement with 150 hand labels (tests/data):
-        # frozen head span 0.80 / encode 0.77 / blend 0.83; LoRA head 0.873 / 0.887 / 0.880 (one label apart),
-        # so the single pass is the default: it is 30% faster than blend.
+        # (a short extra pass), "blend" = both averaged. With the shipped head the three agree with 150 hand
+        # labels (tests/data) within two labels (span 0.873), so the single pass, 30% faster than blend, is
+        # the default.
         self.clause_mode = clause_mode
         self._protos = None
 
@@ -224,7 +228,8 @@ class Analyzer:
         pred = self.head.predict(enc.vectors)
         attrs = []
         for i, t in enumerate(texts):
-            cvecs = np.stack(enc.spans[i]) if enc.spans[i] else enc.vectors[i:i + 1].repeat(max(1, len(clauses[i])), 0)
+            cvecs = (np.stack(enc.spans[i]) if enc.spans[i]
+                     else enc.vectors[i:i + 1].repeat(max(1, len(clauses[i])), 0))
             ms = mentions[i]
             if self.similarity and clauses[i]:
                 ms = ms + self._similar(t, clauses[i], cvecs, {(m.attribute) for m in ms})

@@ -55,7 +55,7 @@ def _phrase_regex() -> tuple[re.Pattern, dict[str, str]]:
 
 
 def preprocess(text: str) -> str:
-    """Lower-case, drop HTML breaks and URLs, and join known food phrases ("chicha morada" → chicha_morada)."""
+    """Lower-case, drop HTML breaks and URLs, join known food phrases ("chicha morada" → chicha_morada)."""
     t = re.sub(r"<br\s*/?>|https?://\S+", " ", text or "", flags=re.IGNORECASE).lower()
     rx, joined = _phrase_regex()
     return rx.sub(lambda m: joined[m.group(0).lower()], t)
@@ -225,35 +225,3 @@ def _describe(model, texts, X, topics) -> tuple[pd.DataFrame, np.ndarray]:
     info = pd.DataFrame(rows, columns=["topic_id", "label", "keywords", "size", "representative"])
     info = info.sort_values(["size", "topic_id"], ascending=[False, True]).reset_index(drop=True)
     return info, probs
-
-
-def llm_labels(info: pd.DataFrame, timeout: float = 20.0) -> pd.Series | None:
-    """Optional: ask the configured LLM for a short Spanish name per topic, grounded in its keywords and
-    5 representative comments. None when no key is configured or the client is unavailable; any failure
-    keeps the keyword labels (never blocks a fit)."""
-    import os
-
-    if not os.environ.get("OPENAI_API_KEY"):
-        return None
-    try:
-        from models import llm  # written by the LLM issue; imported lazily, optional
-    except ImportError:
-        return None
-    ask = getattr(llm, "complete", None) or getattr(llm, "chat", None)
-    if ask is None:
-        return None
-    labels = []
-    for row in info.itertuples():
-        prompt = ("Da un nombre corto (máximo 5 palabras, en español) para este tema de comentarios de "
-                  "consumidores. Usa solo lo que dicen las palabras clave y los comentarios.\n"
-                  f"Palabras clave: {row.keywords}\nComentarios:\n- " + "\n- ".join(
-                      str(t)[:300] for t in row.representative) + "\nNombre:")
-        try:
-            out = ask(prompt, timeout=timeout) if ask.__name__ == "complete" else ask(
-                [{"role": "user", "content": prompt}], timeout=timeout)
-            text = out if isinstance(out, str) else getattr(out, "text", "")
-            text = text.strip().strip('"').splitlines()[0][:60] if text and text.strip() else ""
-        except Exception:  # noqa: BLE001 - an optional rewrite must never fail a fit: keep the keyword label
-            text = ""
-        labels.append(text or row.label)
-    return pd.Series(labels, index=info.index)

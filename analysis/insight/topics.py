@@ -51,10 +51,9 @@ def embed_with_cache(store, hashes: list[str], texts: list[str], encoder=None,
 
 
 def refit_topics(store, filters: Filters | None = None, params: dict | None = None,
-                 progress: Progress | None = None, make_current: bool = True, encoder=None,
-                 use_llm: bool = True) -> dict:
+                 progress: Progress | None = None, make_current: bool = True, encoder=None) -> dict:
     """Fit topics on the comments matching `filters` and store them as a new run. Returns its summary."""
-    from models.topics import fit_topics, llm_labels
+    from models.topics import fit_topics
 
     say = progress or (lambda m, f: None)
     cond, args = where(filters)
@@ -71,10 +70,6 @@ def refit_topics(store, filters: Filters | None = None, params: dict | None = No
     result = fit_topics(texts, X, params, progress=lambda m, f: say(m, 0.5 + 0.45 * f))
     metrics.TOPIC_FIT_SECONDS.observe(time.perf_counter() - t0)
     info = result.info
-    if use_llm:
-        rewritten = llm_labels(info)
-        if rewritten is not None:
-            info = info.assign(label=rewritten)
     say("Guardando la ejecución", 0.97)
     from models.embeddings import default_encoder
 

@@ -1,4 +1,4 @@
-"""Heads: contract of the outputs, registry resolution, training report and label errors."""
+"""Heads: contract of the outputs, registry resolution, training report and input errors."""
 from __future__ import annotations
 
 import json
@@ -30,35 +30,11 @@ def test_active_head_is_newest_registered_else_baseline(tmp_path, monkeypatch):
     assert sent.active_head().version == "20260101T000000Z-b"
 
 
-@pytest.mark.parametrize("values", [["1", "2", "7"], ["bueno", "regular", "??"], ["0.5", "3", "4"]])
-def test_unmappable_labels_raise_a_bilingual_message(values):
-    with pytest.raises(ValueError) as e:
-        train.map_labels(pd.Series(values))
-    assert "Etiquetas no reconocidas" in str(e.value) and "Unrecognised labels" in str(e.value)
-
-
-def test_labels_map_from_stars_and_words():
-    cls, stars = train.map_labels(pd.Series([1, 2, 3, 4, 5]))
-    assert cls.tolist() == ["negative", "negative", "neutral", "positive", "positive"]
-    cls, stars = train.map_labels(pd.Series(["Positivo", "neutral", "NEG"]))
-    assert cls.tolist() == ["positive", "neutral", "negative"] and np.isnan(stars).all()
-
-
 def test_train_names_a_missing_column(tmp_path):
     f = tmp_path / "l.csv"
     pd.DataFrame({"texto": ["a"], "nota": [5]}).to_csv(f, index=False)
     with pytest.raises(ValueError, match="Columna 'estrellas'"):
         train.train(f, "texto", "estrellas", registry_dir=tmp_path)
-
-
-def test_ordinal_cuts_improve_exact_accuracy_over_plain_rounding():
-    rng = np.random.default_rng(1)
-    stars = rng.integers(1, 6, 2000)
-    ev = 3 + 0.5 * (stars - 3) + rng.normal(0, 0.3, 2000)      # compressed toward the middle, as heads are
-    cuts = train._tune_cuts(ev, stars)
-    tuned = np.mean(1 + np.searchsorted(cuts, ev, side="right") == stars)
-    plain = np.mean(np.clip(np.rint(ev), 1, 5) == stars)
-    assert tuned > plain + 0.1
 
 
 @pytest.mark.slow
@@ -79,3 +55,19 @@ def test_train_on_real_reviews_is_seeded_and_registers_head_with_report(tmp_path
     head = sent.SentimentHead.load(tmp_path / "reg" / rep["version"])
     assert (tmp_path / "reg" / rep["version"] / "head.json").stat().st_size < 400_000
     assert head.stars_W is not None and head.star_cuts is not None
+
+
+@pytest.mark.slow
+def test_training_registers_where_sabor_model_registry_points_and_active_head_reads_it(tmp_path, monkeypatch,
+                                                                                      real_dir):
+    monkeypatch.setenv("SABOR_MODEL_REGISTRY", str(tmp_path / "reg"))
+    src = pd.read_csv(real_dir / "tripadvisor_sevilla_japanese_es.csv", encoding="utf-8-sig")
+    src = src.dropna(subset=["text"]).groupby("review_rating").head(20)    # 100 rows, all 5 ratings
+    f = tmp_path / "labelled.csv"
+    src[["text", "review_rating"]].to_csv(f, index=False)
+    shipped = sent.registered_versions(sent.DEFAULT_REGISTRY)
+    rep = train.train(f, "text", "review_rating", seed=3)
+    assert rep["saved_to"] == str(tmp_path / "reg" / rep["version"])
+    assert sent.registered_versions() == [rep["version"]]
+    assert sent.active_head().version == rep["version"]
+    assert sent.registered_versions(sent.DEFAULT_REGISTRY) == shipped      # the shipped registry untouched

@@ -20,7 +20,8 @@ N_DOCS = 1500
 DATASETS = {
     # file, reader kwargs, text column, words a reader expects among the topic keywords
     "tripadvisor": ("tripadvisor_sevilla_japanese_es.csv", {"encoding": "utf-8-sig"}, "text",
-                    {"sushi", "arroz", "salmón", "ramen", "postres", "servicio", "precio", "calidad", "trato"}),
+                    {"sushi", "arroz", "salmón", "ramen", "postres", "servicio", "precio", "calidad",
+                     "trato"}),
     "restmex": ("restmex2021_guanajuato_es.csv", {}, "Opinion",
                 {"momias", "museo", "callejón", "beso", "teatro", "mercado", "comida", "pípila", "vista"}),
     "amazon": ("amazon_fine_food_en.csv", {}, "Text",
@@ -90,7 +91,8 @@ def test_vectorizer_keeps_accents_and_food_phrases():
     vocab = set(vec.fit(docs).get_feature_names_out())
     assert {"ají_amarillo", "chicha_morada", "ají_de_gallina", "lúcuma", "dulce", "ice_cream"} <= vocab
     assert not {"la", "el", "muy", "the", "was", "aj"} & vocab
-    assert tm.keywords_label(["chicha_morada", "chicha", "dulce", "azúcar"]) == "chicha morada · dulce · azúcar"
+    assert (tm.keywords_label(["chicha_morada", "chicha", "dulce", "azúcar"])
+            == "chicha morada · dulce · azúcar")
 
 
 def test_exact_knn_matches_brute_force():
@@ -120,7 +122,8 @@ def test_refit_on_store_caches_embeddings_and_keeps_previous_run(store, corpora)
     texts, _X = corpora["tripadvisor"]
     texts = texts[:600]
     fb = pd.DataFrame({"feedback_id": [f"r{i:04d}" for i in range(len(texts))], "text": texts,
-                       "date": pd.Timestamp("2024-01-01"), "region": np.where(np.arange(len(texts)) % 2, "Lima", "Cusco")})
+                       "date": pd.Timestamp("2024-01-01"),
+                       "region": np.where(np.arange(len(texts)) % 2, "Lima", "Cusco")})
     fb["text_hash"] = fb["text"].map(lambda t: hashlib.sha256(t.encode()).hexdigest())
     fb["dedup_key"] = fb["feedback_id"]
     with store.transaction() as cur:
@@ -138,18 +141,20 @@ def test_refit_on_store_caches_embeddings_and_keeps_previous_run(store, corpora)
 
     enc = Counting()
     steps = []
-    first = topics.refit_topics(store, encoder=enc, progress=lambda m, f: steps.append(f), use_llm=False)
+    first = topics.refit_topics(store, encoder=enc, progress=lambda m, f: steps.append(f))
     assert enc.calls == len(set(texts)) and steps[-1] == 1.0 and steps == sorted(steps)
     assert first["outlier_share"] < 0.15
-    second = topics.refit_topics(store, Filters(regions=("Lima",)), encoder=enc, use_llm=False)
+    second = topics.refit_topics(store, Filters(regions=("Lima",)), encoder=enc)
     assert enc.calls == len(set(texts))            # everything came from the cache
     runs = topic_runs(store)
     assert len(runs) == 2 and runs.set_index("run_id").loc[second["run_id"], "is_current"]
     assert not runs.set_index("run_id").loc[first["run_id"], "is_current"]
-    assert store.scalar("SELECT count(*) FROM feedback_topics WHERE run_id = ?", [first["run_id"]]) == len(texts)
+    assert store.scalar("SELECT count(*) FROM feedback_topics WHERE run_id = ?",
+                        [first["run_id"]]) == len(texts)
     summary = topics.topic_summary(store, Filters(regions=("Lima",)))
     assert summary["comentarios"].sum() == int((fb["region"] == "Lima").sum()) - int(
-        store.scalar("SELECT count(*) FROM feedback_topics WHERE run_id = ? AND topic_id = -1", [second["run_id"]]))
+        store.scalar("SELECT count(*) FROM feedback_topics WHERE run_id = ? AND topic_id = -1",
+                     [second["run_id"]]))
     top = int(summary.iloc[0]["topic_id"])
     rep = topics.representative_comments(store, top, 5)
     assert len(rep) == 5 and rep["similarity"].is_monotonic_decreasing
