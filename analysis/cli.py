@@ -91,7 +91,8 @@ def cmd_classify(args) -> int:
     if not Path(args.input).is_file():
         raise BadInput(f"{args.input}: el archivo no existe")
     try:
-        result = classify_file(args.input, args.text_column, args.output, progress=_progress_bar("Clasificando"))
+        result = classify_file(args.input, args.text_column, args.output,
+                               progress=_progress_bar("Clasificando"))
     except (KeyError, ValueError) as e:
         raise BadInput(str(e).strip("'\"")) from None
     print(json.dumps(result, ensure_ascii=False, default=str))
@@ -126,7 +127,8 @@ def cmd_trends(args) -> int:
         out = trends_json(_store(args), by=args.by, period=args.period)
     except ValueError as e:
         raise BadInput(str(e)) from None
-    print(json.dumps(out, ensure_ascii=False, indent=2, default=str) if args.format == "json" else trends_table(out))
+    print(json.dumps(out, ensure_ascii=False, indent=2, default=str) if args.format == "json"
+          else trends_table(out))
     return 0
 
 
@@ -196,7 +198,8 @@ def cmd_serve(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="sabor", description="Sabor: preferencias de sabor del consumidor peruano")
+    p = argparse.ArgumentParser(prog="sabor",
+                                description="Sabor: preferencias de sabor del consumidor peruano")
     p.add_argument("--db", help="archivo DuckDB (por defecto $SABOR_DB o ~/.sabor/sabor.duckdb)")
     p.add_argument("--lang", choices=["es", "en"], default="es", help="idioma de los mensajes")
     sub = p.add_subparsers(dest="command", required=True)
@@ -207,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(fn=fn)
         return sp
 
-    sp = add("ingest", cmd_ingest, "cargar un archivo de comentarios (o de tendencias de mercado con --market)")
+    sp = add("ingest", cmd_ingest,
+             "cargar un archivo de comentarios (o de tendencias de mercado con --market)")
     sp.add_argument("file")
     sp.add_argument("--market", action="store_true", help="el archivo es una tabla de tendencias de mercado")
     sp.add_argument("--map", action="append", metavar="col=Encabezado",

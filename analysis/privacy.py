@@ -19,7 +19,8 @@ PHONE_RE = re.compile(r"(?:(?:\+|\b00)\s?51[\s\-]?|\b51[\s\-]?|(?<!\d))9(?:[\s\-
 RUC_RE = re.compile(r"(?<!\d)(?:10|15|17|20)\d{9}(?!\d)")
 DNI_RE = re.compile(r"(?<![\d\-/.,])\d{8}(?!\d)(?![\-/.,]\d)")
 
-PLACEHOLDERS = {"email": "[EMAIL]", "card": "[TARJETA]", "ruc": "[RUC]", "phone": "[TELÉFONO]", "dni": "[DNI]"}
+PLACEHOLDERS = {"email": "[EMAIL]", "card": "[TARJETA]", "ruc": "[RUC]", "phone": "[TELÉFONO]",
+                "dni": "[DNI]"}
 
 
 def luhn_ok(digits: str) -> bool:
@@ -55,7 +56,8 @@ def redact(text: str | None) -> str | None:
 
 
 def redact_series(s: pd.Series) -> pd.Series:
-    """Vectorised redaction of a text column (pandas' regex replace; the Luhn check runs only on candidates)."""
+    """Vectorised redaction of a text column (pandas' regex replace; the Luhn check runs only on
+    candidates)."""
     out = s.astype("string")
     out = out.str.replace(EMAIL_RE, PLACEHOLDERS["email"], regex=True)
     out = out.str.replace(CARD_RE, _card_sub, regex=True)

@@ -76,7 +76,8 @@ VIEWS = [
     # The newest prediction per comment wins; older model versions stay in `predictions` untouched.
     """CREATE OR REPLACE VIEW active_predictions AS
        SELECT * FROM predictions
-       QUALIFY row_number() OVER (PARTITION BY feedback_id ORDER BY created_at DESC, model_version DESC) = 1""",
+       QUALIFY row_number() OVER (PARTITION BY feedback_id
+                                  ORDER BY created_at DESC, model_version DESC) = 1""",
     """CREATE OR REPLACE VIEW active_taste_mentions AS
        SELECT m.* FROM taste_mentions m
        JOIN active_predictions p USING (feedback_id, model_version)""",
@@ -258,15 +259,16 @@ class Store:
         src = src.astype({c: "string" for c in text_cols}).assign(date=pd.to_datetime(src["date"]),
                                                                    rating=src["rating"].astype(float))
         with self.transaction() as cur:
-            # The stage holds only keys and flags; the text is read once more from the input, not copied twice.
+            # The stage holds only keys and flags; the text is read once more from the input, not copied
+            # twice.
             cur.register("_src", pa.Table.from_pandas(src, preserve_index=False))
             try:
                 cur.execute(_STAGE_FEEDBACK_SQL)
                 status = dict(cur.execute("SELECT status, count(*) FROM _stage GROUP BY status").fetchall())
                 cur.execute("""INSERT INTO feedback BY NAME
-                    SELECT s.feedback_id, i.source_id, i.text, CAST(i.date AS DATE) AS date, i.rating, i.product,
-                           i.brand, i.category, i.region, i.channel, i.segment, s.lang, s.text_hash, s.dedup_key,
-                           i.date_precision, i.source_row, ? AS upload_id
+                    SELECT s.feedback_id, i.source_id, i.text, CAST(i.date AS DATE) AS date, i.rating,
+                           i.product, i.brand, i.category, i.region, i.channel, i.segment, s.lang,
+                           s.text_hash, s.dedup_key, i.date_precision, i.source_row, ? AS upload_id
                     FROM _src i JOIN _stage s USING (source_row) WHERE s.status = 'ok'""", [upload_id])
                 dmin, dmax = cur.execute("""SELECT min(CAST(i.date AS DATE)), max(CAST(i.date AS DATE))
                     FROM _src i JOIN _stage s USING (source_row)
@@ -309,7 +311,8 @@ class Store:
             cur.execute("""INSERT INTO market_trends BY NAME
                 SELECT date, product, category, region, metric, value, ? AS upload_id
                 FROM _mstage WHERE status = 'ok'""", [upload_id])
-            dmin, dmax = cur.execute("SELECT min(date), max(date) FROM _mstage WHERE status='ok'").fetchall()[0]
+            dmin, dmax = cur.execute("SELECT min(date), max(date) FROM _mstage "
+                                     "WHERE status='ok'").fetchall()[0]
             cur.execute("DROP TABLE _mstage")
             if len(rejected):
                 self.append(cur, "rejected_rows", rejected.assign(upload_id=upload_id)[
@@ -518,7 +521,8 @@ def save_topic_run(store: Store, run: dict, topics: pd.DataFrame, assignments: p
     """One fitted topic model as a new run; earlier runs stay (only the `is_current` flag moves)."""
     import json as _json
 
-    row = pd.DataFrame([{**run, "params": _json.dumps(run.get("params") or {}, ensure_ascii=False, default=str),
+    row = pd.DataFrame([{**run,
+                         "params": _json.dumps(run.get("params") or {}, ensure_ascii=False, default=str),
                          "filters": _json.dumps(run.get("filters") or {}, ensure_ascii=False, default=str),
                          "is_current": False}])
     with store.transaction() as cur:

@@ -40,11 +40,13 @@ def naive_path(texts, analyzer):
 
     enc = analyzer.encoder
     tok = PreTrainedTokenizerFast(tokenizer_file=str(enc.path / "tokenizer.json"), bos_token="<s>",
-                                  eos_token="</s>", pad_token="<pad>", unk_token="<unk>", model_max_length=512)
+                                  eos_token="</s>", pad_token="<pad>", unk_token="<unk>",
+                                  model_max_length=512)
     fe = pipeline("feature-extraction", model=enc.model, tokenizer=tok, device=-1)
 
     def embed(t: str) -> np.ndarray:
-        h = np.asarray(fe(PREFIX + t, tokenize_kwargs={"truncation": True, "max_length": 512}))[0]  # (tokens, 384)
+        h = np.asarray(fe(PREFIX + t,
+                          tokenize_kwargs={"truncation": True, "max_length": 512}))[0]  # (tokens, 384)
         v = h.mean(0)
         return v / np.linalg.norm(v)
 
@@ -89,7 +91,8 @@ def main() -> None:
         return out, time.perf_counter() - t0
 
     res32, s32 = timed(lambda: fp32.analyze(texts, batch_size=args.batch_size))
-    resf, sf = (res32, s32) if fast is fp32 else timed(lambda: fast.analyze(texts, batch_size=args.batch_size))
+    resf, sf = ((res32, s32) if fast is fp32
+                else timed(lambda: fast.analyze(texts, batch_size=args.batch_size)))
     naive, naive_s = timed(lambda: naive_path(texts, fp32))
     n = len(texts)
     print(f"naive pipeline fp32, per text per head : {n / naive_s:7.1f} texts/s ({naive_s:.1f} s)")

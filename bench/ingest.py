@@ -49,7 +49,8 @@ def main() -> None:
         csv = Path(tmp) / "encuesta_grande.csv"
         t = time.perf_counter()
         make_csv(csv, args.rows)
-        print(f"generated {args.rows:,} rows, {csv.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - t:.1f} s")
+        print(f"generated {args.rows:,} rows, {csv.stat().st_size / 1e6:.0f} MB "
+              f"in {time.perf_counter() - t:.1f} s")
         store = Store.open(Path(tmp) / "bench.duckdb")
         t = time.perf_counter()
         rep = ingest_file(store, csv)

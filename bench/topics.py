@@ -52,7 +52,8 @@ def main() -> None:
     hashes = [text_hash(t) for t in texts]
     enc = default_encoder()
     t0 = time.perf_counter()
-    cached_before = store.scalar("SELECT count(*) FROM embeddings WHERE model_version = ?", [enc.model_version])
+    cached_before = store.scalar("SELECT count(*) FROM embeddings WHERE model_version = ?",
+                                 [enc.model_version])
     embed_with_cache(store, hashes, texts, enc,
                          progress=lambda m, f: print(f"\r{m}", end="", file=sys.stderr, flush=True))
     enc_s = time.perf_counter() - t0
@@ -72,7 +73,8 @@ def main() -> None:
         marks = dict(stages)
         knn_s = marks["Reducción (UMAP) y agrupamiento (HDBSCAN)"] - marks["Vecinos exactos (coseno)"]
         rows.append({"docs": n, "distinct": len(set(ix.tolist())), "cache_load_s": round(load_s, 1),
-                         "exact_knn_s": round(knn_s, 1), "fit_total_s": round(res.seconds, 1), "topics": len(res.info),
+                         "exact_knn_s": round(knn_s, 1), "fit_total_s": round(res.seconds, 1),
+                         "topics": len(res.info),
                          "outliers_clustered": f"{res.outlier_share_clustered:.1%}",
                          "outliers_final": f"{res.outlier_share:.1%}",
                          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024})

@@ -27,10 +27,12 @@ class Step:
 
 
 def reply(content: str, prompt_tokens: int = 120, completion_tokens: int = 30, delay_s: float = 0.0) -> Step:
-    return Step(content=content, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, delay_s=delay_s)
+    return Step(content=content, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                delay_s=delay_s)
 
 
-def status(code: int, body: str = '{"error": {"message": "scripted failure", "type": "server_error"}}') -> Step:
+def status(code: int,
+           body: str = '{"error": {"message": "scripted failure", "type": "server_error"}}') -> Step:
     return Step(status=code, raw=body.encode())
 
 
@@ -85,7 +87,8 @@ class FakeLLM:
                 except ValueError:
                     body = None
                 with fake._lock:
-                    fake.requests.append(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                    fake.requests.append(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()},
+                                                  body))
                 if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
                     return self._send(404, b'{"error": {"message": "not found"}}')
                 step = fake.next_step()
@@ -100,7 +103,8 @@ class FakeLLM:
                     "model": (body or {}).get("model", "fake"),
                     "choices": [{"index": 0, "finish_reason": "stop",
                                  "message": {"role": "assistant", "content": step.content}}],
-                    "usage": {"prompt_tokens": step.prompt_tokens, "completion_tokens": step.completion_tokens,
+                    "usage": {"prompt_tokens": step.prompt_tokens,
+                              "completion_tokens": step.completion_tokens,
                               "total_tokens": step.prompt_tokens + step.completion_tokens},
                 }
                 self._send(step.status, json.dumps(payload).encode())

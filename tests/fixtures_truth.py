@@ -1,4 +1,5 @@
-"""Test fixture: the demo survey loaded through the real ingestion, with the generator's truth as the model output.
+"""Test fixture: the demo survey loaded through the real ingestion, with the generator's truth as the
+model output.
 
 `load_demo_with_truth(store)` ingests data/demo_feedback.csv and data/demo_market.csv exactly as a user
 would (`analysis.demo.load_demo`), then fills `predictions` and `taste_mentions` from data/demo_truth.csv

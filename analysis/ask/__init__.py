@@ -5,7 +5,8 @@
     a.to_json()  # {"question","sql","columns","rows","answer","backend"}
 
 The LLM answers when OPENAI_API_KEY is set (analysis.ask.llm); otherwise, or when it fails, the built-in
-answerer does (analysis.ask.parser, sql, phrasing), and the answer says so. Both go through analysis.ask.sqlguard.
+answerer does (analysis.ask.parser, sql, phrasing), and the answer says so. Both go through
+analysis.ask.sqlguard.
 """
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def offline_answer(store, question: str, history=None, lang: str | None = None) 
     if prev is None and history:
         # The previous answer came from the LLM: re-read its question so "¿y en Cusco?" still works.
         last_q = next((h.question if isinstance(h, Answer) else h.get("question")
-                       for h in reversed(list(history)) if (h.question if isinstance(h, Answer) else h.get("question"))),
+                       for h in reversed(list(history))
+                       if (h.question if isinstance(h, Answer) else h.get("question"))),
                       None)
         if last_q:
             try:

@@ -87,7 +87,8 @@ def chart_kind(df: pd.DataFrame) -> str:
         return "number"
     if df.empty or df.shape[1] < 2:
         return "table"
-    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+    numeric = [c for c in df.columns
+               if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
     times = [c for c in df.columns if _is_time(str(c), df[c])]
     if times and len(df) > 1 and any(c not in times for c in numeric):
         return "line"

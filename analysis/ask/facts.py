@@ -30,12 +30,13 @@ def load_facts(store) -> Facts:
         return f
 
     def distinct(col: str) -> tuple[str, ...]:
-        df = store.query(f"SELECT DISTINCT {col} AS v FROM feedback_enriched WHERE {col} IS NOT NULL ORDER BY 1", kind="ask")
+        df = store.query(f"SELECT DISTINCT {col} AS v FROM feedback_enriched "
+                         f"WHERE {col} IS NOT NULL ORDER BY 1", kind="ask")
         return tuple(str(v) for v in df["v"])
 
     rng = store.query("SELECT min(date) AS lo, max(date) AS hi FROM feedback_enriched", kind="ask").iloc[0]
-    months = store.query("SELECT DISTINCT CAST(date_trunc('month', date) AS DATE) AS m FROM feedback_enriched "
-                         "WHERE date IS NOT NULL ORDER BY 1", kind="ask")["m"]
+    months = store.query("SELECT DISTINCT CAST(date_trunc('month', date) AS DATE) AS m "
+                         "FROM feedback_enriched WHERE date IS NOT NULL ORDER BY 1", kind="ask")["m"]
     f = Facts(distinct("product"), distinct("region"), distinct("channel"), distinct("category"),
               _to_date(rng["lo"]), _to_date(rng["hi"]), tuple(_to_date(m) for m in months))
     _FACTS_CACHE.clear()

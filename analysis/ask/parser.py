@@ -33,7 +33,8 @@ from analysis.ask.vocabulary import (
 
 _GENERIC = (set(FILLER) | set(ATTR_OF) | NEG_WORDS | POS_WORDS | NEU_WORDS | MENTION_WORDS | set(GROUP_WORDS)
             | set(MONTHS) | COUNT_WORDS | AVG_WORDS | RATING_WORDS | SHARE_WORDS | TREND_WORDS | MOST_WORDS
-            | LEAST_WORDS | {"porcentaje", "trimestre", "quarter", "ultimo", "ultimos", "desde", "since", "last"})
+            | LEAST_WORDS
+            | {"porcentaje", "trimestre", "quarter", "ultimo", "ultimos", "desde", "since", "last"})
 
 
 def _aliased(text: str) -> str:

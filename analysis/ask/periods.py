@@ -37,14 +37,15 @@ def parse_dates(tk: Tokens, facts: Facts, intent: Intent) -> None:
         return hi
 
     # relative periods
-    for ph in ("el ultimo trimestre", "ultimo trimestre", "the last quarter", "last quarter", "the past quarter",
-               "past quarter", "el trimestre pasado", "trimestre pasado"):
+    for ph in ("el ultimo trimestre", "ultimo trimestre", "the last quarter", "last quarter",
+               "the past quarter", "past quarter", "el trimestre pasado", "trimestre pasado"):
         if tk.take(ph):
             h = need_hi()
             q0 = dt.date(h.year, 3 * ((h.month - 1) // 3) + 1, 1)
             lab = f"{month_abbr(q0, 'es')}–{month_abbr(_add_months(q0, 2), 'es')}"
             labe = f"{month_abbr(q0, 'en')}–{month_abbr(_add_months(q0, 2), 'en')}"
-            set_range(q0, _add_months(q0, 3), f"en el último trimestre ({lab})", f"in the last quarter ({labe})")
+            set_range(q0, _add_months(q0, 3), f"en el último trimestre ({lab})",
+                      f"in the last quarter ({labe})")
             break
     for ph in ("el ultimo mes", "ultimo mes", "el mes pasado", "mes pasado", "the last month", "last month",
                "the past month", "past month"):
@@ -54,7 +55,8 @@ def parse_dates(tk: Tokens, facts: Facts, intent: Intent) -> None:
             set_range(m0, _add_months(m0, 1), f"en el último mes ({month_abbr(m0, 'es')})",
                       f"in the last month ({month_abbr(m0, 'en')})")
             break
-    for ph, delta, les, len_ in (("este ano", 0, "este año", "this year"), ("this year", 0, "este año", "this year"),
+    for ph, delta, les, len_ in (("este ano", 0, "este año", "this year"),
+                                 ("this year", 0, "este año", "this year"),
                                  ("el ano pasado", -1, "el año pasado", "last year"),
                                  ("ano pasado", -1, "el año pasado", "last year"),
                                  ("last year", -1, "el año pasado", "last year")):
@@ -103,7 +105,8 @@ def parse_dates(tk: Tokens, facts: Facts, intent: Intent) -> None:
             span = 2
             y = None
             j = i + 2
-            if j < len(toks) and toks[j] in ("de", "del") and j + 1 < len(toks) and re.fullmatch(r"20\d\d", toks[j + 1]):
+            if (j < len(toks) and toks[j] in ("de", "del") and j + 1 < len(toks)
+                    and re.fullmatch(r"20\d\d", toks[j + 1])):
                 y, span = int(toks[j + 1]), 4
             elif j < len(toks) and re.fullmatch(r"20\d\d", toks[j]):
                 y, span = int(toks[j]), 3
@@ -122,7 +125,8 @@ def parse_dates(tk: Tokens, facts: Facts, intent: Intent) -> None:
             mo = MONTHS[t]
             y, span = None, 1
             j = i + 1
-            if j < len(toks) and toks[j] in ("de", "del", "of") and j + 1 < len(toks) and re.fullmatch(r"20\d\d", toks[j + 1]):
+            if (j < len(toks) and toks[j] in ("de", "del", "of") and j + 1 < len(toks)
+                    and re.fullmatch(r"20\d\d", toks[j + 1])):
                 y, span = int(toks[j + 1]), 3
             elif j < len(toks) and re.fullmatch(r"20\d\d", toks[j]):
                 y, span = int(toks[j]), 2

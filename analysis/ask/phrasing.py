@@ -16,16 +16,19 @@ CANNOT_EN = "I can't answer that question yet."
 # -- sentences --------------------------------------------------------------------------------------
 _ATTR_EN = {"dulce": "sweetness", "salado": "saltiness", "picante": "spiciness", "ácido": "sourness",
             "amargo": "bitterness", "sabor": "flavour", "aroma": "aroma", "textura": "texture",
-            "frescura": "freshness", "temperatura": "temperature", "precio": "price", "porción": "portion size",
+            "frescura": "freshness", "temperatura": "temperature", "precio": "price",
+            "porción": "portion size",
             "empaque": "packaging", "saludable": "healthiness", "ingredientes": "ingredients"}
 
 
-_DIM_ES = {"product": ("producto", "productos"), "region": ("región", "regiones"), "channel": ("canal", "canales"),
+_DIM_ES = {"product": ("producto", "productos"), "region": ("región", "regiones"),
+           "channel": ("canal", "canales"),
            "attribute": ("atributo", "atributos"), "category": ("categoría", "categorías"),
            "brand": ("marca", "marcas"), "month": ("mes", "meses")}
 
 
-_DIM_EN = {"product": ("product", "products"), "region": ("region", "regions"), "channel": ("channel", "channels"),
+_DIM_EN = {"product": ("product", "products"), "region": ("region", "regions"),
+           "channel": ("channel", "channels"),
            "attribute": ("attribute", "attributes"), "category": ("category", "categories"),
            "brand": ("brand", "brands"), "month": ("month", "months")}
 
@@ -83,7 +86,8 @@ def sentence(it: Intent, columns: list[str], rows: list[list], lang: str) -> str
             art = "las" if subj.startswith(("quejas", "menciones")) else "los"
             what += f" of {subj}" if en else f" de {art} {subj}"
     if not rows or all(v is None for r in rows for v in r[-1:]):
-        return (f"There is no data{flt} for this question." if en else f"No hay datos{flt} para esta pregunta.")
+        return (f"There is no data{flt} for this question." if en
+                else f"No hay datos{flt} para esta pregunta.")
     if it.metric == "distinct":
         v = rows[0][0]
         dims = _DIM_EN[it.group] if en else _DIM_ES[it.group]
@@ -95,7 +99,8 @@ def sentence(it: Intent, columns: list[str], rows: list[list], lang: str) -> str
     if not it.group:
         v = rows[0][0]
         if it.metric == "count":
-            return (f"There were {fmt_number(v)} {subj}{flt}." if en else f"Hubo {fmt_number(v)} {subj}{flt}.")
+            return (f"There were {fmt_number(v)} {subj}{flt}." if en
+                    else f"Hubo {fmt_number(v)} {subj}{flt}.")
         if it.metric == "avg_rating":
             return (f"{what.capitalize()}{flt} was {fmt_number(v)} out of 5." if en
                     else f"{what.capitalize()}{flt} fue {fmt_number(v)} de 5.")
@@ -121,9 +126,11 @@ def sentence(it: Intent, columns: list[str], rows: list[list], lang: str) -> str
                 "share": (f"share of {subj}" if en else f"porcentaje de {subj}")}[it.metric])
     if it.group == "month":
         first, last = rows[0], rows[-1]
-        return (f"{measure.capitalize()}{flt} by month: {fmt_number(first[1], pct)} in {month_abbr(first[0], 'en')} "
+        return (f"{measure.capitalize()}{flt} by month: "
+                f"{fmt_number(first[1], pct)} in {month_abbr(first[0], 'en')} "
                 f"→ {fmt_number(last[1], pct)} in {month_abbr(last[0], 'en')} ({len(rows)} months)." if en
-                else f"{measure.capitalize()}{flt} por mes: {fmt_number(first[1], pct)} en {month_abbr(first[0], 'es')} "
+                else f"{measure.capitalize()}{flt} por mes: "
+                f"{fmt_number(first[1], pct)} en {month_abbr(first[0], 'es')} "
                 f"→ {fmt_number(last[1], pct)} en {month_abbr(last[0], 'es')} ({len(rows)} meses).")
     dims = _DIM_EN[it.group] if en else _DIM_ES[it.group]
     label = (lambda r: _ATTR_EN.get(r[0], r[0]) if en and it.group == "attribute" else str(r[0]))
@@ -143,8 +150,9 @@ def sentence(it: Intent, columns: list[str], rows: list[list], lang: str) -> str
     more = "" if len(rows) <= 5 else (f" and {len(rows) - 5} more" if en else f" y {len(rows) - 5} más")
     if it.order:
         return (f"Top {len(rows)} {dims[1]} by {measure}{flt}: {listed}." if en
-                else f"{'Las' if it.group in ('region', 'category', 'brand') else 'Los'} {len(rows)} {dims[1]} con "
-                f"{('más' if it.order == 'desc' else 'menos') if it.metric == 'count' else ('mayor' if it.order == 'desc' else 'menor')} "
+                else f"{'Las' if it.group in ('region', 'category', 'brand') else 'Los'} "
+                f"{len(rows)} {dims[1]} con "
+                f"{('más' if it.order == 'desc' else 'menos') if it.metric == 'count' else ('mayor' if it.order == 'desc' else 'menor')} "  # noqa: E501
                 f"{measure}{flt}: {listed}.")
     return (f"{measure.capitalize()}{flt} by {dims[0]}: {listed}{more}." if en
             else f"{measure.capitalize()}{flt} por {dims[0]}: {listed}{more}.")

@@ -26,7 +26,8 @@ def _where(it: Intent, with_subject: bool, table: str) -> list[str]:
 
 def _subject(it: Intent, table: str) -> list[str]:
     if it.attribute:
-        cond = f"attribute = {_q(it.attribute)}" + (f" AND polarity = {_q(it.polarity)}" if it.polarity else "")
+        cond = (f"attribute = {_q(it.attribute)}"
+                + (f" AND polarity = {_q(it.polarity)}" if it.polarity else ""))
         if table == "mentions_enriched":
             return [cond]
         return [f"feedback_id IN (SELECT feedback_id FROM mentions_enriched WHERE {cond})"]
@@ -44,7 +45,8 @@ def to_sql(it: Intent) -> tuple[str, str]:
     if it.metric == "distinct":
         col = GROUP_COL[it.group]
         table = "mentions_enriched" if it.group == "attribute" or it.attribute else "feedback_enriched"
-        where = _where(it, True, table) if table == "feedback_enriched" else _where(it, False, table) + _subject(it, table)
+        where = (_where(it, True, table) if table == "feedback_enriched"
+                 else _where(it, False, table) + _subject(it, table))
         wsql = (" WHERE " + " AND ".join(where)) if where else ""
         value = f"n_{it.group}"
         return f"SELECT count(DISTINCT {col}) AS {value} FROM {table}{wsql}", value

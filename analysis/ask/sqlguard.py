@@ -60,12 +60,14 @@ _MESSAGES = {
     "too_long": ("La consulta es demasiado larga.", "The query is too long."),
     "parse_error": ("No se pudo leer la consulta SQL.", "The SQL query could not be parsed."),
     "multiple_statements": ("Solo se permite una consulta a la vez.", "Only one statement is allowed."),
-    "not_select": ("Solo se permiten consultas de lectura (SELECT).", "Only read-only SELECT queries are allowed."),
+    "not_select": ("Solo se permiten consultas de lectura (SELECT).",
+                   "Only read-only SELECT queries are allowed."),
     "forbidden_statement": ("La consulta contiene una instrucción no permitida.",
                             "The query contains a forbidden statement."),
     "table_function": ("No se permiten funciones de tabla (lectura de archivos o de la red).",
                        "Table functions (file or network reads) are not allowed."),
-    "forbidden_function": ("La consulta usa una función no permitida.", "The query uses a forbidden function."),
+    "forbidden_function": ("La consulta usa una función no permitida.",
+                           "The query uses a forbidden function."),
     "table_not_allowed": ("La consulta lee una tabla que no está permitida.",
                           "The query reads a table that is not allowed."),
     "cte_shadows_table": ("Un alias WITH no puede llevar el nombre de una tabla.",
@@ -76,7 +78,8 @@ _MESSAGES = {
 
 
 class GuardError(Exception):
-    """A refused or failed query: `reason` is a stable code (metrics label), `detail` a short specific note."""
+    """A refused or failed query: `reason` is a stable code (metrics label), `detail` a short specific
+    note."""
 
     def __init__(self, reason: str, detail: str = ""):
         self.reason = reason
@@ -117,7 +120,8 @@ def check(sql: str, allowed: frozenset[str] | set[str] = ALLOWED, limit: int = D
     if len(statements) != 1:
         raise _reject("multiple_statements", str(len(statements)))
     root = statements[0]
-    while isinstance(root, (exp.Subquery, exp.Paren)) and isinstance(root.this, (exp.Select, exp.SetOperation)):
+    while (isinstance(root, (exp.Subquery, exp.Paren))
+           and isinstance(root.this, (exp.Select, exp.SetOperation))):
         root = root.this
     if not isinstance(root, (exp.Select, exp.SetOperation)):
         raise _reject("not_select", type(root).__name__.upper())
@@ -145,7 +149,8 @@ def check(sql: str, allowed: frozenset[str] | set[str] = ALLOWED, limit: int = D
 
     for f in root.find_all(exp.Func):
         name = _func_name(f)
-        if name in _FORBIDDEN_FUNCS or name.startswith(_FORBIDDEN_FUNC_PREFIXES) or type(f).__name__.startswith("Read"):
+        if (name in _FORBIDDEN_FUNCS or name.startswith(_FORBIDDEN_FUNC_PREFIXES)
+                or type(f).__name__.startswith("Read")):
             raise _reject("forbidden_function", name)
 
     root = _apply_limit(root, limit)
@@ -174,7 +179,8 @@ class QueryResult:
 
 def run_guarded(store, sql: str, *, allowed=ALLOWED, limit: int = DEFAULT_LIMIT,
                 timeout_s: float = DEFAULT_TIMEOUT_S) -> QueryResult:
-    """Check `sql`, then run it read-only with a time limit. Raises GuardError (refused, timeout, db_error)."""
+    """Check `sql`, then run it read-only with a time limit. Raises GuardError (refused, timeout,
+    db_error)."""
     safe = check(sql, allowed=allowed, limit=limit)
     cur = store.new_cursor()
     timer = threading.Timer(timeout_s, cur.interrupt)

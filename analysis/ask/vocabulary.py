@@ -129,7 +129,8 @@ FILLER = {
 
 # Product nouns in English → the Spanish words in product names (the demo and most Peruvian data).
 PHRASE_ALIASES = [
-    ("ice cream", "helado"), ("sweet potato", "camote"), ("plantain chips", "chifles"), ("plantain", "platano"),
+    ("ice cream", "helado"), ("sweet potato", "camote"), ("plantain chips", "chifles"),
+    ("plantain", "platano"),
     ("purple corn", "chicha morada"), ("cookies", "galletas"), ("cookie", "galletas"), ("coffee", "cafe"),
     ("yogurt", "yogur"), ("strawberry", "fresa"), ("sauce", "salsa"), ("soda", "gaseosa"),
     ("supermarkets", "supermercado"), ("supermarket", "supermercado"), ("super", "supermercado"),

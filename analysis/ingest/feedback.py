@@ -68,7 +68,8 @@ def prepare_feedback(raw: RawTable, file_name: str, overrides: dict[str, str] | 
         mapping.unmapped = [h for h in mapping.unmapped if h != guess]
         report.warnings.append(f"columna de texto deducida: '{guess}' (la de textos más largos)")
     if df.empty and not raw.bad_lines:
-        raise IngestError(f"{file_name}: el archivo solo tiene encabezados, no filas de datos.", "header_only")
+        raise IngestError(f"{file_name}: el archivo solo tiene encabezados, no filas de datos.",
+                          "header_only")
 
     n = len(df)
     cols = mapping.columns
@@ -89,15 +90,18 @@ def prepare_feedback(raw: RawTable, file_name: str, overrides: dict[str, str] | 
         if n_present and dp.dates.notna().sum() == 0:
             examples = ", ".join(df[cols["date"]].astype(str).head(3))
             raise IngestError(
-                f"{file_name}: ninguna fecha de la columna '{cols['date']}' es válida (ejemplos: {examples}). "
+                f"{file_name}: ninguna fecha de la columna '{cols['date']}' es válida "
+                f"(ejemplos: {examples}). "
                 f"Formatos aceptados: 2024-03-15, 15/03/2024, 15-03-24, 15 de marzo de 2024, mar-2024, "
-                f"segundos unix. Corrija la columna o indique otra con --map date=<columna>.", "no_valid_date")
+                f"segundos unix. Corrija la columna o indique otra con --map date=<columna>.",
+                "no_valid_date")
         out["date"] = dp.dates.dt.date.astype(object).where(dp.dates.notna(), None)
         out["date_precision"] = dp.precision
         reason[dp.invalid & reason.isna()] = "invalid_date"
         report.date_formats, report.ambiguous_dates = dp.formats, dp.ambiguous
         if dp.month_first:
-            report.warnings.append("fechas mes/día (formato EE. UU.) detectadas: ningún valor podía ser día/mes")
+            report.warnings.append("fechas mes/día (formato EE. UU.) detectadas: "
+                                   "ningún valor podía ser día/mes")
         missing = int((~dp.invalid & dp.dates.isna()).sum())
         if missing:
             report.warnings.append(f"{missing:,} filas sin fecha: cargadas, pero no cuentan en tendencias")

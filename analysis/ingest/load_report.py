@@ -65,7 +65,8 @@ class LoadReport:
                      f"{L('ya cargados', 'already loaded')} {self.duplicates_in_db:,})")
         if self.date_min:
             lines.append(f"{L('Rango de fechas', 'Date range')}: {self.date_min} .. {self.date_max}")
-        lines.append(f"{L('Columnas', 'Columns')}: " + ", ".join(f"{k} ← {v}" for k, v in self.mapping.items()))
+        lines.append(f"{L('Columnas', 'Columns')}: "
+                     + ", ".join(f"{k} ← {v}" for k, v in self.mapping.items()))
         if self.unmapped_columns:
             lines.append(f"{L('Columnas no usadas', 'Unused columns')}: {', '.join(self.unmapped_columns)}")
         lines.extend(self.notices(lang))
@@ -81,7 +82,8 @@ class LoadReport:
             out.append(f"Escala de calificación {self.rating_scale} detectada y normalizada a 1-5" if es else
                        f"Rating scale {self.rating_scale} detected and normalised to 1-5")
         if self.ambiguous_dates:
-            out.append(f"{self.ambiguous_dates:,} fechas ambiguas (día/mes) leídas como día primero" if es else
+            out.append(f"{self.ambiguous_dates:,} fechas ambiguas (día/mes) leídas como día primero"
+                       if es else
                        f"{self.ambiguous_dates:,} ambiguous dates (day/month) read day-first")
         return out
 

@@ -18,12 +18,14 @@ def _month_dates(df: pd.DataFrame, cols: dict[str, str], file_name: str) -> pd.S
     if "year" in cols:
         year = pd.to_numeric(df[cols["year"]], errors="coerce")
         if "date" in cols:
-            m = df[cols["date"]].astype("string").map(lambda v: MONTHS.get(_fold(v)) if isinstance(v, str) else None)
+            m = df[cols["date"]].astype("string").map(
+                lambda v: MONTHS.get(_fold(v)) if isinstance(v, str) else None)
             num = pd.to_numeric(df[cols["date"]], errors="coerce")
             month = m.astype("Float64").fillna(num.astype("Float64"))
         else:
             month = pd.Series(1, index=df.index)
-        text = year.astype("Int64").astype("string") + "-" + month.astype("Int64").astype("string").str.zfill(2)
+        text = (year.astype("Int64").astype("string") + "-"
+                + month.astype("Int64").astype("string").str.zfill(2))
         return pd.to_datetime(text, format="%Y-%m", errors="coerce")
     if "date" not in cols:
         raise IngestError(f"{file_name}: no se encontró la columna de mes/fecha (acepta: "
@@ -77,8 +79,8 @@ def prepare_market(raw: RawTable, file_name: str, overrides: dict[str, str] | No
         candidates = [c for c in df.columns if c not in used]
         numeric = [c for c in candidates if _mostly_numeric(df[c])]
         if not numeric:
-            raise IngestError(f"{file_name}: no hay columnas numéricas de métricas (formato ancho) ni columnas "
-                              f"'métrica' y 'valor' (formato largo).", "no_metric_columns")
+            raise IngestError(f"{file_name}: no hay columnas numéricas de métricas (formato ancho) "
+                              f"ni columnas 'métrica' y 'valor' (formato largo).", "no_metric_columns")
         parts = [base.assign(metric=str(c), value=_to_number(df[c]), _raw=df[c].astype("string"))
                  for c in numeric]
         long = pd.concat(parts, ignore_index=True)

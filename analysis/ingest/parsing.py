@@ -20,11 +20,13 @@ from analysis.months import MONTH_NUMBER
 MONTHS = MONTH_NUMBER
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+                  r"(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?$")
 _ISO_MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
 _NUMERIC_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:[ t]\d{1,2}:\d{2}(?::\d{2})?)?$")
 _YMD_SLASH = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$")
-_TEXT_DMY = re.compile(rf"^(\d{{1,2}})\s*(?:de\s+|-|/|\s)\s*({_MONTH_RE})\.?\s*(?:de\s+|del\s+|-|/|,|\s)\s*(\d{{4}}|\d{{2}})$")
+_TEXT_DMY = re.compile(rf"^(\d{{1,2}})\s*(?:de\s+|-|/|\s)\s*({_MONTH_RE})\.?"
+                       rf"\s*(?:de\s+|del\s+|-|/|,|\s)\s*(\d{{4}}|\d{{2}})$")
 _TEXT_MDY = re.compile(rf"^({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})$")
 _TEXT_MY = re.compile(rf"^({_MONTH_RE})\.?\s*(?:de\s+|del\s+|-|/|\s)\s*(\d{{4}}|\d{{2}})$")
 _YEAR = re.compile(r"^(\d{4})(?:\.0)?$")
@@ -123,7 +125,8 @@ def parse_dates(col: pd.Series) -> DateParse:
     # Map back by position: factorize once, index arrays of per-distinct results (no per-row Python).
     codes, keys = pd.factorize(s.where(present))
     res = [table[k] for k in keys] + [(None, None, None)]
-    d_arr = pd.to_datetime(pd.Series([r[0] for r in res], dtype=object), errors="coerce").to_numpy("datetime64[us]")
+    d_arr = pd.to_datetime(pd.Series([r[0] for r in res], dtype=object),
+                           errors="coerce").to_numpy("datetime64[us]")
     dates = pd.Series(d_arr[codes], index=s.index)
     precision = pd.Series(np.array([r[1] for r in res], dtype=object)[codes], index=s.index)
     fmts = pd.Series(np.array([r[2] for r in res], dtype=object)[codes], index=s.index)
@@ -167,8 +170,10 @@ def parse_ratings(col: pd.Series) -> RatingParse:
     present = s.notna() & ~s.str.lower().isin(MISSING)
     codes, keys = pd.factorize(s.where(present))
     res = [_rating_one(k) for k in keys] + [(None, None)]
-    vals = pd.Series(np.array([np.nan if r[0] is None else r[0] for r in res], dtype=float)[codes], index=s.index)
-    den = pd.Series(np.array([np.nan if r[1] is None else r[1] for r in res], dtype=float)[codes], index=s.index)
+    vals = pd.Series(np.array([np.nan if r[0] is None else r[0] for r in res], dtype=float)[codes],
+                     index=s.index)
+    den = pd.Series(np.array([np.nan if r[1] is None else r[1] for r in res], dtype=float)[codes],
+                    index=s.index)
     plain = vals.where(den.isna())
     scale = "1-5"
     if plain.notna().any():

@@ -217,7 +217,8 @@ def _read_excel(data: bytes, name: str) -> RawTable:
         sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, engine="openpyxl")
     except Exception as e:  # openpyxl raises many types for damaged files
         raise IngestError(f"{name}: no se pudo abrir como Excel ({type(e).__name__}). ¿Está protegido "
-                          f"con contraseña o dañado? Guárdelo de nuevo como .xlsx o CSV.", "corrupt_file") from None
+                          f"con contraseña o dañado? Guárdelo de nuevo como .xlsx o CSV.",
+                          "corrupt_file") from None
     # The first sheet with data; the header is the first row with at least two filled cells
     # (exports often put a title and a blank row above the table).
     for sheet, raw in sheets.items():

@@ -36,7 +36,8 @@ def load_cells(store, filters: Filters | None = None) -> tuple[pd.DataFrame, pd.
     mk = store.query(base + """,
         m AS (SELECT DISTINCT feedback_id, attribute, polarity FROM active_taste_mentions
               WHERE polarity IN ('negative', 'positive'))
-        SELECT m.attribute, m.polarity, f.product, f.region, f.month, count(*) AS k, count(f.rating) AS k_rated,
+        SELECT m.attribute, m.polarity, f.product, f.region, f.month, count(*) AS k,
+               count(f.rating) AS k_rated,
                coalesce(sum(f.rating), 0) AS s_rating, coalesce(sum(f.rating * f.rating), 0) AS ss_rating
         FROM m JOIN f USING (feedback_id) GROUP BY ALL""", params, kind="insights")
     for df in (den, mk):
@@ -110,7 +111,8 @@ def rec_verbatims(store, rec: dict, n: int = 3, filters: Filters | None = None) 
               FROM c)
         SELECT text FROM r ORDER BY rk, date DESC, feedback_id LIMIT {int(n)}"""
     start = pd.Timestamp(rec["start_month"] + "-01").date()
-    df = store.query(sql, prods + regs + [start] + params + [rec["attribute"], rec["polarity"]], kind="insights")
+    df = store.query(sql, prods + regs + [start] + params + [rec["attribute"], rec["polarity"]],
+                     kind="insights")
     return [redact(t) for t in df["text"]]
 
 
@@ -123,8 +125,8 @@ def market_evidence(store, rec: dict) -> list[dict]:
     start = pd.Timestamp(rec["start_month"] + "-01").date()
     end = (pd.Timestamp(rec["end_month"] + "-01") + pd.offsets.MonthEnd(0)).date()
     df = store.query(f"""
-        SELECT metric, avg(value) FILTER (WHERE date < ?) AS before, avg(value) FILTER (WHERE date >= ? AND date <= ?)
-               AS after
+        SELECT metric, avg(value) FILTER (WHERE date < ?) AS before,
+               avg(value) FILTER (WHERE date >= ? AND date <= ?) AS after
         FROM market_trends WHERE product IN ({', '.join('?' for _ in prods)}) {reg_cond}
         GROUP BY metric HAVING count(*) FILTER (WHERE date < ?) > 0 AND count(*) FILTER (WHERE date >= ?) > 0
         ORDER BY metric""", [start, start, end] + prods + regs + [start, start], kind="insights")

@@ -7,7 +7,8 @@ import pandas as pd
 from analysis.stats import bh_qvalues, mean_diff, two_proportion
 
 
-def drivers(den: pd.DataFrame, mk: pd.DataFrame, by: str | None = None, min_mentions: int = 20) -> pd.DataFrame:
+def drivers(den: pd.DataFrame, mk: pd.DataFrame, by: str | None = None,
+            min_mentions: int = 20) -> pd.DataFrame:
     """Per attribute x polarity (x `by`: product or region): how many comments mention it and the mean
     stars of those comments minus the mean stars of the rest, with a 95% CI. Sorted from the mention that
     costs the most stars to the one that delights most."""
@@ -28,13 +29,15 @@ def drivers(den: pd.DataFrame, mk: pd.DataFrame, by: str | None = None, min_ment
     return out.sort_values("impact").reset_index(drop=True)
 
 
-def compare_segments(counts: pd.DataFrame, a: str, b: str, alpha: float = 0.05, min_n: int = 30) -> pd.DataFrame:
+def compare_segments(counts: pd.DataFrame, a: str, b: str, alpha: float = 0.05,
+                     min_n: int = 30) -> pd.DataFrame:
     """Two-proportion test per feature, side a vs side b, Benjamini-Hochberg across features."""
-    cols = ["attribute", "polarity", "k_a", "n_a", "share_a", "k_b", "n_b", "share_b", "diff", "ci_low", "ci_high",
-            "p", "q", "significant"]
+    cols = ["attribute", "polarity", "k_a", "n_a", "share_a", "k_b", "n_b", "share_b", "diff", "ci_low",
+            "ci_high", "p", "q", "significant"]
     if counts.empty:
         return pd.DataFrame(columns=cols)
-    wide = counts.pivot_table(index=["attribute", "polarity"], columns="side", values=["k", "n"], aggfunc="sum")
+    wide = counts.pivot_table(index=["attribute", "polarity"], columns="side", values=["k", "n"],
+                              aggfunc="sum")
     nside = counts.groupby(["side", counts["attribute"] == "sentimiento"])["n"].max()
     df = pd.DataFrame(index=wide.index).reset_index()
     is_sent = df["attribute"] == "sentimiento"

@@ -84,7 +84,8 @@ def series_specs(den: pd.DataFrame, mk: pd.DataFrame, hot: pd.DataFrame | None =
     """The series to scan: every (attribute, polarity, product) over all regions, plus each hot group
     pooled over the products that share it (same exact region set, and the union per sign)."""
     fam = mk.groupby(["attribute", "polarity", "product"])["k"].sum().reset_index()
-    specs = [SeriesSpec(a, p, (pr,), None) for a, p, pr in fam[["attribute", "polarity", "product"]].itertuples(index=False)]
+    specs = [SeriesSpec(a, p, (pr,), None)
+             for a, p, pr in fam[["attribute", "polarity", "product"]].itertuples(index=False)]
     hot = hot_regions(den, mk) if hot is None else hot
     if not hot.empty:
         sets = (hot.groupby(["attribute", "polarity", "sign", "product"])["region"]
@@ -118,7 +119,8 @@ def scan_counts(den: pd.DataFrame, mk: pd.DataFrame, specs: list[SeriesSpec]) ->
         if s.regions is None and len(s.products) == 1:
             continue
         sm = segment_months(den, mk, s.attribute, s.polarity, s.products, s.regions)
-        frames.append(sm[["month", "k", "n"]].assign(attribute=s.attribute, polarity=s.polarity, segment=s.name))
+        frames.append(sm[["month", "k", "n"]].assign(attribute=s.attribute, polarity=s.polarity,
+                                                     segment=s.name))
         by_name[s.name] = s
     if not frames:
         return pd.DataFrame(columns=["dimension", "key", "polarity", "metric", "segment_type", "segment",
@@ -148,14 +150,18 @@ def segment_numbers(den: pd.DataFrame, mk: pd.DataFrame, attribute: str, polarit
     """The numbers a recommendation states, from the cells: before = months < start, after = start..end."""
     sm = segment_months(den, mk, attribute, polarity, products, regions)
     start, end = pd.Timestamp(start_month + "-01"), pd.Timestamp(end_month + "-01")
-    b, a = sm[sm["month"] < start].sum(numeric_only=True), sm[(sm["month"] >= start) & (sm["month"] <= end)].sum(numeric_only=True)
+    b, a = (sm[sm["month"] < start].sum(numeric_only=True),
+            sm[(sm["month"] >= start) & (sm["month"] <= end)].sum(numeric_only=True))
     _, _, diff, _, _, _, p = two_proportion(b["k"], b["n"], a["k"], a["n"])
-    _, _, d, lo, hi = mean_diff(a["s_rating_k"], a["ss_rating_k"], a["k_rated"], a["s_rating"] - a["s_rating_k"],
+    _, _, d, lo, hi = mean_diff(a["s_rating_k"], a["ss_rating_k"], a["k_rated"],
+                                   a["s_rating"] - a["s_rating_k"],
                                    a["ss_rating"] - a["ss_rating_k"], a["n_rated"] - a["k_rated"])
     months_after = months_between(start_month, end_month) + 1
     return {
-        "k_before": int(b["k"]), "n_before": int(b["n"]), "rate_before": float(b["k"] / b["n"]) if b["n"] else np.nan,
-        "k_after": int(a["k"]), "n_after": int(a["n"]), "rate_after": float(a["k"] / a["n"]) if a["n"] else np.nan,
+        "k_before": int(b["k"]), "n_before": int(b["n"]),
+        "rate_before": float(b["k"] / b["n"]) if b["n"] else np.nan,
+        "k_after": int(a["k"]), "n_after": int(a["n"]),
+        "rate_after": float(a["k"] / a["n"]) if a["n"] else np.nan,
         "change_pp": float(diff) * 100,
         "stars_before": float(b["s_rating"] / b["n_rated"]) if b["n_rated"] else np.nan,
         "stars_after": float(a["s_rating"] / a["n_rated"]) if a["n_rated"] else np.nan,
@@ -176,7 +182,8 @@ def confidence(q: float, k_after: int, impact_lo: float, impact_hi: float) -> st
 def product_changes(den: pd.DataFrame, mk: pd.DataFrame, attribute: str, polarity: str, regions,
                     start_month: str, end_month: str) -> pd.DataFrame:
     """Per product: mentions k / comments n before (months < start) and after (start..end), inside `regions`
-    (None = every region) and outside them. Columns k_in0, n_in0, k_in1, n_in1, k_out0, n_out0, k_out1, n_out1."""
+    (None = every region) and outside them. Columns k_in0, n_in0, k_in1, n_in1, k_out0, n_out0, k_out1,
+    n_out1."""
     start, end = pd.Timestamp(start_month + "-01"), pd.Timestamp(end_month + "-01")
     parts = []
     for df, col in ((den, "n"), (mk[(mk["attribute"] == attribute) & (mk["polarity"] == polarity)], "k")):
@@ -224,8 +231,10 @@ def _start_of(den, mk, attribute, polarity, products, regions, end_month: str, s
     return sm["month"].iloc[int(res["start"][0])].strftime("%Y-%m")
 
 
-def _segment_of(den, mk, lead: dict, group: list[dict], alpha: float = 0.05) -> tuple[tuple, tuple | None, str]:
-    """(products, regions, start month) of a finding, from its lead (lowest q) and the other rows of its group.
+def _segment_of(den, mk, lead: dict, group: list[dict],
+                alpha: float = 0.05) -> tuple[tuple, tuple | None, str]:
+    """(products, regions, start month) of a finding, from its lead (lowest q) and the other rows of its
+    group.
 
     - regions: the first region set, in q order among the group's regional rows (the lead's own first), in
       which the lead products' change is concentrated (`change_tests`); otherwise every region. A longer
@@ -255,7 +264,8 @@ def _segment_of(den, mk, lead: dict, group: list[dict], alpha: float = 0.05) -> 
     winners = set(tests.index[_carries(tests, sign, "p_holm", alpha)])
     # the finding stays about what was detected: if none of the lead's products passes alone, they stay
     products = tuple(sorted(winners if winners & set(lead_products) else winners | set(lead_products)))
-    if (products, regions) != (lead_products, None if lead["regions"] is None else tuple(sorted(lead["regions"]))):
+    if (products, regions) != (lead_products,
+                               None if lead["regions"] is None else tuple(sorted(lead["regions"]))):
         start = _start_of(den, mk, a, pol, products, regions, end, sign) or start
     return products, regions, start
 
@@ -271,7 +281,8 @@ def consolidate(shifts: pd.DataFrame, close_months: int = 3, den=None, mk=None) 
                  & shifts["direction"].isin(["up", "down"])].sort_values("q")
     used, out = set(), []
     rows = sig.to_dict("records")
-    same = lambda r, lead: (r["key"], r["polarity"], r["direction"]) == (lead["key"], lead["polarity"], lead["direction"])
+    same = lambda r, lead: ((r["key"], r["polarity"], r["direction"])
+                            == (lead["key"], lead["polarity"], lead["direction"]))
     for i, lead in enumerate(rows):
         if i in used:
             continue
@@ -281,7 +292,8 @@ def consolidate(shifts: pd.DataFrame, close_months: int = 3, den=None, mk=None) 
         if den is not None and mk is not None:
             products, regions, start = _segment_of(den, mk, lead, [rows[j] for j in group])
             # every row of the same kind about the finding's products is this finding
-            group = [j for j, r in enumerate(rows) if j not in used and same(r, lead) and set(r["products"]) & set(products)]
+            group = [j for j, r in enumerate(rows) if j not in used and same(r, lead)
+                     and set(r["products"]) & set(products)]
         else:
             products, regions, start = set(lead["products"]), lead["regions"], lead["start_month"]
             if regions is None:
@@ -324,16 +336,18 @@ def _claim(den, mk, found: list[dict], f: dict) -> dict | None:
     return f
 
 
-def shifts_from_trends(rows: pd.DataFrame, den: pd.DataFrame, category_of: dict | None = None) -> pd.DataFrame:
-    """Adapter: a result table of `analysis.insight.trends` (shift_scan / shifts) -> SHIFT_COLUMNS, so its findings
-    can feed `recommendations(shifts=...)`. Segment types map to cells: product, region, zone (its regions
-    in ZONES), category / category_region (products of that category, from `category_of`), all."""
+def shifts_from_trends(rows: pd.DataFrame, den: pd.DataFrame,
+                       category_of: dict | None = None) -> pd.DataFrame:
+    """Adapter: a result table of `analysis.insight.trends` (shift_scan / shifts) -> SHIFT_COLUMNS, so its
+    findings can feed `recommendations(shifts=...)`. Segment types map to cells: product, region, zone (its
+    regions in ZONES), category / category_region (products of that category, from `category_of`), all."""
     import unicodedata
 
     from analysis.insight.trends import ZONES
 
     def plain(s: str) -> str:
-        return "".join(c for c in unicodedata.normalize("NFD", s.lower().strip()) if unicodedata.category(c) != "Mn")
+        return "".join(c for c in unicodedata.normalize("NFD", s.lower().strip())
+                       if unicodedata.category(c) != "Mn")
 
     all_products = tuple(sorted(den["product"].unique()))
     regions_all = sorted(den["region"].unique())

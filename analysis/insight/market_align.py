@@ -39,7 +39,8 @@ def _market_scope(store, shift: dict) -> tuple[list[str], list[str]]:
                               [seg])["region"].tolist()
     if seg_type in ("category", "category_region"):
         cat = seg.split(" · ")[0]
-        products = store.query("SELECT DISTINCT product FROM feedback WHERE category = ? AND product IS NOT NULL",
+        products = store.query("SELECT DISTINCT product FROM feedback "
+                               "WHERE category = ? AND product IS NOT NULL",
                                [cat])["product"].tolist()
         if seg_type == "category_region":
             regions = [seg.split(" · ", 1)[1]]
@@ -118,7 +119,8 @@ def feedback_series(store, shift: dict, filters: Filters | None = None) -> pd.Se
     df = trends.over_time(store, shift["dimension"], filters, "month", (shift.get("segment_type", "all"),))
     sel = df[(df["key"] == shift["key"]) & (df["polarity"] == shift["polarity"])
              & (df["metric"] == shift["metric"]) & (df["segment"] == shift["segment"]) & ~df["partial"]]
-    return pd.Series(sel["share"].to_numpy(), index=pd.to_datetime(sel["period"]), dtype=float, name="feedback")
+    return pd.Series(sel["share"].to_numpy(), index=pd.to_datetime(sel["period"]), dtype=float,
+                     name="feedback")
 
 
 def align_shift(store, shift: dict, metric: str, filters: Filters | None = None, max_lag: int = 3,
@@ -130,4 +132,5 @@ def align_shift(store, shift: dict, metric: str, filters: Filters | None = None,
     table = lead_lag(fb, mk, max_lag)
     chart = pd.concat({"feedback": fb, "market": mk}, axis=1, sort=True).rename_axis("month").reset_index()
     return {"table": table, "chart": chart, "best": best_lag(table), "caveats": caveats(table, lang),
-                "products": products, "regions": regions, "months": int(table["months"].max()) if len(table) else 0}
+                "products": products, "regions": regions,
+                "months": int(table["months"].max()) if len(table) else 0}

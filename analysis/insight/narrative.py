@@ -28,7 +28,8 @@ def build_facts(recs: pd.DataFrame, drivers: pd.DataFrame | None = None, n_comme
         items.append({
             "rank": int(r["rank"]), "audience": r["audience"], "title": r["title"],
             "attribute": r["attribute"], "polarity": r["polarity"], "direction": r["direction"],
-            "products": list(r["products"]), "regions": list(r["regions"]) if r["regions"] else "todas las regiones",
+            "products": list(r["products"]),
+            "regions": list(r["regions"]) if r["regions"] else "todas las regiones",
             "since": month_name(r["start_month"], "es"), "rate_before": fmt_pct(r["rate_before"]),
             "rate_after": fmt_pct(r["rate_after"]), "impact_stars": fmt_stars(r["impact"]),
             "comments_since": f"{int(r['n_after']):,}", "confidence": r["confidence"]})
@@ -103,7 +104,8 @@ def template_summary(facts: dict, lang: str = "es") -> str:
         where_ = r["regions"] if isinstance(r["regions"], str) else ", ".join(r["regions"])
         verb = "rose" if r["direction"] == "up" else "fell"
         kind = "complaints" if r["polarity"] == "negative" else "praise"
-        lines.append(f"- [{AUDIENCE_LABEL[r['audience']][1]}] {r['title']}: {kind} about '{r['attribute']}' {verb} "
+        lines.append(f"- [{AUDIENCE_LABEL[r['audience']][1]}] {r['title']}: "
+                     f"{kind} about '{r['attribute']}' {verb} "
                      f"from {r['rate_before']} to {r['rate_after']} in {where_} since {r['since']} "
                      f"(impact {r['impact_stars']} stars; confidence {r['confidence']}).")
     return "\n".join(lines)
@@ -128,7 +130,8 @@ def executive_summary(facts: dict, lang: str = "es") -> dict:
     try:
         reply = LLMClient(config).chat(messages, temperature=0.0, max_tokens=400)
     except LLMError as e:
-        return {"text": template_summary(facts, lang), "source": "template", "reason": f"llm_error:{e.reason}"}
+        return {"text": template_summary(facts, lang), "source": "template",
+                "reason": f"llm_error:{e.reason}"}
     text = (reply.text or "").strip()
     bad = unsupported_numbers(text, facts)
     if not text or bad:

@@ -37,8 +37,10 @@ def kpis(store: Store, f: Filters | None = None) -> dict:
     row = store.cursor().execute(f"""
         SELECT count(*) AS comments, avg(rating) AS avg_rating, count(rating) AS rated,
                count(sentiment) AS analysed,
-               avg(CASE WHEN sentiment = 'positive' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END) AS pos_share,
-               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END) AS neg_share,
+               avg(CASE WHEN sentiment = 'positive' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END)
+                   AS pos_share,
+               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END)
+                   AS neg_share,
                count(DISTINCT product) AS products, count(DISTINCT region) AS regions,
                min(date) AS date_min, max(date) AS date_max
         FROM feedback_enriched WHERE {w}""", p).fetchall()[0]
@@ -52,8 +54,10 @@ def monthly(store: Store, f: Filters | None = None) -> pd.DataFrame:
     w, p = where(f)
     return store.query(f"""
         SELECT month, count(*) AS comments, round(avg(rating), 3) AS avg_rating, count(rating) AS rated,
-               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END) AS neg_share,
-               avg(CASE WHEN sentiment = 'positive' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END) AS pos_share
+               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END)
+                   AS neg_share,
+               avg(CASE WHEN sentiment = 'positive' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END)
+                   AS pos_share
         FROM feedback_enriched WHERE month IS NOT NULL AND {w}
         GROUP BY month ORDER BY month""", p)
 
@@ -65,7 +69,8 @@ def by_dimension(store: Store, dim: str, f: Filters | None = None, top: int = 20
     return store.query(f"""
         SELECT coalesce({dim}, '(sin dato)') AS {dim}, count(*) AS comments,
                round(avg(rating), 3) AS avg_rating,
-               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END) AS neg_share
+               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END)
+                   AS neg_share
         FROM feedback_enriched WHERE {w}
         GROUP BY 1 ORDER BY comments DESC LIMIT {int(top)}""", p)
 
@@ -88,4 +93,5 @@ def verbatims(store: Store, f: Filters | None = None, month=None, limit: int = 2
     cond = " AND ".join([w] + extra)
     return store.query(f"""
         SELECT date, product, region, channel, rating, sentiment, attributes, text, feedback_id
-        FROM feedback_enriched WHERE {cond} ORDER BY date DESC NULLS LAST, feedback_id LIMIT {int(limit)}""", p)
+        FROM feedback_enriched WHERE {cond}
+        ORDER BY date DESC NULLS LAST, feedback_id LIMIT {int(limit)}""", p)

@@ -29,7 +29,8 @@ REC_COLUMNS = [
 AUDIENCES = ("producto", "marketing", "riesgo")
 
 
-def audience_for(polarity: str, direction: str, start_month: str, end_month: str, recent_months: int = 3) -> str:
+def audience_for(polarity: str, direction: str, start_month: str, end_month: str,
+                 recent_months: int = 3) -> str:
     recent = months_between(start_month, end_month) < recent_months
     if polarity == "negative" and direction == "up":
         return "riesgo" if recent else "producto"
@@ -51,7 +52,8 @@ def dashboard_link(attribute: str, polarity: str, products, regions, start_month
 _LATER = ("verbatims", "market", "market_text")   # need the store: added by `recommendations`
 
 
-def recommendations_from(den: pd.DataFrame, mk: pd.DataFrame, shifts: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
+def recommendations_from(den: pd.DataFrame, mk: pd.DataFrame, shifts: pd.DataFrame,
+                         lang: str = "es") -> pd.DataFrame:
     """Rules over the facts: one row per finding (REC_COLUMNS minus _LATER), ranked by priority."""
     rows = []
     for f in consolidate(shifts, den=den, mk=mk):
@@ -63,7 +65,8 @@ def recommendations_from(den: pd.DataFrame, mk: pd.DataFrame, shifts: pd.DataFra
         rec["priority"] = impact * nums["n_per_month"] * abs(nums["change_pp"]) / 100
         rec["confidence"] = confidence(f["q"], nums["k_after"], nums["impact_ci_low"], nums["impact_ci_high"])
         rec["title"], rec["text"] = describe(rec, lang)
-        rec["link"] = dashboard_link(f["attribute"], f["polarity"], f["products"], f["regions"], f["start_month"])
+        rec["link"] = dashboard_link(f["attribute"], f["polarity"], f["products"], f["regions"],
+                                     f["start_month"])
         rows.append(rec)
     if not rows:
         return pd.DataFrame(columns=[c for c in REC_COLUMNS if c not in _LATER])
@@ -72,9 +75,11 @@ def recommendations_from(den: pd.DataFrame, mk: pd.DataFrame, shifts: pd.DataFra
     return df[[c for c in REC_COLUMNS if c not in _LATER]]
 
 
-def recommendations(store, filters: Filters | None = None, lang: str = "es", shifts: pd.DataFrame | None = None,
-                    verbatims: int = 3, today=None, cells=None) -> pd.DataFrame:
-    """Ranked recommendations for the store (REC_COLUMNS). `shifts` may come from elsewhere (SHIFT_COLUMNS)."""
+def recommendations(store, filters: Filters | None = None, lang: str = "es",
+                    shifts: pd.DataFrame | None = None, verbatims: int = 3, today=None,
+                    cells=None) -> pd.DataFrame:
+    """Ranked recommendations for the store (REC_COLUMNS). `shifts` may come from elsewhere
+    (SHIFT_COLUMNS)."""
     den, mk = cells if cells is not None else load_cells(store, filters)
     if den.empty:
         return pd.DataFrame(columns=REC_COLUMNS)
@@ -82,9 +87,11 @@ def recommendations(store, filters: Filters | None = None, lang: str = "es", shi
         shifts = detect_shifts(den, mk, last_date(store, filters), today=today)
     recs = recommendations_from(den, mk, shifts, lang)
     rows = recs.to_dict("records")
-    recs["verbatims"] = [rec_verbatims(store, r, verbatims, filters) for r in rows] if rows else pd.Series(dtype=object)
+    recs["verbatims"] = ([rec_verbatims(store, r, verbatims, filters) for r in rows] if rows
+                         else pd.Series(dtype=object))
     recs["market"] = [market_evidence(store, r) for r in rows] if rows else pd.Series(dtype=object)
-    recs["market_text"] = [market_sentence(m, lang) for m in recs["market"]] if rows else pd.Series(dtype=object)
+    recs["market_text"] = ([market_sentence(m, lang) for m in recs["market"]] if rows
+                           else pd.Series(dtype=object))
     return recs
 
 

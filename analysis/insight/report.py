@@ -39,7 +39,8 @@ class ReportData:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def gather(store, filters: Filters | None = None, lang: str = "es", today=None, with_charts: bool = True) -> ReportData:
+def gather(store, filters: Filters | None = None, lang: str = "es", today=None,
+           with_charts: bool = True) -> ReportData:
     """Every fact of the report, and its charts unless `with_charts` is False: what both the report and the
     Recomendaciones page show, gathered in one pass over the database."""
     den, mk = cells.load_cells(store, filters)
@@ -48,7 +49,8 @@ def gather(store, filters: Filters | None = None, lang: str = "es", today=None, 
     last = cells.last_date(store, filters) if len(den) else None
     recs = recommendations.recommendations(store, filters, lang=lang, today=today, cells=(den, mk))
     drv = drivers.drivers(den, mk) if len(mk) else drivers.drivers(den.iloc[:0], mk)
-    regions = den.groupby("region")["n"].sum().sort_values(ascending=False) if len(den) else pd.Series(dtype=int)
+    regions = (den.groupby("region")["n"].sum().sort_values(ascending=False) if len(den)
+               else pd.Series(dtype=int))
     regions = regions[regions.index != cells.NO_REGION]
     pair, seg = None, pd.DataFrame()
     if len(regions) >= 2:
@@ -56,7 +58,8 @@ def gather(store, filters: Filters | None = None, lang: str = "es", today=None, 
         seg = drivers.compare_segments(cells.segment_counts(store, "region", *pair, filters), *pair)
     facts = narrative.build_facts(recs, drv, n, first, last)
     data = ReportData(recs, drv, seg, pair, narrative.executive_summary(facts, lang), n, first, last, len(mk))
-    data.tables = {"recomendaciones": recommendations.recommendations_table(recs), "impulsores": drv, "segmentos": seg}
+    data.tables = {"recomendaciones": recommendations.recommendations_table(recs), "impulsores": drv,
+                   "segmentos": seg}
     if with_charts:
         data.charts = charts(den, mk, recs, drv)
     return data
@@ -134,7 +137,8 @@ def _rec_lines(r: dict) -> list[str]:
     regions = ", ".join(r["regions"]) if r["regions"] else "todas"
     return [
         f"Audiencia: {AUD_ES[r['audience']]} · prioridad {r['priority']:.1f} · confianza {r['confidence']}",
-        f"Segmento: {', '.join(r['products'])} · regiones: {regions} · desde {r['start_month']} hasta {r['end_month']}",
+        (f"Segmento: {', '.join(r['products'])} · regiones: {regions} · "
+         f"desde {r['start_month']} hasta {r['end_month']}"),
         (f"Antes: {r['k_before']:,}/{r['n_before']:,} ({wording.fmt_pct(r['rate_before'])}) · "
          f"después: {r['k_after']:,}/{r['n_after']:,} ({wording.fmt_pct(r['rate_after'])}) · "
          f"estrellas {r['stars_before']:.2f} → {r['stars_after']:.2f} · q = {r['q']:.1e}"),
@@ -151,7 +155,8 @@ def _markdown(d: ReportData, img: dict[str, str]) -> str:
            d.summary["text"], "", f"_Fuente del resumen: {d.summary['source']}_", ""]
     out += ["## Recomendaciones", ""]
     if d.recs.empty:
-        out += ["Sin cambios significativos en el tiempo: no hay recomendaciones que respaldar con datos.", ""]
+        out += ["Sin cambios significativos en el tiempo: no hay recomendaciones que respaldar con datos.",
+                ""]
     for r in d.recs.to_dict("records"):
         out += [f"### {r['rank']}. {r['title']}", "", r["text"], ""]
         if r.get("market_text"):
@@ -167,7 +172,8 @@ def _markdown(d: ReportData, img: dict[str, str]) -> str:
         out += [f"![Impulsores]({img['impulsores']})", ""]
     if len(d.drivers):
         t = d.drivers.head(10)[["attribute", "polarity", "mentions", "stars_with", "stars_without", "impact"]]
-        out += [t.round(2).to_markdown(index=False) if _has_tabulate() else "```\n" + t.round(2).to_string(index=False) + "\n```", ""]
+        out += [t.round(2).to_markdown(index=False) if _has_tabulate()
+                else "```\n" + t.round(2).to_string(index=False) + "\n```", ""]
     if d.segment_pair:
         a, b = d.segment_pair
         sig = d.segments[d.segments["significant"]].head(10)
@@ -197,7 +203,8 @@ def _html(d: ReportData) -> str:
     body = MarkdownIt("commonmark", {"html": False}).enable("table").render(md)
     return ("<!doctype html><html lang='es'><head><meta charset='utf-8'><title>Informe Sabor</title>"
             "<style>body{font-family:sans-serif;max-width:900px;margin:2em auto;line-height:1.45}"
-            "img{max-width:100%}blockquote{color:#444;border-left:3px solid #ccc;margin-left:0;padding-left:1em}"
+            "img{max-width:100%}"
+            "blockquote{color:#444;border-left:3px solid #ccc;margin-left:0;padding-left:1em}"
             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>"
             + body + "</body></html>")
 
@@ -271,7 +278,8 @@ def render(d: ReportData, fmt: str) -> bytes:
     return _markdown(d, img).encode("utf-8")
 
 
-def write_report(store, fmt: str, output, filters: Filters | None = None, lang: str = "es", today=None) -> Path:
+def write_report(store, fmt: str, output, filters: Filters | None = None, lang: str = "es",
+                 today=None) -> Path:
     """Write the report and its CSV tables next to `output`; returns the report's path."""
     if fmt not in FORMATS:
         raise ValueError(f"Formato no soportado: {fmt!r}; use md, html o pdf")

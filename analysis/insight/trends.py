@@ -72,13 +72,18 @@ def zone_sql(col: str = "region") -> str:
 def _segments_sql(types: tuple[str, ...]) -> str:
     parts = {
         "all": "SELECT feedback_id, period, sentiment, 'all' AS segment_type, 'todos' AS segment FROM f",
-        "category": "SELECT feedback_id, period, sentiment, 'category' AS segment_type, category AS segment FROM f WHERE category IS NOT NULL",
-        "product": "SELECT feedback_id, period, sentiment, 'product' AS segment_type, product AS segment FROM f WHERE product IS NOT NULL",
-        "region": "SELECT feedback_id, period, sentiment, 'region' AS segment_type, region AS segment FROM f WHERE region IS NOT NULL",
+        "category": "SELECT feedback_id, period, sentiment, 'category' AS segment_type, category AS segment "
+                    "FROM f WHERE category IS NOT NULL",
+        "product": "SELECT feedback_id, period, sentiment, 'product' AS segment_type, product AS segment "
+                   "FROM f WHERE product IS NOT NULL",
+        "region": "SELECT feedback_id, period, sentiment, 'region' AS segment_type, region AS segment "
+                  "FROM f WHERE region IS NOT NULL",
         # a zone with a single region in the data would only repeat that region's series
-        "zone": "SELECT feedback_id, period, sentiment, 'zone' AS segment_type, zone AS segment FROM f WHERE zone IN "
+        "zone": "SELECT feedback_id, period, sentiment, 'zone' AS segment_type, zone AS segment "
+                "FROM f WHERE zone IN "
                 "(SELECT zone FROM f GROUP BY zone HAVING count(DISTINCT region) > 1)",
-        "category_region": "SELECT feedback_id, period, sentiment, 'category_region' AS segment_type, category || ' · ' || region AS segment "
+        "category_region": "SELECT feedback_id, period, sentiment, 'category_region' AS segment_type, "
+                           "category || ' · ' || region AS segment "
                            "FROM f WHERE category IS NOT NULL AND region IS NOT NULL",
     }
     return "\nUNION ALL ".join(parts[t] for t in types)
@@ -124,7 +129,8 @@ def series_counts(store, by: str = "attribute", filters: Filters | None = None, 
     a AS (SELECT feedback_id, attribute, bool_or(polarity = 'negative') AS neg
           FROM active_taste_mentions GROUP BY ALL),
     negshare AS (
-        SELECT 'attribute' AS dimension, a.attribute AS key, 'negative' AS polarity, 'negative_share' AS metric,
+        SELECT 'attribute' AS dimension, a.attribute AS key, 'negative' AS polarity,
+               'negative_share' AS metric,
                s.segment_type, s.segment, s.period, count(*) FILTER (WHERE a.neg) AS k, count(*) AS n
         FROM a JOIN segs s USING (feedback_id) GROUP BY ALL)
     SELECT * FROM share_full UNION ALL SELECT * FROM negshare"""
@@ -312,9 +318,10 @@ def scan_matrix(K: np.ndarray, N: np.ndarray, guards: Guards = Guards()):
     p_adj = np.where(insufficient, np.nan, _max_z_pvalue(np.abs(zz), cN, valid))
     start, shape = shape_fit(K, N, np.sign(diff), guards.min_side)
     start = np.where(np.isinf(start) | (start == 0), c, start)
-    return {"c": c, "start": start, "shape": shape, "k_before": bk0, "n_before": bn0, "k_after": bk1, "n_after": bn1, "rate_before": p0, "rate_after": p1,
-                "effect": diff, "ci_low": lo, "ci_high": hi, "z": zz, "p": p_adj, "p_raw": p, "n_candidates": n_cand,
-                "insufficient": insufficient}
+    return {"c": c, "start": start, "shape": shape, "k_before": bk0, "n_before": bn0, "k_after": bk1,
+                "n_after": bn1, "rate_before": p0, "rate_after": p1,
+                "effect": diff, "ci_low": lo, "ci_high": hi, "z": zz, "p": p_adj, "p_raw": p,
+                "n_candidates": n_cand, "insufficient": insufficient}
 
 
 def _frame(keys: pd.DataFrame, res: dict, periods: pd.DatetimeIndex, guards: Guards, mode: str,
@@ -332,7 +339,8 @@ def _frame(keys: pd.DataFrame, res: dict, periods: pd.DatetimeIndex, guards: Gua
         out[col] = np.where(insufficient, np.nan, res[col])
     out["q"] = q
     out["relative_change"] = np.where(insufficient | (res["rate_before"] <= 0), np.nan,
-                                      res["rate_after"] / np.where(res["rate_before"] > 0, res["rate_before"], 1) - 1)
+                                      res["rate_after"]
+                                      / np.where(res["rate_before"] > 0, res["rate_before"], 1) - 1)
     for col in ("k_before", "n_before", "k_after", "n_after"):
         out[col] = res[col].astype("int64")
     out["before_from"], out["before_to"] = before_span
@@ -371,8 +379,9 @@ def window_shifts(counts: pd.DataFrame, last_date=None, window: int = 3, baselin
     k1, n1 = K[:, baseline:].sum(1), N[:, baseline:].sum(1)
     p0, p1, diff, lo, hi, z, p = two_proportion(k0, n0, k1, n1)
     insufficient = (n0 < guards.min_n) | (n1 < guards.min_n) | (k0 + k1 < guards.min_events)
-    res = {"k_before": k0, "n_before": n0, "k_after": k1, "n_after": n1, "rate_before": p0, "rate_after": p1, "effect": diff,
-               "ci_low": lo, "ci_high": hi, "z": z, "p": np.where(insufficient, np.nan, p), "insufficient": insufficient}
+    res = {"k_before": k0, "n_before": n0, "k_after": k1, "n_after": n1, "rate_before": p0,
+               "rate_after": p1, "effect": diff, "ci_low": lo, "ci_high": hi, "z": z,
+               "p": np.where(insufficient, np.nan, p), "insufficient": insufficient}
     # first month of the shift: the best change point inside baseline+window (one period a side allowed)
     inner = scan_matrix(K, N, Guards(min_n=1, min_events=0, min_side=1))
     start = np.where(np.sign(inner["effect"]) == np.sign(diff), inner["c"], baseline)
@@ -386,9 +395,9 @@ def window_shifts(counts: pd.DataFrame, last_date=None, window: int = 3, baselin
 
 
 RESULT_COLS = SERIES_COLS + [
-    "mode", "status", "significant", "direction", "start_month", "shape", "rate_before", "rate_after", "effect",
-    "ci_low", "ci_high", "relative_change", "z", "p", "q", "k_before", "n_before", "k_after", "n_after",
-    "before_from", "before_to", "after_from", "after_to"]
+    "mode", "status", "significant", "direction", "start_month", "shape", "rate_before", "rate_after",
+    "effect", "ci_low", "ci_high", "relative_change", "z", "p", "q", "k_before", "n_before", "k_after",
+    "n_after", "before_from", "before_to", "after_from", "after_to"]
 
 
 def _empty_result() -> pd.DataFrame:

@@ -13,8 +13,10 @@ ACTIONS = {
     "aroma": ("revisar el aroma", "el aroma"), "textura": ("corregir la textura", "la textura"),
     "frescura": ("revisar la frescura y la rotación", "la frescura"),
     "temperatura": ("revisar la cadena de frío / temperatura de servicio", "la temperatura"),
-    "precio": ("revisar el precio", "el precio"), "porción": ("revisar el tamaño de la porción", "la porción"),
-    "empaque": ("reforzar el empaque", "el empaque"), "saludable": ("mejorar el perfil saludable", "lo saludable"),
+    "precio": ("revisar el precio", "el precio"),
+    "porción": ("revisar el tamaño de la porción", "la porción"),
+    "empaque": ("reforzar el empaque", "el empaque"),
+    "saludable": ("mejorar el perfil saludable", "lo saludable"),
     "ingredientes": ("revisar los ingredientes", "los ingredientes"),
 }
 
@@ -52,8 +54,10 @@ def describe(rec: dict, lang: str = "es") -> tuple[str, str]:
             title = f"Comunicar la mejora en {noun} de {prods}"
         kind = "menciones negativas" if pol == "negative" else "menciones positivas"
         verb = "subieron" if direction == "up" else "bajaron"
-        text = (f"{title}: {kind} de '{a}' {verb} de {fmt_pct(rec['rate_before'])} a {fmt_pct(rec['rate_after'])} "
-                f"en {where_} desde {month_name(rec['start_month'], 'es')}, impacto {fmt_stars(rec['impact'])} "
+        text = (f"{title}: {kind} de '{a}' {verb} de {fmt_pct(rec['rate_before'])} "
+                f"a {fmt_pct(rec['rate_after'])} "
+                f"en {where_} desde {month_name(rec['start_month'], 'es')}, "
+                f"impacto {fmt_stars(rec['impact'])} "
                 f"estrellas por comentario que lo menciona ({rec['n_after']:,} comentarios desde entonces).")
     else:
         if pol == "negative" and direction == "up":
@@ -66,8 +70,10 @@ def describe(rec: dict, lang: str = "es") -> tuple[str, str]:
             title = f"Communicate the improvement in '{a}' of {prods}"
         kind = "negative mentions" if pol == "negative" else "positive mentions"
         verb = "rose" if direction == "up" else "fell"
-        text = (f"{title}: {kind} of '{a}' {verb} from {fmt_pct(rec['rate_before'])} to {fmt_pct(rec['rate_after'])} "
-                f"in {where_} since {month_name(rec['start_month'], 'en')}, impact {fmt_stars(rec['impact'])} "
+        text = (f"{title}: {kind} of '{a}' {verb} from {fmt_pct(rec['rate_before'])} "
+                f"to {fmt_pct(rec['rate_after'])} "
+                f"in {where_} since {month_name(rec['start_month'], 'en')}, "
+                f"impact {fmt_stars(rec['impact'])} "
                 f"stars per comment mentioning it ({rec['n_after']:,} comments since then).")
     return title, text
 
@@ -78,7 +84,8 @@ def market_sentence(items: list[dict], lang: str = "es", min_change_pct: float =
     if not moved:
         return ""
     parts = ", ".join(f"{m['metric']} {m['change_pct']:+.1f}%".replace("-", "−") for m in moved)
-    return (f"En el mercado, desde entonces: {parts}." if lang == "es" else f"In the market since then: {parts}.")
+    return (f"En el mercado, desde entonces: {parts}." if lang == "es"
+            else f"In the market since then: {parts}.")
 
 
 ZONE_LABEL = {"sur": ("el sur", "the south"), "norte": ("el norte", "the north"),
@@ -159,6 +166,7 @@ def shift_table(df: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
         t("IC 95 % (pp)", "95% CI (pp)"): [f"{lo * 100:+.1f} … {hi * 100:+.1f}" if pd.notna(lo) else ""
                                            for lo, hi in zip(df["ci_low"], df["ci_high"])],
         "p": df["p"], "q": df["q"],
-        t("Significancia", "Significance"): [significance_badge(q, s, lang) for q, s in zip(df["q"], df["status"])],
+        t("Significancia", "Significance"): [significance_badge(q, s, lang)
+                                             for q, s in zip(df["q"], df["status"])],
         t("n antes", "n before"): df["n_before"], t("n después", "n after"): df["n_after"],
     })

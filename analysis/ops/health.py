@@ -105,7 +105,8 @@ def sentiment_drift(store) -> float | None:
     if df.empty:
         return None
     mix = df.pivot_table(index="sentiment", columns="win", values="n", aggfunc="sum", fill_value=0)
-    if not {"recent", "base"} <= set(mix.columns) or min(mix["recent"].sum(), mix["base"].sum()) < DRIFT_MIN_ROWS:
+    if (not {"recent", "base"} <= set(mix.columns)
+            or min(mix["recent"].sum(), mix["base"].sum()) < DRIFT_MIN_ROWS):
         return None
     shares = mix / mix.sum()
     return float(0.5 * (shares["recent"] - shares["base"]).abs().sum())

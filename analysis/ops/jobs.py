@@ -65,8 +65,9 @@ def start_analysis(store) -> bool:
 
                 job.phase = "topics"
                 job.result["topics"] = fit_current(store)
-            log.info("background_analysis_done", extra={"scored": job.result.get("scored"),
-                                                        "duration_ms": int((time.time() - job.started) * 1000)})
+            log.info("background_analysis_done",
+                     extra={"scored": job.result.get("scored"),
+                            "duration_ms": int((time.time() - job.started) * 1000)})
         except Exception as e:  # the page shows it; the server keeps serving
             job.error = f"{type(e).__name__}: {e}"
             log.error("background_analysis_failed", extra={"error": job.error})

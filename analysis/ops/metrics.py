@@ -66,7 +66,8 @@ TOPIC_OUTLIER_SHARE = _get_or_create(
 QUERY_SECONDS = _get_or_create(
     Histogram, "sabor_query_seconds", "DuckDB query time.", ("kind",), buckets=_QUERY_BUCKETS)
 ASK_REQUESTS = _get_or_create(
-    Counter, "sabor_ask_requests_total", "Questions answered, by backend and outcome.", ("backend", "outcome"))
+    Counter, "sabor_ask_requests_total", "Questions answered, by backend and outcome.",
+    ("backend", "outcome"))
 LLM_REQUEST_SECONDS = _get_or_create(
     Histogram, "sabor_llm_request_seconds", "LLM HTTP request time.", ("outcome",), buckets=_LLM_BUCKETS)
 LLM_TOKENS = _get_or_create(
@@ -77,7 +78,8 @@ SQL_GUARD_REJECTIONS = _get_or_create(
     Counter, "sabor_sql_guard_rejections_total", "SQL refused by the guard, by reason.", ("reason",))
 
 PAGE_VIEWS = _get_or_create(Counter, "sabor_page_views_total", "Dashboard page views.", ("page",))
-ACTIVE_SESSIONS = _get_or_create(Gauge, "sabor_active_sessions", "Browser sessions seen in the last 5 minutes.")
+ACTIVE_SESSIONS = _get_or_create(Gauge, "sabor_active_sessions",
+                                 "Browser sessions seen in the last 5 minutes.")
 DB_SIZE_BYTES = _get_or_create(Gauge, "sabor_db_size_bytes", "Size of the DuckDB file.")
 FEEDBACK_ROWS = _get_or_create(Gauge, "sabor_feedback_rows", "Rows in the feedback table.")
 
@@ -114,7 +116,8 @@ REGISTRY._sabor_exporter_lock = _lock
 
 
 def metrics_address() -> tuple[str, int]:
-    return os.environ.get("SABOR_METRICS_ADDR", "127.0.0.1"), int(os.environ.get("SABOR_METRICS_PORT", "9108"))
+    return (os.environ.get("SABOR_METRICS_ADDR", "127.0.0.1"),
+            int(os.environ.get("SABOR_METRICS_PORT", "9108")))
 
 
 def start_exporter() -> tuple[str, int] | None:

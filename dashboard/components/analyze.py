@@ -25,8 +25,9 @@ def _progress() -> None:
         st.error(tr(f"El análisis falló: {job.error}", f"The analysis failed: {job.error}"))
     elif job.finished:
         r = job.result
-        st.success(tr(f"Análisis listo: {r.get('scored', 0):,} comentarios analizados, {r.get('cached', 0):,} "
-                      f"desde la caché.", f"Analysis done: {r.get('scored', 0):,} scored, "
+        st.success(tr(f"Análisis listo: {r.get('scored', 0):,} comentarios analizados, "
+                      f"{r.get('cached', 0):,} desde la caché.",
+                      f"Analysis done: {r.get('scored', 0):,} scored, "
                       f"{r.get('cached', 0):,} from cache."))
 
 

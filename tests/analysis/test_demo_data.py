@@ -150,7 +150,8 @@ def test_planted_shift_is_visible(demo, gen, key):
     after = fb["month"].between(*s["after"])
     assert fb.loc[seg].groupby("month").size().min() >= 40, "too few comments per month to be significant"
     share = {name: hit[mask].mean() for name, mask in
-             (("seg_b", seg & before), ("seg_a", seg & after), ("ctl_b", ctrl & before), ("ctl_a", ctrl & after))}
+             (("seg_b", seg & before), ("seg_a", seg & after),
+              ("ctl_b", ctrl & before), ("ctl_a", ctrl & after))}
     rising = s["polarity"] == "negative" or s["key"] == "S2"
     if rising:
         assert share["seg_a"] >= 2.5 * share["seg_b"], share
@@ -189,7 +190,8 @@ def test_market_agrees_with_the_shifts(demo, gen):
     assert market["Interés de búsqueda"].between(0, 100).all() and (market["Precio promedio (S/)"] > 0).all()
 
     def mean(product, regions, col, first, last):
-        sel = (market["Producto"] == product) & market["Región"].isin(regions) & market["Mes"].between(first, last)
+        sel = ((market["Producto"] == product) & market["Región"].isin(regions)
+               & market["Mes"].between(first, last))
         return market.loc[sel, col].mean()
 
     south, rest = ["Arequipa", "Cusco"], sorted(REGIONS - {"Arequipa", "Cusco"})

@@ -26,6 +26,7 @@ def test_mean_difference_from_sums_matches_direct_computation():
     rng = np.random.default_rng(3)
     a, b = rng.normal(4.2, 0.8, 200), rng.normal(3.9, 1.1, 300)
     m1, m0, d, lo, hi = stats.mean_diff(a.sum(), (a * a).sum(), len(a), b.sum(), (b * b).sum(), len(b))
-    assert m1 == pytest.approx(a.mean()) and m0 == pytest.approx(b.mean()) and d == pytest.approx(a.mean() - b.mean())
+    assert (m1 == pytest.approx(a.mean()) and m0 == pytest.approx(b.mean())
+            and d == pytest.approx(a.mean() - b.mean()))
     se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
     assert hi - lo == pytest.approx(2 * stats.Z95 * se)

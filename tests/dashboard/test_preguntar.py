@@ -1,4 +1,5 @@
-"""AppTest for the Preguntar page on a fixture database (built-in answerer, and the LLM via the fake server)."""
+"""AppTest for the Preguntar page on a fixture database (built-in answerer, and the LLM via the fake
+server)."""
 from __future__ import annotations
 
 import json
@@ -54,7 +55,8 @@ def test_bar_chart_from_result_and_follow_up(fixture_db):
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert spec["data"][0]["type"] == "bar"
     top = fixture_db.query(
-        "SELECT f.region, count(DISTINCT f.feedback_id) AS n FROM feedback f JOIN taste_mentions m USING (feedback_id) "
+        "SELECT f.region, count(DISTINCT f.feedback_id) AS n "
+        "FROM feedback f JOIN taste_mentions m USING (feedback_id) "
         "WHERE m.attribute = 'precio' AND m.polarity = 'negative' GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1")
     assert spec["data"][0]["x"] == [top["region"][0]]
     # a follow-up in the same session replaces the region of the previous question

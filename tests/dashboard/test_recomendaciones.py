@@ -17,7 +17,8 @@ def no_llm(monkeypatch):
 
 
 def _texts(at) -> str:
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.text])
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption]
+                     + [t.value for t in at.text])
 
 
 def test_empty_database_invites_to_load_data(db_path):
@@ -39,7 +40,8 @@ def test_cards_by_audience_segments_and_report_on_the_demo(store):
         assert r["title"] in text and r["text"] in text
         assert all(v.replace("\\", "") in text for v in r["verbatims"])
         assert f"]({r['link']})" in text
-    assert "Se analizaron 13,442 comentarios" in text          # executive summary (template, no LLM configured)
+    # executive summary (template, no LLM configured)
+    assert "Se analizaron 13,442 comentarios" in text
     metrics = {m.label for m in at.metric}
     assert {"Antes", "Después", "Impacto", "Prioridad", "Confianza"} <= metrics
     # the drivers chart: one bar per attribute x polarity with enough mentions

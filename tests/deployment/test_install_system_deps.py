@@ -24,7 +24,8 @@ def run(tmp_path):
 
     def go(packages: str) -> tuple[subprocess.CompletedProcess, list[str]]:
         env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}", "SABOR_SYSTEM_PACKAGES": packages}
-        r = subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=60, check=False)
+        r = subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=60,
+                           check=False)
         return r, log.read_text().splitlines() if log.exists() else []
 
     return go
@@ -39,7 +40,8 @@ def test_installs_only_the_missing_package_after_one_update(run):
     r, calls = run("dpkg sabor-paquete-inexistente")
     assert [c.split()[-1] for c in calls if c.endswith(" update")] == ["update"]
     installs = [c for c in calls if " install " in c]
-    assert len(installs) == 1 and installs[0].endswith("install --no-install-recommends sabor-paquete-inexistente")
+    assert (len(installs) == 1
+            and installs[0].endswith("install --no-install-recommends sabor-paquete-inexistente"))
     # The recorder installed nothing, so the script must notice and fail loudly.
     assert r.returncode == 1 and "no se pudo instalar sabor-paquete-inexistente" in r.stderr
 

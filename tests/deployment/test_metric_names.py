@@ -107,7 +107,8 @@ def test_dashboard_is_importable_grafana_json():
     assert dash["uid"] and len(dash["uid"]) <= 40 and dash["title"]
     assert isinstance(dash["schemaVersion"], int)
     inputs = {i["name"]: i for i in dash["__inputs"]}
-    assert inputs["DS_PROMETHEUS"]["type"] == "datasource" and inputs["DS_PROMETHEUS"]["pluginId"] == "prometheus"
+    assert (inputs["DS_PROMETHEUS"]["type"] == "datasource"
+            and inputs["DS_PROMETHEUS"]["pluginId"] == "prometheus")
     ids = [p["id"] for p in dash["panels"]]
     assert len(ids) == len(set(ids)), "panel ids must be unique"
     for p in dash["panels"]:

@@ -88,7 +88,8 @@ def test_prometheus_scrapes_target_and_sees_ingest(prometheus, store):
     metrics.FEEDBACK_ROWS_INGESTED.labels(kind="feedback")  # the series exists (at 0) before any upload
     _wait(base, proc, logfile, "target up", lambda: _value(base, 'up{job="sabor"}') == 1, until)
     expr = 'sum(sabor_feedback_rows_ingested_total{job="sabor", kind="feedback"})'
-    _wait(base, proc, logfile, "a first sample of the ingest counter", lambda: _value(base, expr) is not None, until)
+    _wait(base, proc, logfile, "a first sample of the ingest counter",
+          lambda: _value(base, expr) is not None, until)
     before = _value(base, expr)
     report = ingest.ingest_bytes(store, CSV.encode(), "encuesta.csv")
     assert report.rows_loaded == 3

@@ -64,7 +64,8 @@ def test_every_alert_is_explained_in_the_operations_guide():
 
 
 def test_kubernetes_discovery_example_is_a_valid_config(promtool, tmp_path):
-    # The commented Kubernetes job in prometheus.yml must be valid once uncommented (it replaces the static one).
+    # The commented Kubernetes job in prometheus.yml must be valid once uncommented (it replaces the
+    # static one).
     text = (PROM / "prometheus.yml").read_text()
     lines = text.splitlines()
     start = next(i for i, x in enumerate(lines) if x.strip() == "# - job_name: sabor")
@@ -82,6 +83,6 @@ def test_kubernetes_discovery_example_is_a_valid_config(promtool, tmp_path):
     # (the relabelling that maps the prometheus.io/* annotations) with a static target in its place.
     job["static_configs"] = [{"targets": ["127.0.0.1:9108"]}]
     (tmp_path / "k8s.yml").write_text(yaml.safe_dump(cfg))
-    r = subprocess.run([promtool, "check", "config", str(tmp_path / "k8s.yml")], capture_output=True, text=True,
-                       timeout=60, check=False)
+    r = subprocess.run([promtool, "check", "config", str(tmp_path / "k8s.yml")], capture_output=True,
+                       text=True, timeout=60, check=False)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -16,7 +16,8 @@ def test_ask_a_question_in_the_browser(app_server, page, tmp_path, monkeypatch):
     build_small_db(store)
     n_lima = store.scalar("SELECT count(*) FROM feedback WHERE region = 'Lima'")
     per_region = store.query(
-        "SELECT f.region, count(DISTINCT f.feedback_id) AS n FROM feedback f JOIN taste_mentions m USING (feedback_id) "
+        "SELECT f.region, count(DISTINCT f.feedback_id) AS n "
+        "FROM feedback f JOIN taste_mentions m USING (feedback_id) "
         "WHERE m.attribute = 'precio' AND m.polarity = 'negative' GROUP BY 1 ORDER BY n DESC, 1")
     store.close()  # the app process opens the file itself
 

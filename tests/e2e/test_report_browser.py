@@ -56,6 +56,6 @@ def test_recomendaciones_cards_and_pdf_download(app_server, page, tmp_path, monk
     data = target.read_bytes()
     assert data.startswith(b"%PDF") and data.count(b"/Subtype /Image") >= 2
     if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(target), str(tmp_path / "pg")],
-                       check=True)
+        subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(target),
+                        str(tmp_path / "pg")], check=True)
         assert list(tmp_path.glob("pg-*1.png"))

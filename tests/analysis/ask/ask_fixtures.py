@@ -1,9 +1,9 @@
 """Test fixtures for "ask the data": a small synthetic database, and the demo data with its truth.
 
-`load_demo_with_truth` (from tests/fixtures_truth.py) ingests the demo with the real ingestion, then fills `predictions`
-and `taste_mentions` from data/demo_truth.csv (model_version 'truth-fixture') instead of running the BERT
-models, so that the question set's gold answers (pandas over the CSV files) and the answerer (SQL over
-the database) read the same facts.
+`load_demo_with_truth` (from tests/fixtures_truth.py) ingests the demo with the real ingestion, then fills
+`predictions` and `taste_mentions` from data/demo_truth.csv (model_version 'truth-fixture') instead of
+running the BERT models, so that the question set's gold answers (pandas over the CSV files) and the
+answerer (SQL over the database) read the same facts.
 """
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def build_small_db(store, n: int = 240, seed: int = 7) -> pd.DataFrame:
         "text": [f"comentario de prueba {i}" for i in range(n)],
         "date": pd.to_datetime(dates),
         "rating": rng.integers(1, 6, n).astype(float),
-        "product": rng.choice(PRODUCTS, n), "region": rng.choice(REGIONS, n), "channel": rng.choice(CHANNELS, n),
+        "product": rng.choice(PRODUCTS, n), "region": rng.choice(REGIONS, n),
+        "channel": rng.choice(CHANNELS, n),
         "category": "bebidas", "brand": "Marca", "segment": "25-34", "lang": "es",
     })
     fb.loc[0, "text"] = INJECTION_TEXT
@@ -57,7 +58,8 @@ def build_small_db(store, n: int = 240, seed: int = 7) -> pd.DataFrame:
         for a in rng.choice(ATTRS, int(rng.integers(0, 3)), replace=False):
             pol = "negative" if r <= 2 else ("positive" if r >= 4 else "neutral")
             rows.append((fid, "fixture", a, pol, 0.9, a))
-    tm = pd.DataFrame(rows, columns=["feedback_id", "model_version", "attribute", "polarity", "score", "evidence"])
+    tm = pd.DataFrame(rows, columns=["feedback_id", "model_version", "attribute", "polarity", "score",
+                                     "evidence"])
     with store.transaction() as cur:
         store.append(cur, "feedback", fb)
         store.append(cur, "predictions", pred)

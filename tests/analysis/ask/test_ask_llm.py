@@ -44,7 +44,8 @@ def test_normal_answer_and_what_was_sent(small_store):
         sent = fake.sent_text()
     # the schema and value examples are in the prompt
     for needle in ("feedback_enriched", "mentions_enriched", "negative_attributes", "picante", "empaque",
-                   REGIONS[0], PRODUCTS[0], str(small_store.scalar("SELECT max(date) FROM feedback")), "Bodega"):
+                   REGIONS[0], PRODUCTS[0], str(small_store.scalar("SELECT max(date) FROM feedback")),
+                   "Bodega"):
         assert needle in sent
     # ...but no comment rows, no PII, and no raw tables
     assert PII_TEXT not in sent and "juan.perez" not in sent and "987 654 321" not in sent
@@ -65,7 +66,8 @@ def test_rows_only_when_allowed_and_then_redacted(small_store):
 
 def test_personal_data_typed_in_the_question_is_redacted_before_sending(small_store):
     with FakeLLM([reply(json.dumps({"sql": AVG_LIMA}))]) as fake:
-        ask(small_store, "soy ana@mail.pe, DNI 45678912, cel 987654321: ¿promedio en Lima?", client=client(fake))
+        ask(small_store, "soy ana@mail.pe, DNI 45678912, cel 987654321: ¿promedio en Lima?",
+            client=client(fake))
         sent = fake.sent_text()
     assert "ana@mail.pe" not in sent and "45678912" not in sent and "987654321" not in sent
     assert "[EMAIL]" in sent and "¿promedio en Lima?" in sent
@@ -81,7 +83,8 @@ def test_sql_in_a_fence_and_prose_is_accepted(small_store):
 @pytest.mark.parametrize("text,sql", [
     ('{"sql": "SELECT 1"}', "SELECT 1"),
     ('```json\n{"sql": "SELECT 2"}\n```', "SELECT 2"),
-    ('Here you go: {"sql": "WITH a AS (SELECT 1) SELECT * FROM a"} done', "WITH a AS (SELECT 1) SELECT * FROM a"),
+    ('Here you go: {"sql": "WITH a AS (SELECT 1) SELECT * FROM a"} done',
+     "WITH a AS (SELECT 1) SELECT * FROM a"),
     ("SELECT 3", "SELECT 3"),
     ('{"sql": null}', None),
 ])

@@ -25,7 +25,8 @@ def test_to_json_has_exactly_the_cli_keys(small_store):
     assert list(a.to_json()) == ["question", "sql", "columns", "rows", "answer", "backend"]
     n = small_store.scalar("SELECT count(*) FROM feedback WHERE region = 'Lima'")
     assert a.rows == [[n]] and a.backend == "offline" and a.chart == "number"
-    assert f"{n}" in a.answer and "asistente integrado" in a.answer.lower()  # says it is the built-in answerer
+    # says it is the built-in answerer
+    assert f"{n}" in a.answer and "asistente integrado" in a.answer.lower()
 
 
 @pytest.mark.parametrize("q,field,value", [
@@ -94,10 +95,12 @@ def test_dates_are_relative_to_the_latest_date_in_the_data(q, start, end):
 ])
 def test_cannot_answer_plainly_and_nothing_runs(small_store, q):
     before = db_state(small_store)
-    n0 = REGISTRY.get_sample_value("sabor_ask_requests_total", {"backend": "offline", "outcome": "cannot_answer"}) or 0
+    n0 = REGISTRY.get_sample_value("sabor_ask_requests_total",
+                                   {"backend": "offline", "outcome": "cannot_answer"}) or 0
     a = ask(small_store, q)
     assert a.error == "cannot_answer" and a.rows == [] and a.sql == ""
-    assert a.answer.startswith(("No puedo responder esa pregunta todavía", "I can't answer that question yet"))
+    assert a.answer.startswith(("No puedo responder esa pregunta todavía",
+                                "I can't answer that question yet"))
     assert "?" in a.answer  # suggestions of questions it can answer
     assert db_state(small_store) == before
     assert REGISTRY.get_sample_value("sabor_ask_requests_total",
@@ -136,7 +139,8 @@ def test_follow_up_replaces_the_region(small_store):
     assert follow.intent["date_from"] == "2025-01-01"
     expected = small_store.scalar(
         "SELECT count(DISTINCT f.feedback_id) FROM feedback f JOIN taste_mentions m USING (feedback_id) "
-        "WHERE f.region = 'Cusco' AND m.attribute = 'precio' AND m.polarity = 'negative' AND year(f.date) = 2025")
+        "WHERE f.region = 'Cusco' AND m.attribute = 'precio' AND m.polarity = 'negative' "
+        "AND year(f.date) = 2025")
     assert follow.rows == [[expected]]
     # without history the same words are not a question
     assert ask(small_store, "¿y en Cusco?").error == "cannot_answer"
@@ -191,9 +195,11 @@ def test_random_word_salad_never_raises(small_store):
     from analysis.ask import vocabulary
 
     vocab = (sorted(vocabulary.ATTR_OF) + sorted(vocabulary.NEG_WORDS) + sorted(vocabulary.MOST_WORDS)
-             + sorted(vocabulary.GROUP_WORDS) + sorted(vocabulary.SHARE_WORDS) + sorted(vocabulary.RATING_WORDS)
-             + ["cuántos", "how many", "en", "2024", "octubre", "desde junio", "el último trimestre", "last month",
-                "Lima", "Cusco", "chicha", "Bodega", "y", "and", "por mes", "top 3", "promedio", "what about"])
+             + sorted(vocabulary.GROUP_WORDS) + sorted(vocabulary.SHARE_WORDS)
+             + sorted(vocabulary.RATING_WORDS)
+             + ["cuántos", "how many", "en", "2024", "octubre", "desde junio", "el último trimestre",
+                "last month", "Lima", "Cusco", "chicha", "Bodega", "y", "and", "por mes", "top 3", "promedio",
+                "what about"])
     rng = random.Random(5)
     history = []
     for _ in range(150):

@@ -17,7 +17,8 @@ import pytest
 from analysis.ask import ask
 from tests.analysis.ask.ask_fixtures import truth_frames
 
-CHICHA, COLA, CAFE = "Chicha morada embotellada 500 ml", "Gaseosa Qhapaq Cola 500 ml", "Café de Chanchamayo 250 g"
+CHICHA, COLA, CAFE = ("Chicha morada embotellada 500 ml", "Gaseosa Qhapaq Cola 500 ml",
+                      "Café de Chanchamayo 250 g")
 HELADO, YOGUR, GALLETAS = "Helado de lúcuma 1 L", "Yogur bebible de fresa 1 L", "Galletas de kiwicha"
 CHOCO, CHIFLES, SALSA = "Chocolate de Cusco 70% cacao", "Chifles de plátano", "Salsa de ají amarillo 400 g"
 
@@ -31,7 +32,8 @@ class Gold:
             "date": pd.to_datetime(fb["Fecha de respuesta"], format="%d/%m/%Y"),
             "rating": pd.to_numeric(fb["Calificación (1-5)"], errors="coerce"),
             "product": fb["Producto"], "region": fb["Región"], "channel": fb["Canal de compra"]})
-        # The ingestion keeps one of identical comments (same text ignoring case/accents/spacing, date, product).
+        # The ingestion keeps one of identical comments (same text ignoring case/accents/spacing, date,
+        # product).
         key = f["text"].str.strip().str.replace(r"\s+", " ", regex=True).str.lower().map(
             lambda t: "".join(c for c in unicodedata.normalize("NFD", t) if not unicodedata.combining(c)))
         f = f.loc[~pd.DataFrame({"k": key, "d": f["date"], "p": f["product"]}).duplicated()].copy()
@@ -92,7 +94,8 @@ class Gold:
         elif how == "avg":
             s = df.groupby(dim)["rating"].mean().round(2).reindex(values)
         else:  # share of a sentiment within each group
-            s = (df.groupby(dim)["sentiment"].apply(lambda x: round(100 * (x == kw["share_sentiment"]).mean(), 1))
+            s = (df.groupby(dim)["sentiment"]
+                 .apply(lambda x: round(100 * (x == kw["share_sentiment"]).mean(), 1))
                  .reindex(values))
         return s
 
@@ -116,8 +119,8 @@ class Gold:
 
 
 Y24, Y25 = {"start": "2024-01-01", "end": "2025-01-01"}, {"start": "2025-01-01", "end": "2026-01-01"}
-LASTQ, OCT, DEC = {"start": "2025-10-01", "end": "2026-01-01"}, {"start": "2025-10-01", "end": "2025-11-01"}, \
-    {"start": "2025-12-01", "end": "2026-01-01"}
+LASTQ, OCT, DEC = {"start": "2025-10-01", "end": "2026-01-01"}, \
+    {"start": "2025-10-01", "end": "2025-11-01"}, {"start": "2025-12-01", "end": "2026-01-01"}
 SINCE_JUNE, LAST6 = {"start": "2025-06-01", "end": "2026-01-01"}, {"start": "2025-07-01", "end": "2026-01-01"}
 
 
@@ -128,7 +131,8 @@ def monthly(g, how, **kw):
     elif how == "avg":
         s = df.groupby("month")["rating"].mean().round(2)
     else:
-        s = df.groupby("month")["sentiment"].apply(lambda x: round(100 * (x == kw["share_sentiment"]).mean(), 1))
+        s = df.groupby("month")["sentiment"].apply(
+            lambda x: round(100 * (x == kw["share_sentiment"]).mean(), 1))
     return g.series(s)
 
 
@@ -142,11 +146,13 @@ QUESTIONS = [
      lambda g: g.count(attribute="precio", polarity="negative", product=CHICHA, **Y25)),
     ("¿Qué región menciona más el sabor picante desde junio?",
      lambda g: g.top(g.by("region", attribute="picante", **SINCE_JUNE))),
-    ("¿Qué porcentaje de comentarios son negativos en Cusco?", lambda g: g.share(sentiment="negative", region="Cusco")),
+    ("¿Qué porcentaje de comentarios son negativos en Cusco?",
+     lambda g: g.share(sentiment="negative", region="Cusco")),
     ("¿Cómo evolucionó la calificación promedio por mes en 2025?", lambda g: monthly(g, "avg", **Y25)),
     ("¿Cuántos comentarios negativos hubo en el canal Bodega en octubre?",
      lambda g: g.count(sentiment="negative", channel="Bodega", **OCT)),
-    ("¿Cuáles son los 3 productos con mejor calificación promedio?", lambda g: g.top(g.by("product", "avg"), n=3)),
+    ("¿Cuáles son los 3 productos con mejor calificación promedio?",
+     lambda g: g.top(g.by("product", "avg"), n=3)),
     ("¿Qué canal tiene la peor calificación promedio?", lambda g: g.top(g.by("channel", "avg"), asc=True)),
     ("¿Qué porcentaje de las menciones de precio son negativas en Lima?",
      lambda g: g.share_of_mentions("precio", "negative", region="Lima")),
@@ -171,7 +177,8 @@ QUESTIONS = [
     ("¿Cuál fue el producto con menos quejas por porción en 2025?",
      lambda g: g.top(g.by("product", attribute="porción", polarity="negative", **Y25), asc=True)),
     ("¿Cuántos comentarios hubo en Ayacucho?", None),
-    ("¿Cuál es la calificación promedio por canal en 2024?", lambda g: g.table(g.by("channel", "avg", **Y24))),
+    ("¿Cuál es la calificación promedio por canal en 2024?",
+     lambda g: g.table(g.by("channel", "avg", **Y24))),
     ("¿Cuántos productos hay en los datos?", lambda g: ("value", g.F["product"].nunique())),
     # -- English ------------------------------------------------------------------------------------
     ("What was the average rating in Cusco in 2025?", lambda g: g.avg(region="Cusco", **Y25)),
@@ -228,8 +235,8 @@ def grade(answer, gold) -> str:
     tol = 0.011 if any(isinstance(r[-1], float) for r in answer.rows) else 0
     rows = answer.rows
     if kind == "value":
-        ok = len(rows) == 1 and len(rows[0]) == 1 and _close(rows[0][0], gold[1], max(tol, 0.051 if
-                                                                                       answer.columns == ["pct"] else tol))
+        ok = (len(rows) == 1 and len(rows[0]) == 1
+              and _close(rows[0][0], gold[1], max(tol, 0.051 if answer.columns == ["pct"] else tol)))
     elif kind == "top":
         ok = len(rows) == 1 and rows[0][0] in gold[1] and _close(rows[0][1], gold[2], max(tol, 0.051))
     elif kind == "ranked":
@@ -240,7 +247,8 @@ def grade(answer, gold) -> str:
     else:  # table / series: every key and value
         want = {k: v for k, v in gold[1].items() if not pd.isna(v)}
         got = {str(r[0]): r[1] for r in rows}
-        ok = set(got) == {str(k) for k in want} and all(_close(got[str(k)], v, 0.051) for k, v in want.items())
+        ok = (set(got) == {str(k) for k in want}
+              and all(_close(got[str(k)], v, 0.051) for k, v in want.items()))
     return "right" if ok else "wrong"
 
 
@@ -268,7 +276,8 @@ def test_builtin_answerer_on_the_question_set(demo_truth_store, gold, monkeypatc
         results.append((q, grade(a, g), a.rows[:3], g if g is None or g[0] != "table" else "table", a.sql))
     wrong = [r for r in results if r[1] == "wrong"]
     right = sum(r[1] == "right" for r in results)
-    report = "\n".join(f"{r[1]:8} {r[0]} -> {r[2]} gold={r[3]}\n         {r[4]}" for r in results if r[1] != "right")
+    report = "\n".join(f"{r[1]:8} {r[0]} -> {r[2]} gold={r[3]}\n         {r[4]}"
+                       for r in results if r[1] != "right")
     print(f"\nbuilt-in answerer: {right}/{len(results)} right, {len(results) - right - len(wrong)} declined, "
           f"{len(wrong)} wrong\n{report}")
     assert not wrong, f"wrong answers:\n{report}"
@@ -277,7 +286,8 @@ def test_builtin_answerer_on_the_question_set(demo_truth_store, gold, monkeypatc
     for q, gold_fn in QUESTIONS:
         if gold_fn is None:
             a = ask(demo_truth_store, q)
-            assert a.answer.startswith(("No puedo responder esa pregunta todavía", "I can't answer that question yet"))
+            assert a.answer.startswith(("No puedo responder esa pregunta todavía",
+                                        "I can't answer that question yet"))
 
 
 def test_grader_catches_a_wrong_number(gold):
@@ -290,7 +300,8 @@ def test_grader_catches_a_wrong_number(gold):
     assert grade(Answer("q", columns=["region", "avg_rating"], rows=[["Nowhere", top[2]]]), top) == "wrong"
     ranked = gold.top(gold.by("product", "avg"), n=3)
     rows = sorted(ranked[1].items(), key=lambda kv: kv[1], reverse=True)[1:4]
-    assert grade(Answer("q", columns=["product", "avg_rating"], rows=[list(r) for r in rows]), ranked) == "wrong"
+    assert grade(Answer("q", columns=["product", "avg_rating"], rows=[list(r) for r in rows]),
+                 ranked) == "wrong"
     assert grade(Answer("q", error="cannot_answer"), g) == "declined"
 
 
@@ -302,6 +313,8 @@ def test_follow_ups_on_the_demo(demo_truth_store, gold, monkeypatch):
     third = ask(demo_truth_store, "and in 2025?", history=[first, second])
     assert grade(third, gold.avg(region="Cusco", **Y25)) == "right"
     top = ask(demo_truth_store, "Which product had the most complaints about price in Lima?")
-    assert grade(top, gold.top(gold.by("product", attribute="precio", polarity="negative", region="Lima"))) == "right"
+    assert grade(top, gold.top(gold.by("product", attribute="precio", polarity="negative",
+                                       region="Lima"))) == "right"
     again = ask(demo_truth_store, "and in Piura?", history=[top])
-    assert grade(again, gold.top(gold.by("product", attribute="precio", polarity="negative", region="Piura"))) == "right"
+    assert grade(again, gold.top(gold.by("product", attribute="precio", polarity="negative",
+                                         region="Piura"))) == "right"

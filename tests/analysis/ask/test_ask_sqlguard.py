@@ -38,7 +38,8 @@ ATTACKS = [
     ("DELETE FROM feedback", "not_select"),
     ("ALTER TABLE feedback ADD COLUMN x INT", "not_select"),
     ("WITH x AS (SELECT * FROM read_csv('/etc/passwd')) SELECT * FROM x", "table_function"),
-    ("WITH x AS (SELECT * FROM feedback_enriched) SELECT * FROM x, read_text('/etc/passwd')", "table_function"),
+    ("WITH x AS (SELECT * FROM feedback_enriched) SELECT * FROM x, read_text('/etc/passwd')",
+     "table_function"),
     ("SELECT * FROM feedback_enriched WHERE feedback_id IN (SELECT key FROM settings)", "table_not_allowed"),
     ("SELECT text FROM feedback_enriched UNION ALL SELECT file_name FROM uploads", "table_not_allowed"),
     ("SELECT * FROM information_schema.tables", "table_not_allowed"),
@@ -92,12 +93,14 @@ def test_cte_and_allowed_views_pass(small_store):
     sql = ("WITH neg AS (SELECT feedback_id FROM mentions_enriched WHERE polarity = 'negative') "
            "SELECT count(*) AS n FROM feedback_enriched WHERE feedback_id IN (SELECT feedback_id FROM neg)")
     res = run_guarded(small_store, sql)
-    expected = small_store.scalar("SELECT count(DISTINCT feedback_id) FROM taste_mentions WHERE polarity='negative'")
+    expected = small_store.scalar("SELECT count(DISTINCT feedback_id) FROM taste_mentions "
+                                  "WHERE polarity='negative'")
     assert int(res.df["n"][0]) == expected
 
 
 def test_strings_with_semicolons_and_sql_words_are_just_data(small_store):
-    res = run_guarded(small_store, "SELECT count(*) AS n FROM feedback_enriched WHERE text = '; DROP TABLE feedback'")
+    res = run_guarded(small_store,
+                      "SELECT count(*) AS n FROM feedback_enriched WHERE text = '; DROP TABLE feedback'")
     assert int(res.df["n"][0]) == 0
     assert "DROP" in res.sql  # kept as a string literal, not executed
 

@@ -95,7 +95,8 @@ def test_real_market_files_ingest(store, real_dir, name, values, months, regions
         assert (rep.date_min, rep.date_max) == ("2004-08-01", "2014-07-01")
         # 81 keys repeat in the source: identical repeats are duplicates, differing ones are rejected.
         assert rep.duplicates_in_file + rep.rejected_by_reason.get("repeated_key", 0) > 0
-        quinoa = store.scalar("SELECT count(*) FROM market_trends WHERE product = 'quinoa' AND metric = 'pricePlot'")
+        quinoa = store.scalar("SELECT count(*) FROM market_trends "
+                              "WHERE product = 'quinoa' AND metric = 'pricePlot'")
         assert quinoa > 100
 
 
@@ -113,7 +114,8 @@ def test_market_long_layout_and_spanish_numbers(store):
 
 # ---- formats, encodings, headers ------------------------------------------------------------
 SPANISH_SURVEY = (
-    "ID Encuesta;Fecha de respuesta;Producto;Región;Canal de compra;Comentario del cliente;Calificación (1-5)\n"
+    "ID Encuesta;Fecha de respuesta;Producto;Región;Canal de compra;Comentario del cliente;"
+    "Calificación (1-5)\n"
     "1;15/03/2024;Chicha morada;Lima;Bodega;Muy dulce, le falta acidez;2\n"
     "2;03/04/2024;Chicha morada;Arequipa;Supermercado;Bravazo el sabor, causa;5\n"
     "3;15 de marzo de 2024;Salsa de ají;Cusco;Bodega;Picante rico;4/5\n"
@@ -153,7 +155,8 @@ def test_malformed_lines_are_rejected_with_their_line_and_kept(store):
 
 @pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
 def test_delimiters_are_sniffed(store, sep):
-    data = f"review{sep}date{sep}score\nGreat spicy sauce{sep}2024-01-05{sep}5\nToo salty{sep}2024-01-06{sep}2\n"
+    data = (f"review{sep}date{sep}score\n"
+            f"Great spicy sauce{sep}2024-01-05{sep}5\nToo salty{sep}2024-01-06{sep}2\n")
     rep = ingest_bytes(store, data.encode(), "r.csv")
     assert rep.rows_loaded == 2 and rep.delimiter == sep
 
@@ -171,13 +174,15 @@ def test_xlsx_json_jsonl_parquet(store, tmp_path):
     assert rep.rows_loaded == 3 and rep.mapping["region"] == "Departamento"
     assert store.scalar("SELECT min(date) FROM feedback").isoformat() == "2024-05-01"
 
-    recs = [{"review": {"text": f"Nice snack {i}", "stars": 4}, "date": "2024-06-0%d" % (i + 1)} for i in range(3)]
+    recs = [{"review": {"text": f"Nice snack {i}", "stars": 4}, "date": "2024-06-0%d" % (i + 1)}
+            for i in range(3)]
     rep = ingest_bytes(store, json.dumps({"data": recs}).encode(), "r.json")
     assert rep.rows_loaded == 3 and rep.mapping["text"] == "review.text"
     jl = "\n".join(json.dumps({"comment": f"Muy salado {i}", "fecha": "01/07/2024"}) for i in range(4))
     assert ingest_bytes(store, jl.encode(), "r.jsonl").rows_loaded == 4
     pbuf = io.BytesIO()
-    pd.DataFrame({"text": ["Parquet comment one", "Parquet comment two"], "date": ["2024-08-01", "2024-08-02"]}
+    pd.DataFrame({"text": ["Parquet comment one", "Parquet comment two"],
+                  "date": ["2024-08-01", "2024-08-02"]}
                  ).to_parquet(pbuf)
     assert ingest_bytes(store, pbuf.getvalue(), "r.parquet").rows_loaded == 2
 
@@ -210,7 +215,8 @@ def test_duplicates_within_file_are_skipped_and_counted(store):
 def test_formula_cells_are_stored_as_text_and_neutralised_in_exports(store):
     from analysis.exports import safe_csv_bytes, safe_xlsx_bytes
 
-    data = 'comentario,producto\n"=HYPERLINK(""http://x"",""clic"")",=1+1\n+51 999 rico,@SUM(A1)\n-2 soles caro,Chifles\n'
+    data = ('comentario,producto\n"=HYPERLINK(""http://x"",""clic"")",=1+1\n'
+            '+51 999 rico,@SUM(A1)\n-2 soles caro,Chifles\n')
     rep = ingest_bytes(store, data.encode(), "f.csv")
     assert rep.rows_loaded == 3
     texts = store.query("SELECT text, product FROM feedback ORDER BY text")

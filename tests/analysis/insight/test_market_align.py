@@ -50,7 +50,7 @@ def test_demo_south_picante_shift_moves_with_search_interest(store, demo_dir):
     assert levels["r"].max() > 0.7      # searches and praise rise together (searches a month ahead)
     assert any("causalidad" in c for c in out["caveats"])
     # a series with no planted market link correlates far less
-    other = scan[(scan["key"] == "textura") & (scan["segment_type"] == "all") & (scan["polarity"] == "positive")
-                 & (scan["metric"] == "share")].iloc[0].to_dict()
+    other = scan[(scan["key"] == "textura") & (scan["segment_type"] == "all")
+                 & (scan["polarity"] == "positive") & (scan["metric"] == "share")].iloc[0].to_dict()
     weak = market_align.align_shift(store, other, "Interés de búsqueda", max_lag=3)
     assert weak["table"]["r"].abs().max() < levels["r"].max()

@@ -71,8 +71,8 @@ def test_every_number_in_a_recommendation_is_recomputed_from_the_raw_rows(recs, 
             seg = seg[seg["Región"].isin(r["regions"])]
         start = pd.Timestamp(r["start_month"] + "-01")
         end = pd.Timestamp(r["end_month"] + "-01") + pd.offsets.MonthEnd(0)
-        ids = set(mentions.loc[(mentions["attribute"] == r["attribute"]) & (mentions["polarity"] == r["polarity"]),
-                               "ID Encuesta"])
+        ids = set(mentions.loc[(mentions["attribute"] == r["attribute"])
+                               & (mentions["polarity"] == r["polarity"]), "ID Encuesta"])
         before, after = seg[seg["date"] < start], seg[(seg["date"] >= start) & (seg["date"] <= end)]
         hit_b, hit_a = before["ID Encuesta"].isin(ids), after["ID Encuesta"].isin(ids)
         assert (r["k_before"], r["n_before"], r["k_after"], r["n_after"]) == \
@@ -120,8 +120,10 @@ def test_readme_numbers_of_s1_and_s2_are_what_the_recommendations_say(recs):
     """The counts data/README.md measured for S1 (Lima + Arequipa) and S2 (Arequipa + Cusco)."""
     by_attr = {r["attribute"]: r for r in recs.to_dict("records")}
     s1, s2 = by_attr["dulce"], by_attr["picante"]
-    assert (s1["k_before"], s1["n_before"], s1["k_after"], s1["n_after"]) == _readme_counts("S1", "Lima + Arequipa")
-    assert (s2["k_before"], s2["n_before"], s2["k_after"], s2["n_after"]) == _readme_counts("S2", "Arequipa + Cusco")
+    assert ((s1["k_before"], s1["n_before"], s1["k_after"], s1["n_after"])
+            == _readme_counts("S1", "Lima + Arequipa"))
+    assert ((s2["k_before"], s2["n_before"], s2["k_after"], s2["n_after"])
+            == _readme_counts("S2", "Arequipa + Cusco"))
     assert s1["stars_after"] < s1["stars_before"] and s1["impact"] < 0
     assert s2["impact"] > 0
 
@@ -132,8 +134,8 @@ def test_verbatims_come_from_the_segment_carry_the_mention_and_are_redacted(recs
         seg = fb[fb["Producto"].isin(r["products"]) & (fb["date"] >= pd.Timestamp(r["start_month"] + "-01"))]
         if r["regions"] is not None:
             seg = seg[seg["Región"].isin(r["regions"])]
-        ids = set(mentions.loc[(mentions["attribute"] == r["attribute"]) & (mentions["polarity"] == r["polarity"]),
-                               "ID Encuesta"])
+        ids = set(mentions.loc[(mentions["attribute"] == r["attribute"])
+                               & (mentions["polarity"] == r["polarity"]), "ID Encuesta"])
         texts = set(seg.loc[seg["ID Encuesta"].isin(ids), "Comentario del cliente"])
         assert len(set(r["verbatims"])) == 3
         assert all(v in texts for v in r["verbatims"]), r["verbatims"]
@@ -175,7 +177,8 @@ def test_shuffled_dates_no_recommendation_claims_a_trend(tmp_path):
 
 
 def test_shift_table_from_analysis_trends_feeds_the_same_rules(demo_truth_store):
-    """The adapter turns analysis.insight.trends' result rows into shifts the rules read (their segments, coarser)."""
+    """The adapter turns analysis.insight.trends' result rows into shifts the rules read (their segments,
+    coarser)."""
     from analysis.insight import trends
 
     den, mk = cells.load_cells(demo_truth_store)
@@ -197,10 +200,12 @@ def test_drivers_rank_complaints_below_praise_and_match_pandas(demo_truth_store,
     assert worst["polarity"] == "negative" and worst["impact"] < -1
     assert best["polarity"] == "positive" and best["impact"] > 0.3
     row = d[(d["attribute"] == "empaque") & (d["polarity"] == "negative")].iloc[0]
-    ids = set(mentions.loc[(mentions["attribute"] == "empaque") & (mentions["polarity"] == "negative"), "ID Encuesta"])
+    ids = set(mentions.loc[(mentions["attribute"] == "empaque") & (mentions["polarity"] == "negative"),
+                           "ID Encuesta"])
     hit = fb["ID Encuesta"].isin(ids)
     assert row["mentions"] == hit.sum()
-    assert row["impact"] == pytest.approx(fb.loc[hit, "rating"].mean() - fb.loc[~hit, "rating"].mean(), abs=1e-9)
+    assert row["impact"] == pytest.approx(fb.loc[hit, "rating"].mean() - fb.loc[~hit, "rating"].mean(),
+                                          abs=1e-9)
     assert row["ci_low"] < row["impact"] < row["ci_high"] and row["significant"]
     by_product = drivers.drivers(den, mk, by="product")
     assert set(by_product["product"]) == set(fb["Producto"])
@@ -211,7 +216,8 @@ def test_segment_comparison_south_vs_lima_on_picante_and_sentiment(demo_truth_st
     counts = cells.segment_counts(demo_truth_store, "region", "Cusco", "Lima")
     cmp = drivers.compare_segments(counts, "Cusco", "Lima")
     row = cmp[(cmp["attribute"] == "picante") & (cmp["polarity"] == "positive")].iloc[0]
-    ids = set(mentions.loc[(mentions["attribute"] == "picante") & (mentions["polarity"] == "positive"), "ID Encuesta"])
+    ids = set(mentions.loc[(mentions["attribute"] == "picante") & (mentions["polarity"] == "positive"),
+                           "ID Encuesta"])
     cus, lim = fb[fb["Región"] == "Cusco"], fb[fb["Región"] == "Lima"]
     assert (row["k_a"], row["n_a"]) == (cus["ID Encuesta"].isin(ids).sum(), len(cus))
     assert (row["k_b"], row["n_b"]) == (lim["ID Encuesta"].isin(ids).sum(), len(lim))

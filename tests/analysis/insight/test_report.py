@@ -43,7 +43,8 @@ def test_pdf_first_page_renders_and_shows_the_charts(demo_truth_store, recs, tmp
     pdf = write_report(demo_truth_store, "pdf", tmp_path / "informe.pdf")
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and data.count(b"/Subtype /Image") >= 2   # both charts embedded
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")],
+                   check=True)
     png = next(tmp_path.glob("p-*1.png"))
     img = Image.open(png).convert("RGB")
     assert img.width > 400 and img.height > 600
@@ -101,7 +102,8 @@ def test_cli_report_on_its_own_database(tmp_path):
     s.close()
     out = tmp_path / "own.pdf"
     r = subprocess.run([sys.executable, "-m", "analysis.cli", "--db", str(db), "report", "--format", "pdf",
-                        "--output", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+                        "--output", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                       check=False)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().endswith("own.pdf") and out.read_bytes().startswith(b"%PDF")
 
@@ -138,7 +140,8 @@ def test_llm_summary_is_used_when_every_number_is_in_the_facts(recs, monkeypatch
     facts = _facts(recs)
     r0 = facts["recommendations"][0]
     good = (f"Prioridad: {r0['title']}. Las quejas pasaron de {r0['rate_before']} a {r0['rate_after']} "
-            f"desde {r0['since']} (impacto {r0['impact_stars']} estrellas), sobre {facts['comments']} comentarios.")
+            f"desde {r0['since']} (impacto {r0['impact_stars']} estrellas), "
+            f"sobre {facts['comments']} comentarios.")
     with FakeLLM([reply(good)]) as fake:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-real")
         monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
@@ -173,7 +176,7 @@ def test_llm_failure_falls_back_to_the_template(recs, monkeypatch):
 
 def test_number_check_normalises_formats():
     facts = {"a": "1,304", "b": "18.1%", "c": "−0.40", "m": "2024-03"}
-    assert narrative.unsupported_numbers("1.304? no: 1,304 comentarios, 18,1 %, 0.4 estrellas, marzo 2024", facts) == \
-        {"1.304"}
+    assert narrative.unsupported_numbers(
+        "1.304? no: 1,304 comentarios, 18,1 %, 0.4 estrellas, marzo 2024", facts) == {"1.304"}
     assert narrative.unsupported_numbers("subió 3 puntos", facts) == set()   # 3 = the month of 2024-03
     assert narrative.unsupported_numbers("subió 7 puntos", facts) == {"7"}

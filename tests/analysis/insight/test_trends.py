@@ -43,7 +43,8 @@ def demo_dir(tmp_path_factory):
 def test_demo_every_planted_shift_found_with_direction_and_start(store, demo_dir):
     fb, mentions, sentiment = demo_frames(demo_dir)
     load_fixture(store, fb, mentions, sentiment)
-    payload = trends.trends_json(store, by="attribute", today=date(2026, 6, 1))   # what `sabor trends --format json` prints
+    # what `sabor trends --format json` prints
+    payload = trends.trends_json(store, by="attribute", today=date(2026, 6, 1))
     found = pd.DataFrame(payload["shifts"])
     assert len(found), "no significant shift at all on the demo data"
     assert (found["q"] < payload["alpha"]).all()
@@ -54,7 +55,8 @@ def test_demo_every_planted_shift_found_with_direction_and_start(store, demo_dir
         best = min(hits, key=lambda r: r["q"]) if hits else None
         ok = bool(best) and best["direction"] == s["direction"] and \
             abs(_month_diff(best["start_month"], s["start"])) <= 1
-        report.append(f"{s['key']} {s['attribute']}/{s['polarity']} planted {s['direction']} from {s['start']}: "
+        report.append(f"{s['key']} {s['attribute']}/{s['polarity']} planted {s['direction']} "
+                      f"from {s['start']}: "
                       + (f"found in {best['segment']} {best['direction']} from {best['start_month']} "
                          f"(q={best['q']:.1e})" if best else "not significant"))
         if not ok:
@@ -86,10 +88,12 @@ def test_planted_shift_in_real_spanish_reviews(store, real_dir):
         w = np.where(price, 3.0 if m >= pd.Period("2024-06", "M") else 1.0, 1.0)
         pick = rng.choice(len(df), size=per_month, replace=True, p=w / w.sum())
         day = rng.integers(1, m.days_in_month + 1, per_month)
-        rows.append(pd.DataFrame({"src": pick, "date": [m.start_time + pd.Timedelta(days=int(d) - 1) for d in day]}))
+        rows.append(pd.DataFrame({"src": pick,
+                                  "date": [m.start_time + pd.Timedelta(days=int(d) - 1) for d in day]}))
     s = pd.concat(rows, ignore_index=True)
     fb = pd.DataFrame({"feedback_id": [f"t{i:05d}" for i in range(len(s))], "date": s["date"],
-                       "text": df["text"].to_numpy()[s["src"]], "product": df["restaurant_name"].to_numpy()[s["src"]],
+                       "text": df["text"].to_numpy()[s["src"]],
+                       "product": df["restaurant_name"].to_numpy()[s["src"]],
                        "region": "Lima"})
     fb["text"] = fb["text"] + " #" + fb["feedback_id"]     # distinct texts (the store hashes them)
     mentions = pd.DataFrame({"feedback_id": fb.loc[price.to_numpy()[s["src"]], "feedback_id"],
@@ -131,7 +135,8 @@ def test_recent_window_compares_last_three_months_with_six_before(store):
     scan = trends.shift_scan(store, by="attribute", today=date(2026, 6, 1))
     key = ["key", "polarity", "metric", "segment_type", "segment"]
     both = res.merge(scan, on=key, suffixes=("_w", "_s"))
-    row = both[(both["key"] == "picante") & (both["polarity"] == "positive") & (both["segment"] == "sur")].iloc[0]
+    row = both[(both["key"] == "picante") & (both["polarity"] == "positive")
+               & (both["segment"] == "sur")].iloc[0]
     assert row["effect_s"] > row["effect_w"]
 
 
@@ -157,7 +162,8 @@ def test_partial_last_month_is_marked_and_never_read_as_a_drop(store):
 
 def test_small_segments_are_insufficient_data_not_trends(store):
     fb, mentions = synthetic(n=6000)
-    tiny = pd.DataFrame({"feedback_id": [f"x{i}" for i in range(12)], "text": [f"raro {i}" for i in range(12)],
+    tiny = pd.DataFrame({"feedback_id": [f"x{i}" for i in range(12)],
+                         "text": [f"raro {i}" for i in range(12)],
                          "date": pd.date_range("2024-01-05", periods=12, freq="60D"), "region": "Tacna",
                          "category": "bebidas", "product": "bebidas-a", "channel": "web"})
     tm = pd.DataFrame({"feedback_id": tiny["feedback_id"][6:], "attribute": "amargo", "polarity": "negative"})

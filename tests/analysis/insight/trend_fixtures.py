@@ -61,13 +61,15 @@ def synthetic(n: int = 24_000, seed: int = 7, shuffle_dates: bool = False):
     for (attr, pol), p in BASE.items():
         prob = np.full(n, p)
         if (attr, pol) == ("dulce", "negative"):
-            m = (fb["category"] == "bebidas") & fb["region"].isin(["Lima", "Arequipa"]) & (fb["date"] >= "2024-05-01")
+            m = ((fb["category"] == "bebidas") & fb["region"].isin(["Lima", "Arequipa"])
+                 & (fb["date"] >= "2024-05-01"))
             prob[m.to_numpy()] = 0.16
         if (attr, pol) == ("picante", "positive"):
             m = fb["region"].isin(["Arequipa", "Cusco", "Puno"]) & (fb["date"] >= "2025-03-01")
             prob[m.to_numpy()] = 0.14
         hit = rng.random(n) < prob
-        rows.append(pd.DataFrame({"feedback_id": fb.loc[hit, "feedback_id"], "attribute": attr, "polarity": pol}))
+        rows.append(pd.DataFrame({"feedback_id": fb.loc[hit, "feedback_id"], "attribute": attr,
+                                  "polarity": pol}))
     mentions = pd.concat(rows, ignore_index=True)
     fb["text"] = "comentario " + fb["feedback_id"]
     if shuffle_dates:
@@ -88,7 +90,8 @@ def demo_frames(folder, shuffle_dates: bool = False, seed: int = 11):
     fb["rating"] = pd.to_numeric(fb["rating"])
     truth = pd.read_csv(f"{folder}/demo_truth.csv", **kw).rename(columns={"ID Encuesta": "feedback_id"})
     sentiment = fb[["feedback_id"]].merge(
-        truth.drop_duplicates("feedback_id")[["feedback_id", "overall_sentiment"]], how="left")["overall_sentiment"]
+        truth.drop_duplicates("feedback_id")[["feedback_id", "overall_sentiment"]],
+        how="left")["overall_sentiment"]
     mentions = truth[truth["attribute"] != ""]
     if shuffle_dates:
         fb["date"] = np.random.default_rng(seed).permutation(fb["date"].to_numpy())
@@ -96,7 +99,8 @@ def demo_frames(folder, shuffle_dates: bool = False, seed: int = 11):
 
 
 def demo_folder(tmp_factory) -> str:
-    """The committed demo CSVs; if they are not there yet, regenerate them (seeded, identical) in a temp dir."""
+    """The committed demo CSVs; if they are not there yet, regenerate them (seeded, identical) in a temp
+    dir."""
     from pathlib import Path
 
     data = Path(__file__).resolve().parents[3] / "data"

@@ -59,7 +59,8 @@ def test_comment_text_is_never_written(capture):
     buf = capture("DEBUG")
     comment = "El ají de gallina estaba frío y la atención pésima, Juan Pérez 987654321"
     log = logs.get_logger("analysis.ops.scoring")
-    log.info("row_classified", extra={"text": comment, "question": "¿qué opinan de Lima?", "sentiment": "neg"})
+    log.info("row_classified", extra={"text": comment, "question": "¿qué opinan de Lima?",
+                                      "sentiment": "neg"})
     log.debug("debug_row", extra={"comment": comment})
     log.info("nested", extra={"payload": {"text": comment, "rating": 2}})
     out = buf.getvalue()
@@ -92,7 +93,8 @@ def test_secrets_are_masked(capture, monkeypatch):
     monkeypatch.setenv("SABOR_DB_PASSWORD", "hunter2hunter2")
     buf = capture("INFO")
     log = logs.get_logger("models.llm")
-    log.warning(f"llm call failed with key {secret}", extra={"headers": {"Authorization": f"Bearer {secret}"}})
+    log.warning(f"llm call failed with key {secret}",
+                extra={"headers": {"Authorization": f"Bearer {secret}"}})
     log.error("connect failed: postgres://u:hunter2hunter2@db")
     log.info("token seen sk-proj-ABCDEFGHIJKLMNOPQRSTUV in a message")
     out = buf.getvalue()
