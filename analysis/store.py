@@ -466,7 +466,7 @@ def model_prediction_summary(store: Store, model_version: str) -> dict:
     return dict(zip(df["sentiment"], df["n"].astype(int)))
 
 
-# --- topics --- (issue 4: embedding cache and versioned topic runs; SQL only, callers pass arrays/frames)
+# --- topics: embedding cache and versioned topic runs (SQL only; callers pass arrays and frames) ---
 
 def get_embeddings(store: Store, hashes: list[str], model_version: str):
     """Cached vectors for `hashes` under one model version: (found hashes, float32 matrix)."""

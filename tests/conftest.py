@@ -85,3 +85,20 @@ def scrape(addr: str, port: int) -> str:
     with urllib.request.urlopen(f"http://{addr}:{port}/metrics", timeout=5) as r:
         assert r.status == 200
         return r.read().decode()
+
+
+# One encoder per test session: loading it costs seconds, so every slow test shares it.
+@pytest.fixture(scope="session")
+def encoder():
+    from models.encoder import get_encoder
+
+    return get_encoder()
+
+
+@pytest.fixture(scope="session")
+def analyzer(encoder):
+    from models.sentiment import Analyzer, active_head
+
+    head = active_head()
+    # The shipped head may carry its own adapted encoder; only the base one can be shared.
+    return Analyzer(head, encoder=encoder if head.adapter is None else None)

@@ -13,8 +13,8 @@ import re
 from analysis.ask.answer import Answer, chart_kind, fmt_number, frame_rows, generic_sentence
 from analysis.ask.facts import load_facts
 from analysis.ask.sqlguard import ALLOWED, GuardError, run_guarded
-from analysis.ask.vocabulary import ATTRIBUTES
 from analysis.privacy import redact, redact_frame
+from models.taxonomy import ATTRIBUTES
 
 # Guard reasons a model may fix by itself (it gets the error back); the others end the LLM path.
 RETRYABLE = {"parse_error", "db_error", "table_not_allowed", "cte_shadows_table", "empty"}
@@ -103,7 +103,7 @@ def schema_prompt(store) -> str:
     lines.append(f"- category: {json.dumps(list(facts.categories), ensure_ascii=False)}")
     lines.append(f"- date range: {facts.min_date} .. {facts.max_date} (relative dates like 'last quarter' "
                  f"are relative to the latest date in the data, {facts.max_date})")
-    lines.append(f"- attribute: {json.dumps(ATTRIBUTES, ensure_ascii=False)}")
+    lines.append(f"- attribute: {json.dumps(list(ATTRIBUTES), ensure_ascii=False)}")
     metrics_ = _values(store, "metric", "market_trends", 20)
     if metrics_:
         lines.append(f"- market_trends.metric: {json.dumps(metrics_, ensure_ascii=False)}")

@@ -6,6 +6,7 @@ from analysis.ask.answer import fmt_number
 from analysis.ask.facts import Facts
 from analysis.ask.intent import CannotParse, Intent
 from analysis.months import month_abbr
+from models.taxonomy import ATTRIBUTE_EN
 
 CANNOT_ES = "No puedo responder esa pregunta todavía."
 
@@ -13,12 +14,6 @@ CANNOT_ES = "No puedo responder esa pregunta todavía."
 CANNOT_EN = "I can't answer that question yet."
 
 
-# -- sentences --------------------------------------------------------------------------------------
-_ATTR_EN = {"dulce": "sweetness", "salado": "saltiness", "picante": "spiciness", "ácido": "sourness",
-            "amargo": "bitterness", "sabor": "flavour", "aroma": "aroma", "textura": "texture",
-            "frescura": "freshness", "temperatura": "temperature", "precio": "price",
-            "porción": "portion size",
-            "empaque": "packaging", "saludable": "healthiness", "ingredientes": "ingredients"}
 
 
 _DIM_ES = {"product": ("producto", "productos"), "region": ("región", "regiones"),
@@ -36,7 +31,7 @@ _DIM_EN = {"product": ("product", "products"), "region": ("region", "regions"),
 def _subject_text(it: Intent, lang: str) -> str:
     en = lang == "en"
     if it.attribute:
-        a = _ATTR_EN[it.attribute] if en else it.attribute
+        a = ATTRIBUTE_EN[it.attribute] if en else it.attribute
         if it.polarity == "negative":
             return f"complaints about {a}" if en else f"quejas sobre {a}"
         if it.polarity == "positive":
@@ -107,10 +102,10 @@ def sentence(it: Intent, columns: list[str], rows: list[list], lang: str) -> str
         if it.share_of_mentions:
             pol = {"negative": ("negative", "negativos"), "positive": ("positive", "positivos"),
                    "neutral": ("neutral", "neutros")}[it.polarity]
-            a = _ATTR_EN[it.attribute] if en else it.attribute
+            a = ATTRIBUTE_EN[it.attribute] if en else it.attribute
             return (f"{fmt_number(v, True)} of the comments mentioning {a}{flt} were {pol[0]}." if en
                     else f"El {fmt_number(v, True)} de los comentarios que mencionan {a}{flt} son {pol[1]}.")
-        a = (_ATTR_EN[it.attribute] if en else it.attribute) if it.attribute else ""
+        a = (ATTRIBUTE_EN[it.attribute] if en else it.attribute) if it.attribute else ""
         verb_en = {"negative": f"complain about {a}", "positive": f"praise the {a}",
                    "neutral": f"mention {a} neutrally", None: f"mention {a}"}
         verb_es = {"negative": f"se quejan de {a}", "positive": f"elogian {a}",
@@ -133,7 +128,7 @@ def sentence(it: Intent, columns: list[str], rows: list[list], lang: str) -> str
                 f"{fmt_number(first[1], pct)} en {month_abbr(first[0], 'es')} "
                 f"→ {fmt_number(last[1], pct)} en {month_abbr(last[0], 'es')} ({len(rows)} meses).")
     dims = _DIM_EN[it.group] if en else _DIM_ES[it.group]
-    label = (lambda r: _ATTR_EN.get(r[0], r[0]) if en and it.group == "attribute" else str(r[0]))
+    label = (lambda r: ATTRIBUTE_EN.get(r[0], r[0]) if en and it.group == "attribute" else str(r[0]))
     if it.order and it.top_n == 1:
         r = rows[0]
         if en:

@@ -9,10 +9,6 @@ import unicodedata
 
 from analysis.months import FULL_NAME_NUMBER
 
-ATTRIBUTES = ["dulce", "salado", "picante", "ácido", "amargo", "sabor", "aroma", "textura", "frescura",
-              "temperatura", "precio", "porción", "empaque", "saludable", "ingredientes"]
-
-
 _ATTR_WORDS = {
     "dulce": "dulce dulces dulzor dulzura azucar azucarado azucarada azucarados empalagoso empalagosa sweet "
              "sweetness sugar sugary",

@@ -3,7 +3,7 @@
 The facts go to the model as structured JSON (numbers already formatted as the report shows them); no
 comment text is sent. The reply is accepted only if every number in it appears in the facts — a model
 that invents or recomputes a figure is rejected and the template summary is used instead. With no
-OPENAI_API_KEY, or without `models/llm.py`, the template is used directly.
+OPENAI_API_KEY the template is used directly.
 """
 from __future__ import annotations
 
@@ -118,10 +118,8 @@ SYSTEM = ("Eres analista de consumo. Escribe un resumen ejecutivo breve (máximo
 
 def executive_summary(facts: dict, lang: str = "es") -> dict:
     """{'text', 'source': 'llm'|'template', 'reason'}; reason says why the template was used."""
-    try:
-        from models.llm import LLMClient, LLMConfig, LLMError
-    except ImportError:
-        return {"text": template_summary(facts, lang), "source": "template", "reason": "no_llm_module"}
+    from models.llm import LLMClient, LLMConfig, LLMError
+
     config = LLMConfig.from_env()
     if config is None:
         return {"text": template_summary(facts, lang), "source": "template", "reason": "no_api_key"}

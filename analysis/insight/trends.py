@@ -30,8 +30,6 @@ from analysis.stats import bh_qvalues, two_proportion
 
 BY_CHOICES = ("attribute", "topic", "product", "region")
 PERIODS = ("month", "quarter")
-ATTRIBUTES = ("dulce", "salado", "picante", "ácido", "amargo", "sabor", "aroma", "textura", "frescura",
-              "temperatura", "precio", "porción", "empaque", "saludable", "ingredientes")
 SERIES_COLS = ["dimension", "key", "polarity", "metric", "segment_type", "segment"]
 
 # Peru's macro-regions, so that a shift spread over several southern departments adds up to one

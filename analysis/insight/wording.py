@@ -155,7 +155,9 @@ def significance_badge(q: float, status: str, lang: str = "es") -> str:
 
 def shift_table(df: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
     """A result table of the trend engine as people read it: percentages, points, CI and a badge."""
-    t = lambda es, en: en if lang == "en" else es  # noqa: E731
+    def t(es: str, en: str) -> str:
+        return en if lang == "en" else es
+
     return pd.DataFrame({
         t("Serie", "Series"): [series_label(r, lang) for r in df.to_dict("records")],
         t("Dirección", "Direction"): df["direction"].map({"up": "↑", "down": "↓", "flat": "="}),

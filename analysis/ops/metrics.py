@@ -84,7 +84,7 @@ DB_SIZE_BYTES = _get_or_create(Gauge, "sabor_db_size_bytes", "Size of the DuckDB
 FEEDBACK_ROWS = _get_or_create(Gauge, "sabor_feedback_rows", "Rows in the feedback table.")
 
 
-# --- Operations (issue 7): free space of the volume that holds the DuckDB file, read at scrape time so
+# --- Operations: free space of the volume that holds the DuckDB file, read at scrape time so
 # the disk-full alert works without node-exporter and without anyone remembering to refresh it.
 def _db_dir() -> str:
     env = os.environ.get("SABOR_DB")

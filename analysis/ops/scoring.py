@@ -109,21 +109,24 @@ def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int |
     if cached:
         metrics.PREDICTION_CACHE_HITS.labels(model=version).inc(cached)
     return {"model_version": version, "scored": scored, "cached": cached, "truncated": truncated,
-            "seconds": round(time.perf_counter() - t0, 3), "pending": store_mod.count_unscored(store, version)}
+            "seconds": round(time.perf_counter() - t0, 3),
+            "pending": store_mod.count_unscored(store, version)}
 
 
 # ---------------------------------------------------------------------------------------------------
 # Files (sabor classify)
 # ---------------------------------------------------------------------------------------------------
 def _read_any(path: Path) -> pd.DataFrame:
+    """The file through the same reader as `sabor ingest` (same delimiter, encoding and format rules)."""
+    from analysis.ingest.readers import IngestError, check_size, read_table
+
     if not path.is_file():
         raise ValueError(f"No existe el archivo / file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xls"):
-        return pd.read_excel(path)
-    if suffix in (".csv", ".txt", ".tsv"):
-        return pd.read_csv(path, encoding="utf-8-sig", sep=None, engine="python")
-    raise ValueError(f"Formato no soportado '{suffix}' (use CSV o XLSX) / unsupported format (use CSV or XLSX)")
+    try:
+        check_size(path.stat().st_size, path.name)
+        return read_table(path.read_bytes(), path.name).df
+    except IngestError as e:
+        raise ValueError(str(e)) from None
 
 
 def classify_file(input_path, text_column: str, output_path, progress: Progress = None,

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from analysis.store import model_prediction_summary
 from dashboard.common import get_store, page_header, tr
 
 page_header("Modelo", "Model",
@@ -143,7 +144,6 @@ with st.expander(tr("Límites conocidos", "Known limits"), expanded=False):
         "irony and comparisons (\"sweeter than the other\") can fool it.\n"
         "- Texts over 512 tokens are truncated (counted in `sabor_inference_truncated_total`)."))
 
-from analysis.store import model_prediction_summary
 
 counts = model_prediction_summary(get_store(), card["version"])
 if counts:

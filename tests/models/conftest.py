@@ -1,4 +1,4 @@
-"""One encoder per test session: loading it costs seconds, so every slow test shares it."""
+"""Fixtures for the model tests: the hand-labelled taste sentences."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,22 +7,6 @@ import pandas as pd
 import pytest
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-@pytest.fixture(scope="session")
-def encoder():
-    from models.encoder import get_encoder
-
-    return get_encoder()
-
-
-@pytest.fixture(scope="session")
-def analyzer(encoder):
-    from models.sentiment import Analyzer, active_head
-
-    head = active_head()
-    # The shipped head may carry its own adapted encoder; only the base one can be shared.
-    return Analyzer(head, encoder=encoder if head.adapter is None else None)
 
 
 @pytest.fixture(scope="session")
