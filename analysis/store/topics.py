@@ -81,3 +81,26 @@ def set_current_topic_run(store: Store, run_id: str) -> None:
 def topic_runs(store: Store) -> pd.DataFrame:
     return store.query("SELECT run_id, created_at, embedding_model, n_docs, n_topics, outlier_share, params, "
                        "filters, is_current FROM topic_runs ORDER BY created_at DESC")
+
+
+def topic_centroids(store: Store, run_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """(topic ids, unit centroid matrix) of one run's topics that have a centroid."""
+    df = store.query("SELECT topic_id, centroid FROM topics WHERE run_id = ? AND centroid IS NOT NULL "
+                     "ORDER BY topic_id", [run_id], kind="topics")
+    if df.empty:
+        return np.zeros(0, dtype=int), np.zeros((0, 0), dtype=np.float32)
+    return df["topic_id"].to_numpy(int), np.stack([np.asarray(v, dtype=np.float32) for v in df["centroid"]])
+
+
+def unassigned_comments(store: Store, run_id: str) -> pd.DataFrame:
+    """Comments with no assignment in `run_id` (loaded after the fit)."""
+    return store.query("""SELECT f.feedback_id, f.text, f.text_hash FROM feedback f
+                          WHERE NOT EXISTS (SELECT 1 FROM feedback_topics t
+                                            WHERE t.feedback_id = f.feedback_id AND t.run_id = ?)
+                          ORDER BY f.feedback_id""", [run_id], kind="topics")
+
+
+def add_topic_assignments(store: Store, run_id: str, assignments: pd.DataFrame) -> int:
+    with store.transaction() as cur:
+        Store.append(cur, "feedback_topics", assignments.assign(run_id=run_id))
+    return len(assignments)
