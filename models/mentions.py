@@ -17,9 +17,10 @@ them from the neighbouring words. One hit per (entry, clause); offsets point int
 next to it ("el pollo estaba seco", "poca carne", "pescado fresquísimo", "no estaba fresco"); otherwise
 None and the clause polarity from the model decides.
 
-Speed (this 2-core machine, warm lexicon): 10,000 real comments (Guía Óleo + Domicilios + TripAdvisor,
-~200 characters each) take about 0.5 s with `find_foods`, clauses included; compiling the lexicon once
-takes about 0.3 s.
+Speed (this shared 2-core machine): 10,000 mixed real comments (Guía Óleo, Domicilios, TripAdvisor; 230
+characters on average) take 0.9-1.3 s with `find_foods` (clause splitting included; the range is the load
+of the machine) and 0.5-0.7 s
+when the clauses are passed in; `load_lexicon` takes about 0.4 s (`default_lexicon` caches it).
 """
 from __future__ import annotations
 
@@ -167,7 +168,8 @@ def _expand_en(form: str) -> set[str]:
 _ONLY_IN_SPANISH = {"pan", "panes", "papa", "papas", "sour", "sours", "mate", "mates", "sake", "sakes",
                     "rape", "rapes", "pure", "pures", "mole", "moles", "roll", "rolls", "mote", "motes",
                     "ron", "poke", "pokes", "col", "coles", "name", "names"}
-_ONLY_IN_ENGLISH = {"pie", "pies", "cola", "colas", "mayo", "tunas", "ale", "ales", "bun", "buns"}
+_ONLY_IN_ENGLISH = {"pie", "pies", "cola", "colas", "mayo", "tunas", "ale", "ales", "bun", "buns", "olive",
+                    "olives"}
 _ES_WORDS = {"el", "la", "de", "que", "y", "en", "los", "las", "un", "una", "muy", "con", "por", "para",
              "pero", "lo", "me", "se", "es", "del", "al", "estaba", "fue", "mas", "su", "nos"}
 _EN_WORDS = {"the", "and", "is", "was", "it", "this", "of", "to", "my", "for", "with", "but", "not",
@@ -177,7 +179,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 # Forms that are not counted when they come right after another food (they are its adjective there:
 # "cordero asado", "verduras fritas", "pollo helado"...).
 _ADJECTIVAL = {"asado", "asados", "fritas", "picada", "picadas", "helado", "helados", "tostado",
-               "tostados", "cortado", "cortados"}
+               "tostados", "cortado", "cortados", "estofado", "estofados", "guisado", "guisados"}
 
 
 def _words_before(low: str, start: int, n: int = 3) -> list[str]:
@@ -207,7 +209,7 @@ _DET = {"el", "un", "del", "al", "los", "unos", "dos", "tres", "cuatro", "su", "
         "ese", "otro", "buen", "mal", "con", "de", "excelente", "rico", "gran", "primer", "nuestro"}
 
 
-def _vino(low, s, e, text):
+def _vino(low, s, e, text, lex):
     # "el vino", "copa de vino", "un buen vino" — not "el mozo vino tarde", "no vino la ensalada"
     if _prev(low, s) not in _DET:
         return False
@@ -215,7 +217,7 @@ def _vino(low, s, e, text):
                                  "enseguida", "corriendo", "sin", "con"}
 
 
-def _te(low, s, e, text):
+def _te(low, s, e, text, lex):
     # only the accented "té", or "un te"/"del te" (the pronoun never follows them)
     return "é" in text[s:e].lower() or _prev(low, s) in {"un", "del", "dos", "tres", "otro"}
 
@@ -223,7 +225,7 @@ def _te(low, s, e, text):
 _FOOD_AFTER_DE = re.compile(r"\s+(de|d)\s+")
 
 
-def _causa(low, s, e, text):
+def _causa(low, s, e, text, lex):
     # "causa de pollo", "la causa estaba rica", "ceviche y causa" — not "a causa de la demora",
     # "causa, ..." (pal), "una buena causa", the verb ("eso causa malestar")
     prev, nxt = _prev(low, s), _next(low, e)
@@ -231,7 +233,10 @@ def _causa(low, s, e, text):
         return False
     if nxt in {"de", "del", "d"}:
         m = _FOOD_AFTER_DE.match(low, e)
-        return bool(m and _food_starts_at(low, m.end()))
+        if not m:
+            return False
+        food = lex.pattern.match(low, m.end())
+        return bool(food) and _squash(food.group(0)) in lex.forms
     if _next_char(low, e) in {",", ":", "!", "?"}:
         return False
     if prev in {"y", "con", "pedi", "pedimos", "probe", "probamos", "e", "una", "unas"} \
@@ -243,7 +248,7 @@ def _causa(low, s, e, text):
         "rellena", "no", "era", "es", "esta", "sabia", "tenia", "le", "de", "excelente", "super", "bien"}
 
 
-def _cancha(low, s, e, text):
+def _cancha(low, s, e, text, lex):
     # Peruvian toasted corn, not the football pitch ("la cancha de Boca", "a la cancha")
     prev, nxt = _prev(low, s), _next(low, e)
     if nxt in {"de", "del", "sintetica", "deportiva"}:
@@ -254,13 +259,13 @@ def _cancha(low, s, e, text):
     return prev in {"", "con", "y", "sin", "poca", "mucha", "rica", "su", "tu", "de", "e"}
 
 
-def _manzana(low, s, e, text):
+def _manzana(low, s, e, text, lex):
     # the fruit, not the city block ("a una manzana de", "a media manzana")
     before = " ".join(_words_before(low, s, 2))
     return not re.search(r"(^|\s)(a|cubre|ocupa) (una|media|dos|tres|pocas)$|(media|misma|cada)$", before)
 
 
-def _papa(low, s, e, text):
+def _papa(low, s, e, text, lex):
     # potato, not "papá"/"mi papa" (dad), "el Papa", "Papa John's", "ni papa"
     if "á" in text[s:e].lower():
         return False
@@ -270,45 +275,45 @@ def _papa(low, s, e, text):
     return _next(low, e) not in {"john", "johns", "jhons", "jhon", "noel"}
 
 
-def _capital_proper(low, s, e, text):
+def _capital_proper(low, s, e, text, lex):
     # "Chile" the country, "Pancho" the man
     word = text[s:e]
     return not (word[:1].isupper() and not word.isupper())
 
 
-def _mate(low, s, e, text):
+def _mate(low, s, e, text, lex):
     return _prev(low, s) not in {"jaque", "me", "te", "se", "lo", "la", "le", "los", "nos", "que"}
 
 
-def _helado(low, s, e, text):
+def _helado(low, s, e, text, lex):
     # the dessert, not "llegó helado" (ice-cold)
     return _prev(low, s) not in {"esta", "estaba", "estaban", "llego", "llegaron", "vino", "venia",
                                  "muy", "super", "bien", "bastante", "demasiado", "medio", "algo", "casi",
                                  "totalmente", "completamente", "ambiente", "re", "quedo", "servido"}
 
 
-def _vacio(low, s, e, text):
+def _vacio(low, s, e, text, lex):
     # the Argentine cut, not "estaba vacío"
     return _prev(low, s) in {"el", "un", "del", "al", "de", "y", "con", "buen", "rico", "excelente",
                              "tremendo", "o"}
 
 
-def _picada(low, s, e, text):
+def _picada(low, s, e, text, lex):
     return _prev(low, s) in {"la", "una", "las", "unas", "de", "buena", "gran", "esta", "su", "tu",
                              "excelente", "rica", "abundante", "con", "y", "otra", "pedimos", "pedi"}
 
 
-def _tostado(low, s, e, text):
+def _tostado(low, s, e, text, lex):
     # the Argentine toasted sandwich ("un tostado de jamón y queso"), not the adjective
     return _prev(low, s) in {"un", "el", "los", "unos", "dos", "tres", "del", "al"}
 
 
-def _cortado(low, s, e, text):
+def _cortado(low, s, e, text, lex):
     return _prev(low, s) in {"un", "unos", "dos", "tres", "el", "los", "buen", "rico", "del", "al"} \
         and _next(low, e) not in {"a", "en", "de", "con", "por", "muy", "fino", "grueso", "finamente"}
 
 
-def _perro(low, s, e, text):
+def _perro(low, s, e, text, lex):
     # Colombian hot dog ("un perro sencillo", "dos perros", "el perro venía sin tocineta"), not the dog
     nxt = _next(low, e)
     if nxt in {"caliente", "calientes", "sencillo", "sencillos", "especial", "especiales", "americano",
@@ -319,28 +324,28 @@ def _perro(low, s, e, text):
                              "del"}
 
 
-def _suprema(low, s, e, text):
+def _suprema(low, s, e, text, lex):
     return "calidad" not in (_prev(low, s), _next(low, e)) and _prev(low, s) not in {"atencion", "corte"}
 
 
-def _mero(low, s, e, text):
+def _mero(low, s, e, text, lex):
     return _prev(low, s) not in {"ya", "por", "el"} or _next(low, e) in {"a", "al", "en", "con", "estaba"}
 
 
-def _volcan(low, s, e, text):
+def _volcan(low, s, e, text, lex):
     # the chocolate lava cake ("el volcán con helado"), not a volcano or "un volcán de sensaciones"
     after = text[e:e + 20].lstrip()
     return not after[:1].isupper() and _next(low, e) not in {"activo", "apagado", "dormido", "misti", "de"}
 
 
-def _cava(low, s, e, text):
+def _cava(low, s, e, text, lex):
     # Spanish sparkling wine ("un cava", "copa de cava", "vino o cava"), not the cellar ("buena cava")
     return _prev(low, s) in {"un", "de", "del", "y", "o", "con", "tomar", "tomamos", "bebimos", "bebemos",
                              "pedimos", "el"} \
         and _next(low, e) != "de"
 
 
-def _agua(low, s, e, text):
+def _agua(low, s, e, text, lex):
     if _prev(low, s) == "boca":               # "se me hace la boca agua"
         return False
     return " ".join(_words_after(low, e, 2)) not in {"de mar", "del mar", "de lluvia", "del rio",
@@ -348,58 +353,66 @@ def _agua(low, s, e, text):
         and _next(low, e) not in {"termal", "termales", "caliente", "potable"}
 
 
-def _tomate(low, s, e, text):
+def _tomate(low, s, e, text, lex):
     # the verb ("tómate la foto", "tómate un café") is not the tomato
     return "ó" not in text[s:e].lower() and _next(low, e) not in {"la", "el", "un", "una", "tu", "tus",
                                                                     "foto", "fotos", "tiempo", "algo"}
 
 
-def _accent_last(low, s, e, text):
+def _accent_last(low, s, e, text, lex):
     return not text[s:e].lower().endswith("ó")             # "jugó" is a verb, "jugo" the juice
 
 
-def _cafes(low, s, e, text):
+def _cafe(low, s, e, text, lex):
+    # "lechuga café" / "color café" is brown in Colombia; "Café San Juan" / "Café Tortoni" is a place
+    if _prev(low, s) in {"color", "lechuga", "lechugas", "tono", "ojos", "pelo", "zapatos"}:
+        return False
+    after = text[e:e + 20].lstrip()
+    return not (text[s:s + 1].isupper() and after[:1].isupper())
+
+
+def _cafes(low, s, e, text, lex):
     # "bares, cafés y restaurantes" are places
     near = set(_words_before(low, s, 2)) | set(_words_after(low, e, 2))
     return not near & {"bares", "restaurantes", "restaurants", "heladerias", "tiendas", "hoteles", "museos",
                        "galerias", "librerias", "terrazas"}
 
 
-def _pez(low, s, e, text):
+def _pez(low, s, e, text, lex):
     return _next(low, e) != "urbano"          # a coupon site in Buenos Aires
 
 
-def _trago(low, s, e, text):
+def _trago(low, s, e, text, lex):
     return _prev(low, s) not in {"la", "lo", "me", "se", "te", "nos", "les", "le"}   # the verb "tragar"
 
 
-def _fritas(low, s, e, text):
+def _fritas(low, s, e, text, lex):
     return _prev(low, s) in {"con", "y", "unas", "las", "sus", "de", "e", "o"}
 
 
-def _tuna(low, s, e, text):
+def _tuna(low, s, e, text, lex):
     # tuna fish; "la tuna" in Spanish is a student band or the cactus fruit
     return _prev(low, s) not in {"la", "una", "las", "unas", "buena"}
 
 
-def _miel(low, s, e, text):
+def _miel(low, s, e, text, lex):
     return " ".join(_words_before(low, s, 2)) != "luna de"
 
 
-def _naranja(low, s, e, text):
+def _naranja(low, s, e, text, lex):
     return _prev(low, s) not in {"color", "tono", "camiseta", "chaleco", "uniforme"}
 
 
-def _carambola(low, s, e, text):
+def _carambola(low, s, e, text, lex):
     return _prev(low, s) != "por"
 
 
-def _manteca(low, s, e, text):
+def _manteca(low, s, e, text, lex):
     # "la carne era una manteca" (melt-in-the-mouth) is praise, not butter
     return _prev(low, s) != "una"
 
 
-def _never(low, s, e, text):
+def _never(low, s, e, text, lex):
     return False
 
 
@@ -414,7 +427,7 @@ def _rules() -> dict:
         _mero: ["mero", "meros"], _volcan: ["volcan", "volcanes"], _cava: ["cava", "cavas"],
         _agua: ["agua", "aguas"], _fritas: ["fritas"], _tuna: ["tuna"], _miel: ["miel"],
         _naranja: ["naranja"], _carambola: ["carambola"], _manteca: ["manteca"], _pez: ["pez"],
-        _trago: ["trago"], _tomate: ["tomate"], _accent_last: ["jugo"], _cafes: ["cafes"],
+        _trago: ["trago"], _tomate: ["tomate"], _accent_last: ["jugo"], _cafes: ["cafes"], _cafe: ["cafe"],
     }
     table[_never] = sorted(_NEVER)
     return {form: rule for rule, forms in table.items() for form in forms}
@@ -661,7 +674,8 @@ def _build(entries: dict[str, Entry], sources: tuple[str, ...]) -> Lexicon:
 
 
 def load_lexicon(extra: str | Path | None = None) -> Lexicon:
-    """The base lexicon plus the user file `extra` (or $SABOR_FOOD_LEXICON when `extra` is None).
+    """The base lexicon plus the user file `extra` (or $SABOR_FOOD_LEXICON when `extra` is None;
+    `extra=""` means the base lexicon only).
 
     User rows add entries, or override an existing entry's family and (for that language) its
     variants; family "-" removes an entry; unknown families are allowed there. A malformed file raises
@@ -691,16 +705,6 @@ def default_lexicon() -> Lexicon:
         _CACHE.clear()
         _CACHE[key] = load_lexicon(extra)
     return _CACHE[key]
-
-
-def _food_starts_at(low: str, pos: int) -> bool:
-    """Does a food form start at `pos` (used by the "causa de ..." rule)?"""
-    lex = _ACTIVE[0] or default_lexicon()
-    m = lex.pattern.match(low, pos)
-    return bool(m) and _squash(m.group(0)) in lex.forms
-
-
-_ACTIVE: list[Lexicon | None] = [None]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -740,34 +744,30 @@ def find_foods(text: str, clauses: list[tuple[int, int]] | None = None,
     seen: set[tuple[str, int]] = set()
     found: list[FoodMention] = []
     prev_end = None
-    _ACTIVE[0] = lex
-    try:
-        for m in lex.pattern.finditer(low):
-            s, e = m.span()
-            form = _squash(m.group(0))
-            hit = lex.forms.get(form)
-            if hit is None:
+    for m in lex.pattern.finditer(low):
+        s, e = m.span()
+        form = _squash(m.group(0))
+        hit = lex.forms.get(form)
+        if hit is None:
+            continue
+        entry, _row_lang = hit
+        if form in _ONLY_IN_SPANISH or form in _ONLY_IN_ENGLISH:
+            lang = lang or _lang(low)
+            if (form in _ONLY_IN_SPANISH) != (lang == "es"):
                 continue
-            entry, _row_lang = hit
-            if form in _ONLY_IN_SPANISH or form in _ONLY_IN_ENGLISH:
-                lang = lang or _lang(low)
-                if (form in _ONLY_IN_SPANISH) != (lang == "es"):
-                    continue
-            rule = _RULES.get(form)
-            if rule is not None and not rule(low, s, e, text):
-                continue
-            if form in _ADJECTIVAL and prev_end is not None and not low[prev_end:s].strip():
-                continue
-            ci = bisect_right(starts, s) - 1
-            if ci < 0 or s >= clauses[ci][1]:
-                continue
-            prev_end = e
-            if (entry, ci) in seen:
-                continue
-            seen.add((entry, ci))
-            found.append(FoodMention(entry, lex.entries[entry].family, ci, s, e, text[s:e]))
-    finally:
-        _ACTIVE[0] = None
+        rule = _RULES.get(form)
+        if rule is not None and not rule(low, s, e, text, lex):
+            continue
+        if form in _ADJECTIVAL and prev_end is not None and not low[prev_end:s].strip():
+            continue
+        ci = bisect_right(starts, s) - 1
+        if ci < 0 or s >= clauses[ci][1]:
+            continue
+        prev_end = e
+        if (entry, ci) in seen:
+            continue
+        seen.add((entry, ci))
+        found.append(FoodMention(entry, lex.entries[entry].family, ci, s, e, text[s:e]))
     for i, fm in enumerate(found):
         lo, hi = clauses[fm.clause]
         nxt = [o.start for o in found[i + 1:] if o.clause == fm.clause]

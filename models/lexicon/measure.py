@@ -75,7 +75,9 @@ def recall(sentences: list[tuple[int, str, str, int, int]], labels: dict[str, bo
     for _, text, target, a, b in sentences:
         if not labels.get(target):
             continue
-        hits = cache.setdefault(text, find_foods(text, lexicon=lex))
+        if text not in cache:
+            cache[text] = find_foods(text, lexicon=lex)
+        hits = cache[text]
         total += 1
         if any(m.start < b and m.end > a for m in hits):
             found += 1
@@ -87,6 +89,7 @@ def recall(sentences: list[tuple[int, str, str, int, int]], labels: dict[str, bo
 def precision(judged: list[dict], lex) -> tuple:
     """Judged hits the detector still produces that are foods, over judged hits it still produces."""
     good = produced = 0
+    wrong = []
     for row in judged:
         if row["is_food"] == "":
             continue
@@ -94,13 +97,17 @@ def precision(judged: list[dict], lex) -> tuple:
         if any(m.start == int(row["start"]) and m.end == int(row["end"]) for m in hits):
             produced += 1
             good += row["is_food"] == "1"
-    return good, produced
+            if row["is_food"] == "0":
+                wrong.append(f"{row['cue']} ({row['entry']})")
+    return good, produced, wrong
 
 
 def _snapshot_rows() -> list[tuple[int, str, str, int, int]]:
     if SEMEVAL_TEST.exists():
-        return [(i, text, t, a, b) for i, (text, spans) in enumerate(semeval_sentences()) for t, a, b in spans]
-    return [(int(r["sent_id"]), r["text"], r["target"], int(r["start"]), int(r["end"])) for r in _read(SENTENCES)]
+        return [(i, text, t, a, b)
+                for i, (text, spans) in enumerate(semeval_sentences()) for t, a, b in spans]
+    return [(int(r["sent_id"]), r["text"], r["target"], int(r["start"]), int(r["end"]))
+            for r in _read(SENTENCES)]
 
 
 def cmd_semeval() -> None:
@@ -108,12 +115,12 @@ def cmd_semeval() -> None:
     labels = {r["target"]: r["is_food"] == "1" for r in _read(TARGETS)}
     found, total, missed = recall(_snapshot_rows(), labels, lex)
     judged = _read(JUDGED)
-    good, produced = precision(judged, lex)
+    good, produced, wrong = precision(judged, lex)
     print(f"lexicon {lex.version}: {len(lex)} entries")
-    print(f"recall    {found}/{total} = {found / total:.3f}  (food-target occurrences found in their sentence)")
+    print(f"recall    {found}/{total} = {found / total:.3f}  (food-target occurrences found in their "
+          "sentence)")
     print(f"precision {good}/{produced} = {good / produced:.3f}  (judged hits that are foods)")
     print("missed:", ", ".join(f"{t} ×{n}" if n > 1 else t for t, n in missed.most_common()))
-    wrong = [f"{r['cue']} ({r['entry']})" for r in judged if r["is_food"] == "0"]
     print("false hits:", ", ".join(wrong))
 
 
@@ -145,8 +152,10 @@ def cmd_export(sample: int = 0) -> None:
         w = csv.DictWriter(fh, fieldnames=fields)
         w.writeheader()
         w.writerows(old)
-        w.writerows({**r, "is_food": "", "note": ""} for r in sorted(new, key=lambda r: (r["sent_id"], r["start"])))
-    print(f"{len(keep)} target occurrences in {SENTENCES.name}; {len(hits_rows)} hits, {len(new)} added to judge")
+        new.sort(key=lambda r: (r["sent_id"], r["start"]))
+        w.writerows({**r, "is_food": "", "note": ""} for r in new)
+    print(f"{len(keep)} target occurrences in {SENTENCES.name}; {len(hits_rows)} hits, "
+          f"{len(new)} added to judge")
 
 
 def cmd_corpora(n: int = 10_000) -> None:
