@@ -18,9 +18,9 @@ next to it ("el pollo estaba seco", "poca carne", "pescado fresquísimo", "no es
 None and the clause polarity from the model decides.
 
 Speed (this shared 2-core machine): 10,000 mixed real comments (Guía Óleo, Domicilios, TripAdvisor; 230
-characters on average) take 0.9-1.3 s with `find_foods` (clause splitting included; the range is the load
-of the machine) and 0.5-0.7 s
-when the clauses are passed in; `load_lexicon` takes about 0.4 s (`default_lexicon` caches it).
+characters on average) take 0.9-1.3 s with `find_foods`, clause splitting included (the range is the load
+of the machine), and 0.5-0.7 s when the clauses are passed in; `load_lexicon` takes about 0.4 s
+(`default_lexicon` caches it).
 """
 from __future__ import annotations
 
