@@ -776,6 +776,22 @@ def find_foods(text: str, clauses: list[tuple[int, int]] | None = None,
     return found
 
 
-def food_rows(mentions: list[FoodMention]) -> list[dict]:
-    """Plain dicts (entry, family, clause, start, end, cue, lexical_polarity) for storage."""
-    return [vars(m).copy() for m in mentions]
+def food_rows(text: str, clauses: list[tuple[int, int]], mentions: list[FoodMention],
+              clause_probs) -> list[dict]:
+    """One row per food mention with its polarity: the cue next to the food when it says something
+    unmistakable, else the clause's sentiment (`clause_probs`: (len(clauses), 3) [neg, neu, pos])."""
+    from models.taste import evidence_of, polarity_from_probs
+
+    rows = []
+    for m in mentions:
+        p = clause_probs[m.clause]
+        score = float(p[2] - p[0])
+        pol = m.lexical_polarity or polarity_from_probs(p)
+        if m.lexical_polarity == "negative":
+            score = min(score, -0.5)
+        elif m.lexical_polarity == "positive":
+            score = max(score, 0.5)
+        rows.append({"entry": m.entry, "family": m.family, "polarity": pol, "score": round(score, 4),
+                     "evidence": evidence_of(text, clauses[m.clause], m.start), "start": m.start,
+                     "end": m.end, "cue": m.cue})
+    return rows

@@ -36,9 +36,10 @@ def count_unscored(store: Store, model_version: str) -> int:
         "WHERE p.feedback_id = f.feedback_id AND p.model_version = ?)", [model_version]))
 
 
-def copy_cached_predictions(store: Store, model_version: str) -> int:
+def copy_cached_predictions(store: Store, model_version: str, lexicon_version: str | None = None) -> int:
     """Give every unscored comment whose text was already scored under `model_version` a copy of that
-    prediction and its taste mentions. Returns the number of comments filled from the cache."""
+    prediction, its taste mentions and (when the donor has one under `lexicon_version`) its food scan.
+    Returns the number of comments filled from the cache."""
     with store.transaction() as cur:
         cur.execute("""
             CREATE OR REPLACE TEMP TABLE _donor AS
@@ -64,15 +65,32 @@ def copy_cached_predictions(store: Store, model_version: str) -> int:
                 SELECT d.target, m.model_version, m.attribute, m.polarity, m.score, m.evidence
                 FROM _donor d JOIN taste_mentions m ON m.feedback_id = d.donor AND m.model_version = ?""",
                         [model_version])
+            if lexicon_version is not None:
+                cur.execute("""
+                    INSERT INTO food_scans SELECT d.target, s.model_version, s.lexicon_version
+                    FROM _donor d JOIN food_scans s ON s.feedback_id = d.donor AND s.model_version = ?
+                         AND s.lexicon_version = ?""", [model_version, lexicon_version])
+                cur.execute("""
+                    INSERT INTO food_mentions
+                    SELECT d.target, m.model_version, m.lexicon_version, m.entry, m.family, m.polarity,
+                           m.score, m.evidence
+                    FROM _donor d JOIN food_mentions m ON m.feedback_id = d.donor AND m.model_version = ?
+                         AND m.lexicon_version = ?""", [model_version, lexicon_version])
         cur.execute("DROP TABLE IF EXISTS _donor")
     return int(n)
 
 
-def write_predictions(store: Store, predictions: pd.DataFrame, mentions: pd.DataFrame) -> int:
-    """Insert one batch of predictions and their taste mentions, all or nothing."""
+def write_predictions(store: Store, predictions: pd.DataFrame, mentions: pd.DataFrame,
+                      food_scans: pd.DataFrame | None = None, foods: pd.DataFrame | None = None) -> int:
+    """Insert one batch of predictions, their taste mentions and (when given) their food scan, all or
+    nothing: a comment is never left with a prediction but a half-written analysis."""
+    from analysis.store.discovery import write_foods
+
     with store.transaction() as cur:
         Store.append(cur, "predictions", predictions)
         Store.append(cur, "taste_mentions", mentions)
+        if food_scans is not None:
+            write_foods(store, food_scans, foods if foods is not None else pd.DataFrame(), cur)
     return len(predictions)
 
 

@@ -279,3 +279,10 @@ def test_held_out_semeval_recall_and_precision_stay_at_the_reported_level(lex):
             good += r["is_food"] == "1"
     assert produced >= 0.9 * len(judged)          # the judged sample still describes the detector
     assert good / produced >= HELD_OUT_PRECISION - 0.02, (good, produced)
+
+
+def test_no_entry_is_named_like_a_family():
+    """A family and an entry with one name would be one trend key: the base lexicon keeps them apart."""
+    with open(mentions.BASE_FILE, encoding="utf-8") as fh:
+        names = {r["entry"] for r in csv.DictReader(fh)}
+    assert not names & set(FAMILIES), names & set(FAMILIES)
