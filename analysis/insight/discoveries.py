@@ -19,6 +19,7 @@ import pandas as pd
 
 from analysis.filters import Filters, where
 from analysis.insight import trends
+from analysis.insight.wording import excerpt
 from analysis.privacy import redact
 from analysis.stats import two_proportion
 
@@ -164,7 +165,7 @@ def discover(store, filters: Filters | None = None, today: date | None = None, n
         leads.append(lead)
     out = pd.DataFrame(leads)
     out["verbatims"] = [
-        [redact(t) for t in trends.verbatims(
+        [excerpt(redact(t), r["key"]) for t in trends.verbatims(
             store, r["dimension"], r["key"], segment_type=r["segment_type"], segment=r["segment"],
             filters=filters, since=r["start_month"] + "-01", limit=n_verbatims)["text"]]
         for r in out.to_dict("records")]

@@ -17,7 +17,7 @@ from analysis.filters import Filters
 from analysis.insight.cells import key_rating_sums, last_date, load_cells, market_evidence, rec_verbatims
 from analysis.insight.discoveries import discover
 from analysis.insight.findings import confidence, consolidate, detect_shifts, segment_numbers
-from analysis.insight.wording import describe, describe_content, market_sentence
+from analysis.insight.wording import content_headline, describe, describe_content, market_sentence
 from analysis.months import months_between
 from analysis.stats import mean_diff
 
@@ -26,7 +26,7 @@ REC_COLUMNS = [
     "regions",
     "start_month", "end_month", "title", "text", "k_before", "n_before", "rate_before", "k_after", "n_after",
     "rate_after", "change_pp", "stars_before", "stars_after", "impact", "impact_ci_low", "impact_ci_high",
-    "n_per_month", "months_after", "q", "p", "link", "verbatims", "market", "market_text"]
+    "n_per_month", "months_after", "q", "p", "link", "headline", "verbatims", "market", "market_text"]
 
 
 AUDIENCES = ("producto", "marketing", "riesgo")
@@ -71,7 +71,7 @@ def recommendations_from(den: pd.DataFrame, mk: pd.DataFrame, shifts: pd.DataFra
         rec["title"], rec["text"] = describe(rec, lang)
         rec["link"] = dashboard_link(f["attribute"], f["polarity"], f["products"], f["regions"],
                                      f["start_month"])
-        rec["kind"] = "taste"
+        rec["kind"], rec["headline"] = "taste", ""
         rows.append(rec)
     if not rows:
         return pd.DataFrame(columns=[c for c in REC_COLUMNS if c not in _LATER])
@@ -115,6 +115,7 @@ def content_recommendations(store, findings: pd.DataFrame, filters: Filters | No
                    "start_month": f["start_month"], "end_month": f["end_month"],
                    "verbatims": list(f["verbatims"] or []), "market": [], "market_text": ""}
             rec["title"], rec["text"] = describe_content({**f, **nums}, audience, lang, worse)
+            rec["headline"] = content_headline(f, lang)
             weight = abs(nums["impact"]) if not np.isnan(nums["impact"]) else 0.25
             rec["priority"] = max(weight, 0.25) * nums["n_per_month"] * abs(nums["change_pp"]) / 100
             rec["confidence"] = confidence(f["q"], nums["k_after"], lo, hi)

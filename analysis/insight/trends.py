@@ -515,10 +515,18 @@ def over_time(store, by: str = "attribute", filters: Filters | None = None, peri
 
 
 def headline_rows(sig: pd.DataFrame) -> pd.DataFrame:
-    """Significant rows in the order a reader wants them: praise/complaint series before "any mention"
-    (which only repeats them), and one row per taste and measure (its strongest segment)."""
-    specific = pd.concat([sig[sig["polarity"] != "all"], sig[sig["polarity"] == "all"]])
-    return specific.drop_duplicates(["key", "metric"])
+    """Significant rows in the order a reader wants them, one row per key and measure (its strongest
+    segment). Taste attributes: praise/complaint series before "any mention" (which only repeats them).
+    Foods, topics and words: the overview (share of all comments) first — "mariscos ↑" is the news; a
+    dish's praise in one region comes after."""
+    if sig.empty:
+        return sig
+    if (sig["dimension"] == "attribute").all():
+        ordered = pd.concat([sig[sig["polarity"] != "all"], sig[sig["polarity"] == "all"]])
+    else:
+        tier = sig["tier"] if "tier" in sig else pd.Series(2, index=sig.index)
+        ordered = sig.assign(_t=tier).sort_values(["_t", "q"], kind="stable").drop(columns="_t")
+    return ordered.drop_duplicates(["key", "metric"])
 
 
 def _jsonable(df: pd.DataFrame) -> list[dict]:

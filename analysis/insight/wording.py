@@ -198,7 +198,8 @@ def describe_content(f: dict, audience: str, lang: str = "es", worse: bool = Fal
     'riesgo'), from the finding's numbers only. `worse`: it rises while those who mention it rate lower."""
     x, up = f["key"], f["direction"] == "up"
     head = content_headline(f, lang)
-    n_after = f"{int(f['n_after']):,}"
+    n_after = (f"{int(f['k_after']):,} de {int(f['n_after']):,}" if lang == "es"
+               else f"{int(f['k_after']):,} of {int(f['n_after']):,}")
     related = [r for r in f.get("related") or [] if r != x][:4]
     rel = ""
     if related:
@@ -252,3 +253,33 @@ def describe_content(f: dict, audience: str, lang: str = "es", worse: bool = Fal
             act = f"If {x} is still strategic, put it back into communication; otherwise reuse the space."
         text = f"{head} ({n_after} comments since then).{stars} {act}{rel}"
     return title, text
+
+
+def md_escape(text) -> str:
+    """User text (comments, product names) shown as plain text inside Markdown: one line (a line break in
+    a comment cannot start a heading or leave a quote), and no link, image, HTML, heading or emphasis."""
+    flat = " ".join(str(text).split())
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-!<>|~$" else ch for ch in flat)
+
+
+def excerpt(text: str, key: str, width: int = 220) -> str:
+    """The part of a long comment around the first word of `key` (accents and case ignored)."""
+    import unicodedata
+
+    flat = " ".join(str(text).split())
+    if len(flat) <= width:
+        return flat
+
+    def fold(s: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFD", s.lower()) if unicodedata.category(c) != "Mn")
+
+    words = [w for w in fold(key).replace("·", " ").split() if len(w) > 2]
+    low = fold(flat)
+    at = min((i for i in (low.find(w[:5]) for w in words) if i >= 0), default=0)
+    start = max(0, min(at - width // 3, len(flat) - width))
+    cut = flat[start:start + width]
+    if start > 0:
+        cut = "…" + cut.split(" ", 1)[-1]
+    if start + width < len(flat):
+        cut = cut.rsplit(" ", 1)[0] + "…"
+    return cut
