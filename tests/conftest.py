@@ -102,3 +102,18 @@ def analyzer(encoder):
     head = active_head()
     # The shipped head may carry its own adapted encoder; only the base one can be shared.
     return Analyzer(head, encoder=encoder if head.adapter is None else None)
+
+
+@pytest.fixture(scope="session")
+def demo_scored_store(tmp_path_factory):
+    """The demo loaded as a user would and scored by the real model (no truth file): what `make run`
+    shows once the background analysis is done. Tests read it and never write to it."""
+    from analysis.demo import load_demo
+    from analysis.ops.scoring import analyze
+    from analysis.store import Store
+
+    s = Store.open(tmp_path_factory.mktemp("demo_scored") / "demo.duckdb")
+    load_demo(s)
+    analyze(s)
+    yield s
+    s.close()
