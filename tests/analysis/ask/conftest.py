@@ -13,3 +13,15 @@ def small_store(store, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     build_small_db(store)
     return store
+
+
+@pytest.fixture(scope="session")
+def restmex_store(tmp_path_factory, real_dir):
+    """shared/data/real/restmex2021_guanajuato_es.csv loaded through the real ingestion (no model output)."""
+    from analysis.ingest import ingest_file
+    from analysis.store import Store
+
+    s = Store.open(tmp_path_factory.mktemp("restmex") / "restmex.duckdb")
+    ingest_file(s, real_dir / "restmex2021_guanajuato_es.csv")
+    yield s
+    s.close()
