@@ -40,6 +40,7 @@ class Intent:
     subset: Filters | None = None       # share: the rows counted within the base
     group: str | None = None    # a dimension, month | quarter | year, or a mention kind (attribute)
     group_polarity: str | None = None   # group by attribute: only mentions of this polarity
+    dim_word: str | None = None         # the word the question used for the grouping ("lugar", "country")
     order: str | None = None    # desc | asc (ranking) ; None = full breakdown
     top_n: int | None = None
     date_from: str | None = None          # ISO, inclusive

@@ -19,8 +19,10 @@ from analysis.ask.vocabulary import (
     ADJ_ATTRS,
     ATTR_OF,
     AVG_WORDS,
+    COMPARE_WORDS,
     CONTAIN_VERBS,
     COUNT_WORDS,
+    DISTRIBUTION_WORDS,
     GROUP_WORDS,
     LANG_PHRASES,
     LEAST_WORDS,
@@ -33,6 +35,7 @@ from analysis.ask.vocabulary import (
     NUMBER_WORDS,
     PHRASE_ALIASES,
     POL_ADJECTIVES,
+    QUALITY_WORDS,
     POS_WORDS,
     RATING_UNITS,
     RATING_WORDS,
@@ -343,6 +346,18 @@ def _rating(tk: Tokens, items: list) -> None:
         i = end
 
 
+def _names_a_ranking(tk: Tokens, i: int) -> bool:
+    """'top 3', 'bottom 5', 'los 5 productos', 'the 3 worst rated products', 'los 3 meses con más'."""
+    if tk.at(i - 1) in ("top", "bottom"):
+        return True
+    for j in range(i + 1, min(i + 5, len(tk.toks))):
+        if tk.used[j]:
+            return False
+        if tk.toks[j] in GROUP_WORDS:
+            return True
+    return False
+
+
 # -- the whole question ------------------------------------------------------------------------------
 def _prepare(question: str, facts: Facts) -> tuple[Tokens, list[str]]:
     quoted = []
@@ -380,6 +395,21 @@ def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent
     _length(tk, items)
     _rating(tk, items)
 
+    # "reviews by rating", "distribución de las calificaciones", "por estrellas": one row per rating value
+    rating_group = False
+    for i, t in tk.free():
+        if t in RATING_WORDS and not tk.used[i] and (
+                tk.at(i - 1) in ("por", "by", "per", "each", "cada")
+                or {tk.at(i - 1), tk.at(i - 2), tk.at(i - 3)} & DISTRIBUTION_WORDS):
+            rating_group = True
+            tk.mark(i)
+            for j in (i - 1, i - 2, i - 3):
+                if (tk.at(j) in ("por", "by", "per", "each", "cada", "de", "of", "the", "las", "los", "la")
+                        or tk.at(j) in DISTRIBUTION_WORDS) and not tk.used[j]:
+                    tk.mark(j)
+                else:
+                    break
+            break
     time_group = None
     for g, phrases in TIME_GROUP_PHRASES:
         for ph in phrases:
@@ -398,6 +428,7 @@ def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent
             g = GROUP_WORDS.get(tk.at(j))
             if g and not tk.used[j] and g not in ("month", "quarter", "year"):
                 distinct_dim = g
+                it.dim_word = tk.at(j)
                 tk.mark(j)
                 break
     # top N: "top 3", "los 5 productos", "bottom 5", "3 mejores"
@@ -406,8 +437,7 @@ def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent
             "un", "una", "uno", "one") else None
         if not n or n <= 0 or tk.used[i]:
             continue
-        near = {tk.at(i - 1), tk.at(i + 1), tk.at(i + 2)}
-        if near & ({"top", "bottom", "primeros", "primeras", "mejores", "peores", "first"} | set(GROUP_WORDS)):
+        if _names_a_ranking(tk, i):
             it.top_n = n
             tk.mark(i)
     _unknown_after_verb(tk, items, set(_known_words(facts)))
@@ -453,12 +483,15 @@ def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent
     has_length = has(LENGTH_WORDS) or (has(LENGTH_UNITS) and (has_avg or has_count))
     mentions_w = has(MENTION_WORDS)
     groups = {GROUP_WORDS[w] for w in words if w in GROUP_WORDS}
+    it.dim_word = it.dim_word or next((w for w in words if w in GROUP_WORDS), None)
     if distinct_dim:
         groups.discard(distinct_dim)
     if has(TREND_WORDS):
         groups.add("month")
     if time_group:
         groups.add(time_group)
+    if rating_group:
+        groups.add("rating")
     if len(groups) > 1:
         raise CannotParse(why="several groupings")
     group = groups.pop() if groups else None
@@ -508,8 +541,10 @@ def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent
             order = None
         else:
             metric = "avg_rating"
+    elif has(QUALITY_WORDS) and group and not (has_count or pol or attrs or mentions_w) and facts.has_rating:
+        metric = "avg_rating"  # "the best / worst place" ranks by the rating
     elif has_count or has(ROW_NOUNS) or mentions_w or pol or attrs or group or order or distinct_dim \
-            or items or it.date_from or it.top_n:
+            or any(x[1] in ("rating", "word", "length") for x in items):
         metric = "count"
     elif followup:
         metric = None
@@ -539,6 +574,11 @@ def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent
             raise CannotParse(why="count the values of a dimension within one value")
         it.distinct_of = distinct_dim
     chosen = base.values | (subset.values if subset else {})
+    if has(COMPARE_WORDS) and not group:
+        multi = [d for d, vs in base.values.items() if len(vs) > 1]
+        if len(multi) != 1:
+            raise CannotParse(why="compare what")
+        group = multi[0]
     if group in chosen and group not in ("month", "quarter", "year"):
         if len(chosen[group]) == 1:
             if order or it.top_n:

@@ -20,15 +20,51 @@ _DIM_ES = {"product": ("producto", "productos"), "region": ("región", "regiones
            "channel": ("canal", "canales"), "attribute": ("atributo", "atributos"),
            "category": ("categoría", "categorías"), "brand": ("marca", "marcas"), "month": ("mes", "meses"),
            "quarter": ("trimestre", "trimestres"), "year": ("año", "años"), "topic": ("tema", "temas"),
-           "lang": ("idioma", "idiomas")}
+           "lang": ("idioma", "idiomas"), "rating": ("calificación", "calificaciones")}
 
 
 _DIM_EN = {"product": ("product", "products"), "region": ("region", "regions"),
            "channel": ("channel", "channels"), "attribute": ("attribute", "attributes"),
            "category": ("category", "categories"), "brand": ("brand", "brands"), "month": ("month", "months"),
            "quarter": ("quarter", "quarters"), "year": ("year", "years"), "topic": ("topic", "topics"),
-           "lang": ("language", "languages")}
-_FEMININE = ("region", "category", "brand")
+           "lang": ("language", "languages"), "rating": ("rating", "ratings")}
+_FEMININE = ("region", "category", "brand", "rating")
+# The question's own word for a dimension, when it is not the column's name: (singular, plural, feminine).
+_DIM_WORDS = {
+    "lugar": ("lugar", "lugares", False), "sitio": ("sitio", "sitios", False),
+    "restaurante": ("restaurante", "restaurantes", False), "hotel": ("hotel", "hoteles", False),
+    "atraccion": ("atracción", "atracciones", True), "establecimiento": ("establecimiento", "establecimientos", False),
+    "destino": ("destino", "destinos", False), "tienda": ("tienda", "tiendas", True),
+    "pais": ("país", "países", False), "ciudad": ("ciudad", "ciudades", True),
+    "departamento": ("departamento", "departamentos", False), "provincia": ("provincia", "provincias", True),
+    "zona": ("zona", "zonas", True), "estado": ("estado", "estados", False),
+    "place": ("place", "places", False), "site": ("site", "sites", False),
+    "restaurant": ("restaurant", "restaurants", False), "attraction": ("attraction", "attractions", False),
+    "destination": ("destination", "destinations", False), "store": ("store", "stores", False),
+    "country": ("country", "countries", False), "city": ("city", "cities", False),
+    "state": ("state", "states", False), "location": ("location", "locations", False),
+    "item": ("item", "items", False), "department": ("department", "departments", False),
+    "province": ("province", "provinces", False), "zone": ("zone", "zones", False),
+}
+_EN_DIM_WORDS = {"place", "site", "restaurant", "attraction", "destination", "store", "country", "city", "state",
+                 "location", "item", "department", "province", "zone"}
+_PLURAL_OF = {"lugares": "lugar", "sitios": "sitio", "restaurantes": "restaurante", "hoteles": "hotel",
+              "atracciones": "atraccion", "establecimientos": "establecimiento", "destinos": "destino",
+              "tiendas": "tienda", "paises": "pais", "ciudades": "ciudad", "departamentos": "departamento",
+              "provincias": "provincia", "zonas": "zona", "estados": "estado", "places": "place",
+              "sites": "site", "restaurants": "restaurant", "attractions": "attraction",
+              "destinations": "destination", "stores": "store", "countries": "country", "cities": "city",
+              "states": "state", "locations": "location", "items": "item", "departments": "department",
+              "provinces": "province", "zones": "zone", "hotels": "hotel"}
+
+
+def _dims(it: Intent, dim: str, en: bool) -> tuple[str, str, bool]:
+    """(singular, plural, feminine) for a dimension, in the question's own word when it used a synonym."""
+    w = _PLURAL_OF.get(it.dim_word or "", it.dim_word or "")
+    if w in _DIM_WORDS and (w in _EN_DIM_WORDS) == en or w == "hotel":
+        return _DIM_WORDS[w]
+    d = (_DIM_EN if en else _DIM_ES).get(dim, (dim, dim))
+    return d[0], d[1], dim in _FEMININE
 _SENT = {"negative": ("negativos", "negative"), "positive": ("positivos", "positive"),
          "neutral": ("neutros", "neutral")}
 _LANG_NAME = {"es": ("español", "Spanish"), "en": ("inglés", "English")}
@@ -199,7 +235,21 @@ def _measure_text(it: Intent, en: bool) -> str:
 
 
 def _fmt(it: Intent, v) -> str:
+    if it.metric == "avg_length" and isinstance(v, (int, float)):
+        return f"{v:,.1f}"
     return fmt_number(v, it.metric == "share")
+
+
+_SINGULAR = {"comments": "comment", "comentarios": "comentario", "complaints": "complaint", "quejas": "queja",
+             "elogios": "elogio", "negative comments": "negative comment",
+             "positive comments": "positive comment", "neutral comments": "neutral comment"}
+
+
+def _singular(subj: str) -> str:
+    for pl, sg in _SINGULAR.items():
+        if subj.startswith(pl + " ") or subj == pl:
+            return sg + subj[len(pl):]
+    return subj
 
 
 def _label(it: Intent, v, en: bool) -> str:
@@ -207,6 +257,8 @@ def _label(it: Intent, v, en: bool) -> str:
         return ATTRIBUTE_EN.get(v, v)
     if it.group == "month":
         return month_abbr(v, "en" if en else "es")
+    if it.group == "rating" and isinstance(v, float) and v.is_integer():
+        return str(int(v))
     if it.group == "lang":
         return _LANG_NAME.get(v, (v, v))[1 if en else 0]
     return str(v)
@@ -219,18 +271,19 @@ def sentence(it: Intent, columns: list[str], rows: list[list], lang: str) -> str
     if not rows or all(v is None for r in rows for v in r[-1:]) and not it.group and it.metric != "share":
         return (f"There is no data{flt} for this question." if en
                 else f"No hay datos{flt} para esta pregunta.") + notes
-    if not it.group:
-        return _scalar(it, rows[0], flt, en) + notes
-    return _grouped(it, rows, flt, en) + notes
+    text = _scalar(it, rows[0], flt, en) if not it.group else _grouped(it, rows, flt, en)
+    return text[:1].upper() + text[1:] + notes
 
 
 def _scalar(it: Intent, row: list, flt: str, en: bool) -> str:
     v = row[0]
     subj = _rows_text(it.filters, en)
     if it.metric == "count":
+        if v == 1:
+            return f"There was 1 {_singular(subj)}{flt}." if en else f"Hubo 1 {_singular(subj)}{flt}."
         return f"There were {fmt_number(v)} {subj}{flt}." if en else f"Hubo {fmt_number(v)} {subj}{flt}."
     if it.metric == "distinct":
-        dims = (_DIM_EN if en else _DIM_ES).get(it.distinct_of, (it.distinct_of, it.distinct_of))
+        dims = _dims(it, it.distinct_of, en)
         if subj in ("comments", "comentarios") and not flt:
             return (f"There are {fmt_number(v)} {dims[1]} in the data." if en
                     else f"Hay {fmt_number(v)} {dims[1]} en los datos.")
@@ -243,8 +296,8 @@ def _scalar(it: Intent, row: list, flt: str, en: bool) -> str:
     if it.metric == "avg_length":
         unit = ("characters" if en else "caracteres") if it.length_unit == "chars" else (
             "words" if en else "palabras")
-        return (f"The {subj}{flt} are {fmt_number(v)} {unit} long on average." if en
-                else f"Los {subj}{flt} tienen en promedio {fmt_number(v)} {unit}.")
+        return (f"The {subj}{flt} are {_fmt(it, v)} {unit} long on average." if en
+                else f"Los {subj}{flt} tienen en promedio {_fmt(it, v)} {unit}.")
     # share
     if v is None:
         return (f"There are no {subj}{flt} to compute a share." if en
@@ -269,7 +322,7 @@ def _grouped(it: Intent, rows: list[list], flt: str, en: bool) -> str:
                        "neutral": ("neutral mentions", "menciones neutras")}[pol][0 if en else 1]
         elif it.metric == "count":
             measure = "mentions" if en else "menciones"
-    dims = _DIM_EN[it.group] if en else _DIM_ES[it.group]
+    dims = _dims(it, it.group, en)
     if it.order:
         best = rows[0][1]
         if it.top_n == 1 or all(r[1] == best for r in rows):
@@ -280,7 +333,7 @@ def _grouped(it: Intent, rows: list[list], flt: str, en: bool) -> str:
             more = "highest" if it.order == "desc" else "lowest"
         if en:
             return f"Top {it.top_n} {dims[1]} by {measure}{flt} ({more} first): {listed}."
-        art = "Las" if it.group in _FEMININE else "Los"
+        art = "Las" if dims[2] else "Los"
         sup = ("más" if it.order == "desc" else "menos") if it.metric == "count" else (
             "mayor" if it.order == "desc" else "menor")
         return f"{art} {it.top_n} {dims[1]} con {sup} {measure}{flt}: {listed}."
@@ -314,10 +367,10 @@ def _top_one(it: Intent, rows: list[list], measure: str, dims: tuple, flt: str, 
     if it.metric != "count":
         sup = "mayor" if it.order == "desc" else "menor"
     if len(tied) > 1:
-        art = "las" if it.group in _FEMININE else "los"
+        art = "las" if dims[2] else "los"
         return (f"Empate: {_join(names, False, 'y')} son {art} {dims[1]} con {sup} {measure}{flt} "
                 f"({_fmt(it, best)} cada uno).")
-    art = "la" if it.group in _FEMININE else "el"
+    art = "la" if dims[2] else "el"
     return f"{names[0]} es {art} {dims[0]} con {sup} {measure}{flt} ({_fmt(it, best)})."
 
 

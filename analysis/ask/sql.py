@@ -12,7 +12,7 @@ DIM_COL = {"product": "product", "region": "region", "channel": "channel", "cate
            "brand": "brand", "lang": "lang", "topic": "topic_label"}
 TIME_KEY = {"month": ("month", "month"),
             "quarter": ("strftime(date, '%Y') || '-Q' || CAST(quarter(date) AS VARCHAR)", "quarter"),
-            "year": ("year", "year")}
+            "year": ("year", "year"), "rating": ("rating", "rating")}
 WORD_COUNT = r"len(string_split_regex(trim(text), '\s+'))"
 
 
@@ -138,7 +138,7 @@ def to_sql(it: Intent) -> tuple[str, str]:
         return f"SELECT {cols} FROM feedback_enriched{wsql}", value
     if it.group in TIME_KEY:
         key_expr, key = TIME_KEY[it.group]
-        where.append(f"{'date' if it.group != 'year' else 'year'} IS NOT NULL")
+        where.append(f"{'date' if it.group in ('month', 'quarter') else it.group} IS NOT NULL")
     else:
         key_expr = DIM_COL[it.group]
         key = it.group if key_expr == it.group else key_expr

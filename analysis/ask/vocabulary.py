@@ -155,7 +155,19 @@ ROW_NOUNS = {
 
 
 LENGTH_WORDS = {"longitud", "largo", "larga", "largos", "largas", "extension", "length", "long", "lengths",
-                "tamano"}
+                "tamano", "miden", "mide", "medida", "lengthy"}
+
+
+# Order words that judge quality: "the best / worst place" ranks by the average rating, not by a count.
+QUALITY_WORDS = {"mejor", "mejores", "peor", "peores", "best", "worst", "better", "worse"}
+
+
+# Words that compare values of one dimension: "Lima vs Cusco" groups by region over those values.
+DISTRIBUTION_WORDS = {"distribucion", "distribution", "desglose", "breakdown", "reparto"}
+
+
+COMPARE_WORDS = {"vs", "versus", "frente", "comparado", "comparada", "comparados", "compared", "compare",
+                 "comparar", "compara", "contra", "against"}
 
 
 LENGTH_UNITS = {"caracteres": "chars", "caracter": "chars", "characters": "chars", "character": "chars",
@@ -218,6 +230,8 @@ FILLER = {
     "exactly", "actualmente", "currently", "mostrar", "listar", "list", "calcula", "calculate", "compute",
     "calcular", "reviewed", "rese", "evaluaron", "valoraron", "calificaron", "opinaron", "dado", "dada",
     "given", "total", "totals", "value", "valor", "cifra", "figure", "numbers", "stats", "estadistica",
+    "s", "t", "ll", "re", "ve", "d", "gives", "gave", "giving", "otorga", "otorgan", "da", "dan", "pone",
+    "ponen", "hace", "hacen", "ha", "han", "sido", "fueron", "estan", "esta", "there", "whats",
 }
 
 
@@ -315,7 +329,9 @@ def all_words() -> frozenset[str]:
     words = (set(ATTR_OF) | NEG_WORDS | POS_WORDS | NEU_WORDS | MENTION_WORDS | COUNT_WORDS | AVG_WORDS
              | RATING_WORDS | RATING_UNITS | SHARE_WORDS | TREND_WORDS | MOST_WORDS | LEAST_WORDS
              | set(GROUP_WORDS) | ROW_NOUNS | LENGTH_WORDS | set(LENGTH_UNITS) | CONTAIN_VERBS | SPLIT_VERBS
-             | FILLER | set(MONTHS) | set(NUMBER_WORDS) | PERIOD_WORDS | {"may"})
+             | FILLER | set(MONTHS) | set(NUMBER_WORDS) | PERIOD_WORDS | QUALITY_WORDS | COMPARE_WORDS
+             | DISTRIBUTION_WORDS
+             | {"may"})
     for _, phrases in TIME_GROUP_PHRASES:
         for ph in phrases:
             words |= set(ph.split())

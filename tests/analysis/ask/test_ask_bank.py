@@ -35,6 +35,7 @@ def test_grader_catches_a_wrong_number():
     assert gold.grade(Answer("q", columns=["region", "avg"], rows=[["Nowhere", 4.0]]), top) == "wrong"
     assert gold.grade(Answer("q", error="cannot_answer"), g) == "declined"
     assert gold.grade(Answer("q", columns=["n"], rows=[[3]]), None) == "wrong"
+    assert gold.grade(Answer("q", error="cannot_answer"), None) == "right"  # declining was the answer
 
 
 @pytest.mark.parametrize("part,min_right", [("dev", 0.85), ("kept", 0.85)])

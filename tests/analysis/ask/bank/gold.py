@@ -209,10 +209,11 @@ def _close(a, b, tol) -> bool:
 
 
 def grade(ans, gold) -> str:
-    """'right', 'declined' or 'wrong'. A must-decline question (gold None) answered with a figure is
-    wrong. Scalars read the first column of one row; groups read (key, value) from the first two."""
+    """'right', 'declined' or 'wrong'. A must-decline question (gold None) is right when declined and wrong
+    when answered with a figure. Scalars read the first column of one row; groups read (key, value) from the
+    first two columns of every row."""
     if ans.error == "cannot_answer" and not ans.rows:
-        return "declined"
+        return "right" if gold is None else "declined"
     if gold is None or ans.error:
         return "wrong"
     tol = 0.051
