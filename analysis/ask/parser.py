@@ -35,8 +35,8 @@ from analysis.ask.vocabulary import (
     NUMBER_WORDS,
     PHRASE_ALIASES,
     POL_ADJECTIVES,
-    QUALITY_WORDS,
     POS_WORDS,
+    QUALITY_WORDS,
     RATING_UNITS,
     RATING_WORDS,
     ROW_NOUNS,
@@ -59,6 +59,9 @@ _GENERIC = _VOCAB - {"cola", "chicha", "morada", "helado", "cafe", "galletas", "
 _QUOTE = re.compile(r"(?:(?<=^)|(?<=[\s(¿¡:,]))[«\"“'‘]([^«»\"“”'‘’]{1,60})[»\"”'’](?=$|[\s?.,;:!)])")
 _PLACEHOLDER = "qqword"
 _DIM_PRIORITY = {d: i for i, d in enumerate(("product", "region", "channel", "brand", "category", "topic"))}
+_DIM_NOTE = {"product": ("el producto", "product"), "region": ("la región", "region"),
+             "channel": ("el canal", "channel"), "brand": ("la marca", "brand"),
+             "category": ("la categoría", "category"), "topic": ("el tema", "topic")}
 _ARTICLES = {"el", "la", "los", "las", "the", "a", "an", "de", "del", "un", "una", "of"}
 
 
@@ -82,7 +85,7 @@ def _known_words(facts: Facts) -> tuple[str, ...]:
     return tuple(sorted(words))
 
 
-def _correct(toks: list[str], facts: Facts) -> list[str]:
+def _correct(toks: list[str], facts: Facts, fixed: list | None = None) -> list[str]:
     """Each unknown word of 5+ letters replaced by the one known word (vocabulary or a value's word) within
     one edit (insertion, deletion, substitution or swap of two letters), when there is exactly one."""
     known = _known_words(facts)
@@ -95,6 +98,8 @@ def _correct(toks: list[str], facts: Facts) -> list[str]:
         hits = process.extract(t, known, scorer=OSA.distance, score_cutoff=1, limit=3)
         best = [h[0] for h in hits if h[1] <= 1]
         out.append(best[0] if len(best) == 1 else t)
+        if len(best) == 1 and fixed is not None:
+            fixed.append((t, best[0]))
     return out
 
 
@@ -132,7 +137,7 @@ def _match_values(tk: Tokens, dim: str, values: tuple[str, ...]) -> list[tuple]:
     return out
 
 
-def _values(tk: Tokens, facts: Facts, items: list) -> None:
+def _values(tk: Tokens, facts: Facts, items: list, it: Intent) -> None:
     cands = []
     for dim in ("product", "region", "channel", "brand", "category", "topic"):
         cands += _match_values(tk, dim, facts.values(dim))
@@ -144,6 +149,12 @@ def _values(tk: Tokens, facts: Facts, items: list) -> None:
         rivals = [c for c in cands if c[3] == dim and c[4] != v and c[5] == i and c[:2] == (n, full)]
         if rivals:
             raise CannotParse(why=f"ambiguous {dim}: {v} / {rivals[0][4]}")
+        other = next((c for c in cands if c[3] != dim and c[5] == i and c[:2] == (n, full)), None)
+        if other is not None:
+            words = " ".join(tk.toks[i:i + ln])
+            it.notes.append([f"leí «{words}» como {_DIM_NOTE[dim][0]} {v}, no como {_DIM_NOTE[other[3]][0]} "
+                             f"{other[4]}", f"read '{words}' as the {_DIM_NOTE[dim][1]} {v}, not the "
+                             f"{_DIM_NOTE[other[3]][1]} {other[4]}"])
         tk.mark(i, ln)
         if v not in chosen.setdefault(dim, []):
             chosen[dim].append(v)
@@ -154,7 +165,8 @@ def _values(tk: Tokens, facts: Facts, items: list) -> None:
     # the chosen values' other distinctive words elsewhere in the question ("kiwicha cookies" -> both)
     for vs in chosen.values():
         for v in vs:
-            distinctive = {t for t in _value_tokens(v) if len(t) >= 4 and not t.isdigit() and t not in _GENERIC}
+            distinctive = {t for t in _value_tokens(v)
+                           if len(t) >= 4 and not t.isdigit() and t not in _GENERIC}
             for j, t in tk.free():
                 if t in distinctive:
                     tk.mark(j)
@@ -227,13 +239,15 @@ def _comparator_before(tk: Tokens, i: int) -> tuple[str | None, int]:
         return tuple(toks[max(0, i - len(p)):i]) == p and not any(tk.used[i - len(p):i])
     for p, op in ((("mayor", "o", "igual", "a"), "ge"), (("mayor", "o", "igual", "que"), "ge"),
                   (("menor", "o", "igual", "a"), "le"), (("menor", "o", "igual", "que"), "le"),
-                  (("greater", "than", "or", "equal", "to"), "ge"), (("less", "than", "or", "equal", "to"), "le"),
+                  (("greater", "than", "or", "equal", "to"), "ge"),
+                  (("less", "than", "or", "equal", "to"), "le"),
                   (("at", "least"), "ge"), (("al", "menos"), "ge"), (("por", "lo", "menos"), "ge"),
                   (("como", "minimo"), "ge"), (("minimo",), "ge"), (("minimum",), "ge"),
                   (("at", "most"), "le"), (("como", "maximo"), "le"), (("maximo",), "le"),
                   (("maximum",), "le"), (("up", "to"), "le"), (("hasta",), "le"),
                   (("exactamente",), "eq"), (("exactly",), "eq"), (("igual", "a"), "eq"),
-                  (("equal", "to"), "eq"), (("de", "exactamente"), "eq"), (("solo",), "eq"), (("only",), "eq")):
+                  (("equal", "to"), "eq"), (("de", "exactamente"), "eq"), (("solo",), "eq"),
+                  (("only",), "eq")):
         if ends(p):
             return op, len(p)
     for p in _GT:
@@ -247,7 +261,8 @@ def _comparator_before(tk: Tokens, i: int) -> tuple[str | None, int]:
 
 def _comparator_after(tk: Tokens, j: int) -> tuple[str | None, int]:
     toks = tk.toks
-    for p, op in ((("o", "mas"), "ge"), (("or", "more"), "ge"), (("or", "higher"), "ge"), (("or", "above"), "ge"),
+    for p, op in ((("o", "mas"), "ge"), (("or", "more"), "ge"), (("or", "higher"), "ge"),
+                  (("or", "above"), "ge"),
                   (("o", "superior"), "ge"), (("or", "better"), "ge"), (("o", "mejor"), "ge"),
                   (("para", "arriba"), "ge"), (("o", "menos"), "le"), (("or", "less"), "le"),
                   (("or", "fewer"), "le"), (("or", "lower"), "le"), (("or", "below"), "le"),
@@ -312,8 +327,8 @@ def _rating(tk: Tokens, items: list) -> None:
         nums = [_num(toks[i])]
         j = i + 1
         between = toks[i - 1] in ("entre", "between") if i > 0 else False
-        while j + 1 < len(toks) and toks[j] in ("o", "y", "or", "and", "a", "to") and _num(toks[j + 1]) is not None \
-                and _num(toks[j + 1]) <= 10 and not tk.used[j + 1]:
+        while (j + 1 < len(toks) and toks[j] in ("o", "y", "or", "and", "a", "to")
+               and _num(toks[j + 1]) is not None and _num(toks[j + 1]) <= 10 and not tk.used[j + 1]):
             nums.append(_num(toks[j + 1]))
             j += 2
         unit = j < len(toks) and toks[j] in RATING_UNITS and not tk.used[j]
@@ -359,7 +374,7 @@ def _names_a_ranking(tk: Tokens, i: int) -> bool:
 
 
 # -- the whole question ------------------------------------------------------------------------------
-def _prepare(question: str, facts: Facts) -> tuple[Tokens, list[str]]:
+def _prepare(question: str, facts: Facts, fixed: list | None = None) -> tuple[Tokens, list[str]]:
     quoted = []
 
     def keep(m):
@@ -368,13 +383,14 @@ def _prepare(question: str, facts: Facts) -> tuple[Tokens, list[str]]:
 
     raw = _QUOTE.sub(keep, str(question))
     toks = norm(raw).split()
-    toks = _correct(toks, facts)
+    toks = _correct(toks, facts, fixed)
     return Tokens(_aliased(" ".join(toks))), quoted
 
 
 def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent:
     """The intent of `question`, or CannotParse. `previous` is the last question's intent (follow-ups)."""
-    tk, quoted = _prepare(question, facts)
+    fixed: list[tuple[str, str]] = []
+    tk, quoted = _prepare(question, facts, fixed)
     if not tk.toks:
         raise CannotParse(why="empty")
     text = " ".join(tk.toks)
@@ -388,9 +404,12 @@ def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent
                 break
 
     it = Intent()
+    if fixed:
+        pairs = ", ".join(f"«{a}» → «{b}»" for a, b in fixed)
+        it.notes.append([f"corregí {pairs}", f"corrected {pairs}"])
     items: list[tuple[int, str, object]] = []
     _words(tk, quoted, items)
-    _values(tk, facts, items)
+    _values(tk, facts, items, it)
     parse_dates(tk, facts, it)
     _length(tk, items)
     _rating(tk, items)
@@ -512,8 +531,8 @@ def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent
             items.append((pol_pos, "rating", [iv]))
             if not rating_ctx:
                 les = {"negative": "1–2", "positive": "4–5", "neutral": "3"}[pol]
-                it.notes.append([f"leí «{'negativas' if pol == 'negative' else 'positivas' if pol == 'positive' else 'neutras'}» "
-                                 f"como calificación {les}: los datos no tienen sentimiento",
+                word = {"negative": "negativas", "positive": "positivas", "neutral": "neutras"}[pol]
+                it.notes.append([f"leí «{word}» como calificación {les}: los datos no tienen sentimiento",
                                  f"read '{pol}' as a rating of {les}: the data has no sentiment scores"])
         else:
             items.append((pol_pos, "sentiment", pol))
@@ -562,7 +581,7 @@ def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent
     # filters: the base, and for a share the subset
     base, subset = _split_share(items, free, metric, attrs, pol, words) if metric == "share" \
         else (_filters(items), None)
-    if metric == "share" and (subset is None or subset.empty()):
+    if metric == "share" and (subset is None or subset.empty()) and not (group == "attribute" and pol):
         raise CannotParse(why="share of what")
     it.metric = metric or "count"
     it.filters, it.subset = base, subset
@@ -630,6 +649,8 @@ def _filters(items: list) -> Filters:
     return f
 
 
+_MENTION_NOUNS = {"quejas", "queja", "complaints", "complaint", "reclamos", "elogios", "praise", "menciones",
+                  "mentions"}
 _CHARACTERISTIC = {"rating", "sentiment", "mention", "word", "length"}
 
 
@@ -638,13 +659,21 @@ def _split_share(items: list, free: list, metric, attrs, pol, words) -> tuple[Fi
     price among mentions of price; otherwise the conditions after the verb ('... de 2024 | tienen 5
     estrellas') or, without one, the characteristics (rating, sentiment, mention, word, length) form the
     subset and the rest the base."""
+    share_at = min((i for i, t in free if t in SHARE_WORDS), default=0)
+    split = min((i for i, t in free if t in SPLIT_VERBS and i > share_at), default=None)
+    mention = next((x for x in items if x[1] == "mention"), None)
+    noun_at = min((i for i, t in free if t in _MENTION_NOUNS and i > share_at), default=None)
+    if mention and noun_at is not None and split is not None and noun_at < split < mention[0]:
+        # "qué % de las quejas son sobre el precio": price among the complaints (mentions of that polarity)
+        base = [x for x in items if x is not mention]
+        base.append((noun_at, "mention", {"kind": mention[2]["kind"], "value": None,
+                                          "polarity": mention[2]["polarity"]}))
+        return _filters(base), _filters([mention])
     if attrs and pol and any(w in POL_ADJECTIVES for w in words):
         base = [x for x in items if x[1] != "mention"]
         m = next(x for x in items if x[1] == "mention")
         base.append((m[0], "mention", {**m[2], "polarity": None}))
         return _filters(base), _filters([m])
-    share_at = min((i for i, t in free if t in SHARE_WORDS), default=0)
-    split = min((i for i, t in free if t in SPLIT_VERBS and i > share_at), default=None)
     if split is not None:
         after = [x for x in items if x[0] > split]
         chars = [x for x in after if x[1] in _CHARACTERISTIC]
@@ -659,7 +688,8 @@ def _split_share(items: list, free: list, metric, attrs, pol, words) -> tuple[Fi
 def _merge_followup(prev: Intent, new: Intent, has_metric: bool, has_group: bool) -> Intent:
     """'¿y en Cusco?' / 'and in 2023?': the previous intent with the parts the follow-up names replaced."""
     out = replace(prev, filters=Filters.from_dict(_asdict(prev.filters)),
-                  subset=Filters.from_dict(_asdict(prev.subset)) if prev.subset else None, notes=list(new.notes))
+                  subset=Filters.from_dict(_asdict(prev.subset)) if prev.subset else None,
+                  notes=list(new.notes))
     nf = new.filters
     target = out.filters
     for dim, vs in nf.values.items():
@@ -686,8 +716,9 @@ def _merge_followup(prev: Intent, new: Intent, has_metric: bool, has_group: bool
             out.subset = new.subset
     if has_group and new.group:
         out.group, out.order, out.top_n = new.group, new.order, new.top_n
-    elif new.order and out.group:
-        out.order, out.top_n = new.order, new.top_n or out.top_n
+    elif (new.order or new.top_n) and out.group:
+        out.order = new.order or out.order or "desc"
+        out.top_n = new.top_n or out.top_n or 1
     # a follow-up that names the dimension being grouped replaces the grouping by a filter
     if out.group in nf.values and len(nf.values[out.group]) == 1:
         out.group, out.order, out.top_n = None, None, None

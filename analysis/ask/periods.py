@@ -34,7 +34,8 @@ def _month_at(tk: Tokens, i: int) -> int | None:
     t = tk.at(i)
     if t in MONTHS:
         return MONTHS[t]
-    if t == "may" and (_is_year(tk.at(i + 1)) or tk.at(i - 1) in _MAY_BEFORE or tk.at(i + 1) in ("to", "and")):
+    if t == "may" and (_is_year(tk.at(i + 1)) or tk.at(i - 1) in _MAY_BEFORE
+                       or tk.at(i + 1) in ("to", "and")):
         return 5
     return None
 
@@ -136,7 +137,8 @@ def parse_dates(tk: Tokens, facts: Facts, intent: Intent) -> None:
         if not _is_year(tk.at(j)) or tk.used[j]:
             continue
         conn = tk.at(j + 1)
-        if conn in ("a", "to", "y", "and", "hasta", "until", "through", "o", "or", "al") and _is_year(tk.at(j + 2)):
+        if (conn in ("a", "to", "y", "and", "hasta", "until", "through", "o", "or", "al")
+                and _is_year(tk.at(j + 2))):
             y0, y1 = int(tk.at(j)), int(tk.at(j + 2))
             if conn in ("o", "or", "y", "and") and j == i and abs(y1 - y0) != 1:
                 raise CannotParse(why="two separate years")
@@ -216,13 +218,15 @@ def _relative(p: _Period) -> None:
             unit = tk.at(i + 2)
             if unit in ("meses", "months"):
                 m0 = _add_months(h.replace(day=1), -(k - 1))
-                p.set(m0, _add_months(h.replace(day=1), 1), f"en los últimos {k} meses", f"in the last {k} months")
+                p.set(m0, _add_months(h.replace(day=1), 1), f"en los últimos {k} meses",
+                      f"in the last {k} months")
             else:
                 days = k * (7 if unit in ("semanas", "weeks") else 1)
                 a = h - dt.timedelta(days=days - 1)
                 word = {"dias": ("días", "days"), "days": ("días", "days"), "semanas": ("semanas", "weeks"),
                         "weeks": ("semanas", "weeks")}[unit]
-                p.set(a, h + dt.timedelta(days=1), f"en los últimos {k} {word[0]}", f"in the last {k} {word[1]}")
+                p.set(a, h + dt.timedelta(days=1), f"en los últimos {k} {word[0]}",
+                      f"in the last {k} {word[1]}")
             tk.mark(i, 3)
             if i > 0 and toks[i - 1] in ("los", "las", "the") and not tk.used[i - 1]:
                 tk.mark(i - 1)
@@ -285,7 +289,8 @@ def _since_until(p: _Period) -> None:
             a = dt.date(y, mo, 1)
             if since:
                 start = _add_months(a, 1) if t == "after" or toks[i] == "despues" else a
-                p.set(start, _add_months(h.replace(day=1), 1), f"desde {MONTHS_ES[start.month - 1]} de {start.year}",
+                p.set(start, _add_months(h.replace(day=1), 1),
+                      f"desde {MONTHS_ES[start.month - 1]} de {start.year}",
                       f"since {MONTHS_EN[start.month - 1]} {start.year}")
             else:
                 end = a if t in ("before", "antes") else _add_months(a, 1)

@@ -33,7 +33,8 @@ _FEMININE = ("region", "category", "brand", "rating")
 _DIM_WORDS = {
     "lugar": ("lugar", "lugares", False), "sitio": ("sitio", "sitios", False),
     "restaurante": ("restaurante", "restaurantes", False), "hotel": ("hotel", "hoteles", False),
-    "atraccion": ("atracción", "atracciones", True), "establecimiento": ("establecimiento", "establecimientos", False),
+    "atraccion": ("atracción", "atracciones", True),
+    "establecimiento": ("establecimiento", "establecimientos", False),
     "destino": ("destino", "destinos", False), "tienda": ("tienda", "tiendas", True),
     "pais": ("país", "países", False), "ciudad": ("ciudad", "ciudades", True),
     "departamento": ("departamento", "departamentos", False), "provincia": ("provincia", "provincias", True),
@@ -46,8 +47,8 @@ _DIM_WORDS = {
     "item": ("item", "items", False), "department": ("department", "departments", False),
     "province": ("province", "provinces", False), "zone": ("zone", "zones", False),
 }
-_EN_DIM_WORDS = {"place", "site", "restaurant", "attraction", "destination", "store", "country", "city", "state",
-                 "location", "item", "department", "province", "zone"}
+_EN_DIM_WORDS = {"place", "site", "restaurant", "attraction", "destination", "store", "country", "city",
+                 "state", "location", "item", "department", "province", "zone"}
 _PLURAL_OF = {"lugares": "lugar", "sitios": "sitio", "restaurantes": "restaurante", "hoteles": "hotel",
               "atracciones": "atraccion", "establecimientos": "establecimiento", "destinos": "destino",
               "tiendas": "tienda", "paises": "pais", "ciudades": "ciudad", "departamentos": "departamento",
@@ -99,8 +100,12 @@ def _stars(ivs: list[dict], en: bool) -> str:
 
 
 def _mention_noun(m: dict, en: bool) -> str:
-    a = ATTRIBUTE_EN.get(m["value"], m["value"]) if en else m["value"]
     pol = m.get("polarity")
+    if m.get("value") is None:  # any mention of that polarity: "complaints", "elogios"
+        return {"negative": ("complaints", "quejas"), "positive": ("positive mentions", "elogios"),
+                "neutral": ("neutral mentions", "menciones neutras"), None: ("mentions", "menciones")}[pol][
+            0 if en else 1]
+    a = ATTRIBUTE_EN.get(m["value"], m["value"]) if en else m["value"]
     if pol == "negative":
         return f"complaints about {a}" if en else f"quejas sobre {a}"
     if pol == "positive":
@@ -187,8 +192,12 @@ def _subset_text(it: Intent, en: bool) -> str:
         st = _stars(s.rating, en)
         bits.append(("have " + st[5:] if st.startswith("with ") else "are " + st) if en
                     else ("tienen " + st[4:] if st.startswith("con ") else st))
+    among_mentions = any(m.get("value") is None for m in it.filters.mentions)
     for m in s.mentions:
         a = ATTRIBUTE_EN.get(m["value"], m["value"]) if en else m["value"]
+        if among_mentions:
+            bits.append(f"are about {a}" if en else f"son sobre {a}")
+            continue
         verb = {"negative": (f"complain about {a}", f"se quejan de {a}"),
                 "positive": (f"praise the {a}", f"elogian {a}"),
                 "neutral": (f"mention {a} neutrally", f"mencionan {a} de forma neutra"),
@@ -231,7 +240,8 @@ def _measure_text(it: Intent, en: bool) -> str:
         return subj
     if plain:
         return m
-    return f"{m} of {subj}" if en else f"{m} de los {subj}"
+    art = "las" if subj.startswith(("quejas", "menciones")) else "los"
+    return f"{m} of {subj}" if en else f"{m} de {art} {subj}"
 
 
 def _fmt(it: Intent, v) -> str:
@@ -303,12 +313,14 @@ def _scalar(it: Intent, row: list, flt: str, en: bool) -> str:
         return (f"There are no {subj}{flt} to compute a share." if en
                 else f"No hay {subj}{flt} para calcular un porcentaje.")
     n, base = (row[1], row[2]) if len(row) >= 3 else (None, None)
-    counts = (f" ({fmt_number(n)} of {fmt_number(base)})" if en else f" ({fmt_number(n)} de {fmt_number(base)})"
-              ) if base is not None else ""
+    counts = ""
+    if base is not None:
+        counts = f" ({fmt_number(n)} {'of' if en else 'de'} {fmt_number(base)})"
     tail = _subset_text(it, en)
     if en:
         return f"{fmt_number(v, True)} of {subj}{flt} {tail}{counts}."
-    return f"El {fmt_number(v, True)} de los {subj}{flt} {tail}{counts}."
+    art = "las" if subj.startswith(("quejas", "menciones")) else "los"
+    return f"El {fmt_number(v, True)} de {art} {subj}{flt} {tail}{counts}."
 
 
 def _grouped(it: Intent, rows: list[list], flt: str, en: bool) -> str:
@@ -316,7 +328,8 @@ def _grouped(it: Intent, rows: list[list], flt: str, en: bool) -> str:
     if it.group == "attribute":
         pol = it.group_polarity
         if it.metric == "share" and pol:
-            measure = (f"share of {_SENT[pol][1]} mentions" if en else f"porcentaje de menciones {_SENT[pol][0]}")
+            measure = (f"share of {_SENT[pol][1]} mentions" if en
+                       else f"porcentaje de menciones {_SENT[pol][0]}")
         elif pol:
             measure = {"negative": ("complaints", "quejas"), "positive": ("positive mentions", "elogios"),
                        "neutral": ("neutral mentions", "menciones neutras")}[pol][0 if en else 1]

@@ -73,7 +73,10 @@ def conditions(f: Filters | None, table: str = "feedback_enriched") -> list[str]
                  else f"feedback_id IN (SELECT feedback_id FROM feedback_enriched WHERE {c})")
     for m in f.mentions:
         view, col = MENTION_VIEWS[m["kind"]]
-        cond = f"{col} = {_q(m['value'])}" + (f" AND polarity = {_q(m['polarity'])}" if m.get("polarity") else "")
+        cond = f"{col} = {_q(m['value'])}" if m.get("value") is not None else ""
+        if m.get("polarity"):
+            cond += (" AND " if cond else "") + f"polarity = {_q(m['polarity'])}"
+        cond = cond or "TRUE"
         w.append(f"feedback_id IN (SELECT feedback_id FROM {view} WHERE {cond})")
     if f.words:
         w.append(_word_cond(f.words))
@@ -143,8 +146,8 @@ def to_sql(it: Intent) -> tuple[str, str]:
         key_expr = DIM_COL[it.group]
         key = it.group if key_expr == it.group else key_expr
         where.append(f"{key_expr} IS NOT NULL")
-    sel = (f"SELECT {key_expr} AS {key}, {expr} AS {value} FROM feedback_enriched WHERE {' AND '.join(where)} "
-           f"GROUP BY 1 HAVING {expr} IS NOT NULL")
+    sel = (f"SELECT {key_expr} AS {key}, {expr} AS {value} FROM feedback_enriched "
+           f"WHERE {' AND '.join(where)} GROUP BY 1 HAVING {expr} IS NOT NULL")
     return _ranked(sel, key, expr, it, value), value
 
 

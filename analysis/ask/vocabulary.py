@@ -122,7 +122,8 @@ GROUP_WORDS = {
         "cities pais paises country countries provincia provincias province provinces zona zonas zone zones "
         "location locations ubicacion ubicaciones estado estados state states origen").split()},
     **{w: "channel" for w in "canal canales channel channels".split()},
-    **{w: "attribute" for w in "atributo atributos attribute attributes aspecto aspectos aspect aspects".split()},
+    **{w: "attribute" for w in
+       "atributo atributos attribute attributes aspecto aspectos aspect aspects".split()},
     **{w: "category" for w in "categoria categorias category categories".split()},
     **{w: "brand" for w in "marca marcas brand brands".split()},
     **{w: "month" for w in "mes meses month months".split()},
@@ -189,7 +190,8 @@ WORD_CUES = ("la palabra", "las palabras", "el termino", "los terminos", "la exp
 
 
 LANG_PHRASES = [("en espanol", "es"), ("en castellano", "es"), ("in spanish", "es"), ("en ingles", "en"),
-                ("in english", "en"), ("spanish", "es"), ("english", "en"), ("espanol", "es"), ("ingles", "en")]
+                ("in english", "en"), ("spanish", "es"), ("english", "en"), ("espanol", "es"),
+                ("ingles", "en")]
 
 
 # Verbs after which a share's subset begins: "qué % de las reseñas de 2024 | tienen 5 estrellas".
