@@ -368,6 +368,8 @@ def _top_one(it: Intent, rows: list[list], measure: str, dims: tuple, flt: str, 
     best = rows[0][1]
     tied = [r for r in rows if r[1] == best]
     names = [_label(it, r[0], en) for r in tied]
+    if len(names) > 10:  # every tied row is in the table; the sentence names the first ten
+        names = names[:10] + [f"{len(tied) - 10} {'more' if en else 'más'}"]
     if en:
         sup = "most" if it.order == "desc" else "fewest"
         if it.metric != "count":
