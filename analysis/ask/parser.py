@@ -55,7 +55,7 @@ from analysis.ask.vocabulary import (
 MENTION_KINDS = {"attribute": ATTR_OF}
 
 _VOCAB = all_words()
-_GENERIC = _VOCAB - {"cola", "chicha", "morada", "helado", "cafe", "galletas", "salsa", "chocolate"}
+_GENERIC = _VOCAB  # words that never select a value on their own
 _QUOTE = re.compile(r"(?:(?<=^)|(?<=[\s(¿¡:,]))[«\"“'‘]([^«»\"“”'‘’]{1,60})[»\"”'’](?=$|[\s?.,;:!)])")
 _PLACEHOLDER = "qqword"
 _DIM_PRIORITY = {d: i for i, d in enumerate(("product", "region", "channel", "brand", "category", "topic"))}
@@ -301,7 +301,7 @@ def _length(tk: Tokens, items: list) -> None:
 
 
 _RATING_LEAD = {"de", "of", "con", "with", "a", "igual", "equal", "to", "exactamente", "exactly", "=", "es",
-                "is", "was", "fue", "entre", "between", "en", "in", "in", "from", "desde", "sea", "be"}
+                "is", "was", "fue", "entre", "between", "en", "in", "from", "desde", "sea", "be"}
 
 
 def _interval(op: str, k: float, k2: float | None = None) -> dict:
@@ -333,7 +333,6 @@ def _rating(tk: Tokens, items: list) -> None:
             j += 2
         unit = j < len(toks) and toks[j] in RATING_UNITS and not tk.used[j]
         # a rating word before the numbers, with only connecting words in between
-        k = i - 1
         lead = 0
         op, ncmp = _comparator_before(tk, i)
         k = i - ncmp - 1
@@ -354,9 +353,8 @@ def _rating(tk: Tokens, items: list) -> None:
         else:
             ivs = [_interval(op or "eq", nums[0])]
         items.append((i, "rating", ivs))
-        start = (k if rated else i - ncmp - (1 if between else 0))
         end = j + unit + nafter
-        start = min(start, i - ncmp - (1 if between else 0))
+        start = min(k if rated else i, i - ncmp - (1 if between else 0))
         tk.mark(start, end - start)
         i = end
 
