@@ -25,3 +25,28 @@ def restmex_store(tmp_path_factory, real_dir):
     ingest_file(s, real_dir / "restmex2021_guanajuato_es.csv")
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def demo_foods_store(tmp_path_factory):
+    """The demo with its truth as the model output and food mentions found by the real lexicon
+    (tests/fixtures_foods.py), once per session: tests read it and never write to it."""
+    from analysis.store import Store
+    from tests.fixtures_foods import load_demo_with_foods
+
+    s = Store.open(tmp_path_factory.mktemp("demo_foods") / "demo.duckdb")
+    load_demo_with_foods(s)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def restmex_foods_store(tmp_path_factory, real_dir):
+    """The RestMex file with sentiment read from the rating and food mentions (tests/fixtures_foods.py)."""
+    from analysis.store import Store
+    from tests.fixtures_foods import load_restmex_scored
+
+    s = Store.open(tmp_path_factory.mktemp("restmex_foods") / "restmex.duckdb")
+    load_restmex_scored(s, real_dir / "restmex2021_guanajuato_es.csv")
+    yield s
+    s.close()

@@ -10,8 +10,8 @@ from tests.analysis.ask.bank.measure import run_bank, table
 
 
 @pytest.fixture(scope="module")
-def bank_stores(demo_truth_store, restmex_store):
-    return {"demo": demo_truth_store, "restmex": restmex_store}
+def bank_stores(demo_foods_store, restmex_store, restmex_foods_store):
+    return {"demo": demo_foods_store, "restmex": restmex_store, "restmex_foods": restmex_foods_store}
 
 
 def test_bank_is_big_bilingual_and_split():

@@ -1,17 +1,21 @@
 """The ask-the-data question bank, development part (three quarters).
 
 Each entry: (question, dataset, gold spec) — the spec is answered by pandas from the CSV files in gold.py;
-None = must be declined. Datasets: "demo" (data/demo_feedback.csv with its truth, latest date 2025-12-31)
-and "restmex" (shared/data/real/restmex2021_guanajuato_es.csv through the real ingestion: Place -> product,
-Country -> region, Label -> rating; latest full date 2018-07-19). Relative periods are anchored there.
-The bank was written once and split at random (seed 14, a quarter of each dataset x language group kept
-aside in kept.py) before the answerer was developed against dev.py.
+None = must be declined. Datasets: "demo" (data/demo_feedback.csv with its truth and food mentions, latest
+date 2025-12-31), "restmex" (shared/data/real/restmex2021_guanajuato_es.csv through the real ingestion:
+Place -> product, Country -> region, Label -> rating; latest full date 2018-07-19; no model output) and
+"restmex_foods" (the same file with sentiment read from the rating and food mentions, tests/fixtures_foods.py).
+Relative periods are anchored on the latest date. The bank was written once and split at random (seed 14, a
+quarter of each dataset x language group kept aside in kept.py) before the answerer was developed against
+dev.py; the food-mention questions were written later, before the answerer knew foods, and split the same
+way over themselves alone (seed 41).
 """
 # ruff: noqa: E501
 from __future__ import annotations
 
 from tests.analysis.ask.bank.gold import (  # noqa: F401
     ALHON,
+    ANY_FOOD,
     BASILICA,
     BESO,
     BOD,
@@ -22,6 +26,7 @@ from tests.analysis.ask.bank.gold import (  # noqa: F401
     CHOCO,
     COLA,
     DIEGO,
+    DRINKS,
     ECO,
     GALLETAS,
     HELADO,
@@ -38,6 +43,8 @@ from tests.analysis.ask.bank.gold import (  # noqa: F401
     UNI,
     YOGUR,
     D,
+    E,
+    F,
     Q,
     R,
     Y,
@@ -104,6 +111,26 @@ DEMO_ES = [
     Q("¿Cuántos comentarios neutrales hay en el segundo trimestre de 2025?", "demo", f=dict(sentiment=NEU, period=R("2025-04-01", "2025-07-01"))),
     Q("¿cuál es la peor calificación que recibió la galleta de kiwicha?", "demo", m="min", f=dict(product=[GALLETAS])),
     Q("top 3 regiones con más comentarios sobre el sabor picante desde junio", "demo", g="region", o="desc", n=3, f=dict(mention=[("picante", None)], period=R("2025-06-01", "2026-01-01"))),
+    # Food mentions (added with the food lexicon): a quarter of each group drawn at random (seed 41) over
+    # these questions only, kept aside before the answerer knew foods.
+    Q("¿Cuántos comentarios mencionan la chicha morada?", "demo", f=dict(food=[E("chicha morada")])),
+    Q("comentarios que mencionan maíz morado", "demo", f=dict(food=[E("maíz morado")])),
+    Q("¿Cuántos comentarios mencionan el ají amarillo en Arequipa?", "demo", f=dict(food=[E("ají amarillo")], region=["Arequipa"])),
+    Q("¿Cuántos comentarios de Lima hablan de bebidas frías?", "demo", f=dict(food=[F("bebidas frías")], region=["Lima"])),
+    Q("¿Cuántos comentarios hablan de mariscos en 2025?", "demo", f=dict(food=[F("mariscos y pescados")], period=Y(2025))),
+    Q("¿Qué porcentaje de los comentarios mencionan frutas?", "demo", m="share", sub=dict(food=[F("frutas")])),
+    Q("¿Qué alimento se menciona más en Cusco?", "demo", g="entry", o="desc", f=dict(region=["Cusco"])),
+    Q("los 5 alimentos más mencionados en 2025", "demo", g="entry", o="desc", n=5, f=dict(period=Y(2025))),
+    Q("menciones por familia de alimentos", "demo", g="family"),
+    Q("¿Cuántas menciones negativas del ají amarillo hay?", "demo", f=dict(food=[E("ají amarillo", "negative")])),
+    Q("¿Cuántos comentarios de Piura mencionan snacks?", "demo", f=dict(food=[F("snacks")], region=["Piura"])),
+    Q("¿En qué región se mencionan más los postres?", "demo", g="region", o="desc", f=dict(food=[F("postres y dulces")])),
+    Q("¿Cuál es la calificación promedio de los comentarios que mencionan kiwicha?", "demo", m="avg", f=dict(food=[E("kiwicha")])),
+    Q("¿Cuántos comentarios mencionaron bebidas calientes el último trimestre?", "demo", f=dict(food=[F("bebidas calientes")], period=R("2025-10-01", "2026-01-01"))),
+    Q("¿En qué mes de 2025 hubo más menciones de gaseosa?", "demo", g="month", o="desc", f=dict(food=[E("gaseosa")], period=Y(2025))),
+    Q("¿Cuántos comentarios mencionan chicha morda?", "demo", f=dict(food=[E("chicha morada")])),
+    Q("¿Cuántos comentarios de la chicha morada mencionan maíz morado?", "demo", f=dict(product=[CHICHA], food=[E("maíz morado")])),
+    D("¿Qué alimento combina mejor con la chicha morada?", "demo"),
 ]
 
 DEMO_EN = [
@@ -167,6 +194,26 @@ DEMO_EN = [
     Q("how many neutral reviews for the camote snacks", "demo", f=dict(sentiment=NEU, product=[CAMOTE])),
     Q("Average rating of reviews mentioning spiciness", "demo", m="avg", f=dict(mention=[("picante", None)])),
     Q("What is the average rating of comments that complain about price?", "demo", m="avg", f=dict(mention=[("precio", "negative")])),
+    # Food mentions (added with the food lexicon): a quarter of each group drawn at random (seed 41) over
+    # these questions only, kept aside before the answerer knew foods.
+    Q("How many comments mention chicha morada?", "demo", f=dict(food=[E("chicha morada")])),
+    Q("How many comments talk about seafood in 2025?", "demo", f=dict(food=[F("mariscos y pescados")], period=Y(2025))),
+    Q("How many reviews mention cold drinks in Lima?", "demo", f=dict(food=[F("bebidas frías")], region=["Lima"])),
+    Q("What percentage of comments mention desserts?", "demo", m="share", sub=dict(food=[F("postres y dulces")])),
+    Q("What percentage of the mentions of ice cream are positive?", "demo", m="share", f=dict(food=[E("helado")]), sub=dict(food=[E("helado", "positive")])),
+    Q("Which food family is mentioned most?", "demo", g="family", o="desc"),
+    Q("top 5 foods mentioned in Lima", "demo", g="entry", o="desc", n=5, f=dict(region=["Lima"])),
+    Q("Which dish gets the most complaints?", "demo", g="entry", o="desc", apol="negative"),
+    Q("Which region mentions spicy food the most?", "demo", g="region", o="desc", f=dict(food=[F("ají y picantes")])),
+    Q("How many comments mention dairy?", "demo", f=dict(food=[F("lácteos")])),
+    Q("How many negative mentions of kiwicha were there?", "demo", f=dict(food=[E("kiwicha", "negative")])),
+    Q("How many comments about the chocolate bar in 2025?", "demo", f=dict(product=[CHOCO], period=Y(2025))),
+    Q("Average rating of reviews mentioning fruit", "demo", m="avg", f=dict(food=[F("frutas")])),
+    Q("Which channel has the most comments mentioning snacks?", "demo", g="channel", o="desc", f=dict(food=[F("snacks")])),
+    Q("In which month were Andean grains mentioned most?", "demo", g="month", o="desc", f=dict(food=[F("granos andinos")])),
+    Q("How many comments about the yogurt mention strawberry?", "demo", f=dict(product=[YOGUR], food=[E("fresa")])),
+    Q("How many comments mention desserst in 2024?", "demo", f=dict(food=[F("postres y dulces")], period=Y(2024))),
+    D("How many calories does the ice cream have?", "demo"),
 ]
 
 RESTMEX_ES = [
@@ -220,6 +267,17 @@ RESTMEX_ES = [
     Q("¿Cuántas reseñas de España y Perú tienen 5 estrellas?", "restmex", f=dict(region=["España", "Perú"], rating=[(5, 5)])),
     Q("¿Cuál es la calificación promedio de las reseñas que mencionan «guía»?", "restmex", m="avg", f=dict(word=["guía"])),
     Q("¿Cuántas opiniones de más de 100 palabras tiene el Callejón del Beso?", "restmex", f=dict(length=("words", "gt", 100), product=[BESO])),
+    # Food mentions (added with the food lexicon): a quarter of each group drawn at random (seed 41) over
+    # these questions only, kept aside before the answerer knew foods.
+    Q("¿Cuántas reseñas hablan de postres?", "restmex_foods", f=dict(food=[F("postres y dulces")])),
+    Q("¿Qué familia de alimentos se menciona más en las reseñas?", "restmex_foods", g="family", o="desc"),
+    Q("¿Cuántas reseñas de 2017 mencionan cerveza?", "restmex_foods", f=dict(food=[E("cerveza")], period=Y(2017))),
+    Q("¿Qué lugar tiene más reseñas que mencionan comida?", "restmex_foods", g="product", o="desc", f=dict(food=[ANY_FOOD])),
+    Q("¿Qué porcentaje de las reseñas mencionan bebidas alcohólicas?", "restmex_foods", m="share", sub=dict(food=[F("bebidas alcohólicas")])),
+    Q("¿Cuál es la calificación promedio de las reseñas que hablan de carne?", "restmex_foods", m="avg", f=dict(food=[F("carnes")])),
+    Q("los 3 alimentos más mencionados en el Mercado Hidalgo", "restmex_foods", g="entry", o="desc", n=3, f=dict(product=[MERCADO])),
+    Q("¿Cuántas menciones negativas de bebidas frías hay?", "restmex_foods", f=dict(food=[F("bebidas frías", "negative")])),
+    D("¿Qué restaurante recomiendan para comer enchiladas?", "restmex_foods"),
 ]
 
 RESTMEX_EN = [
@@ -273,6 +331,17 @@ RESTMEX_EN = [
     D("What is the ticket price of the Museo de las Momias?", "restmex"),
     Q("How many 5-star reviews from Spain and Peru?", "restmex", f=dict(region=["España", "Perú"], rating=[(5, 5)])),
     Q("Average rating of reviews that mention 'guia'", "restmex", m="avg", f=dict(word=["guia"])),
+    # Food mentions (added with the food lexicon): a quarter of each group drawn at random (seed 41) over
+    # these questions only, kept aside before the answerer knew foods.
+    Q("How many reviews mention coffee?", "restmex_foods", f=dict(food=[E("café")])),
+    Q("How many reviews talk about sweets?", "restmex_foods", f=dict(food=[F("postres y dulces")])),
+    Q("top 3 foods mentioned", "restmex_foods", g="entry", o="desc", n=3),
+    Q("How many reviews mention beer?", "restmex_foods", f=dict(food=[E("cerveza")])),
+    Q("Which place has the most reviews mentioning drinks?", "restmex_foods", g="product", o="desc", f=dict(food=[F(DRINKS)])),
+    Q("What percentage of reviews mention meat?", "restmex_foods", m="share", sub=dict(food=[F("carnes")])),
+    Q("Which food gets the most positive mentions at the Mercado Hidalgo?", "restmex_foods", g="entry", o="desc", apol="positive", f=dict(product=[MERCADO])),
+    D("Which dish is the spiciest?", "restmex_foods"),
+    D("Which food family is mentioned most often?", "restmex"),
 ]
 
 BANK = {("demo", "es"): DEMO_ES, ("demo", "en"): DEMO_EN, ("restmex", "es"): RESTMEX_ES,

@@ -13,7 +13,12 @@ Semantics the bank relies on (and the answerer must share):
 - "negative/positive reviews" on data scored for sentiment = the sentiment; on data without sentiment it is
   read from the rating (<= 2 / >= 4) and the spec says so with `rating`;
 - groupings drop missing values; a month is its first day (ISO), a quarter 'YYYY-Qn', a year an integer;
-- a ranking keeps ties: every key whose rank (min method) is within n.
+- a ranking keeps ties: every key whose rank (min method) is within n;
+- food mentions (`food` filters, groupings by `entry` / `family`) are read from the frames the test fixture
+  writes into the database (tests/fixtures_foods.py: the real lexicon over the comment texts, polarity from
+  the demo's truth clauses or RestMex's rating); counts and shares of foods are of comments, not of mention
+  rows. Dataset "restmex_foods" is the RestMex file as that fixture scores it (sentiment read from the
+  rating), "restmex" the file as ingested (no model output, no food scan).
 """
 from __future__ import annotations
 
@@ -41,7 +46,7 @@ class Spec:
     g: str | None = None        # grouping column
     o: str | None = None        # 'desc' | 'asc'
     n: int = 1
-    apol: str | None = None     # g='attribute': polarity of the mentions counted
+    apol: str | None = None     # g='attribute' | 'entry' | 'family': polarity of the mentions counted
 
 
 def fold(t: str) -> str:
@@ -116,10 +121,37 @@ def _finish(f: pd.DataFrame) -> pd.DataFrame:
     return f
 
 
-DATASETS = {"demo": demo, "restmex": restmex}
+@lru_cache(maxsize=None)
+def restmex_foods() -> tuple[pd.DataFrame, pd.DataFrame]:
+    from tests.fixtures_foods import rating_polarity
+
+    f, m = restmex()
+    f = f.copy()
+    f["sentiment"] = f["rating"].map(rating_polarity)
+    return f, m
 
 
-def _mask(f: pd.DataFrame, m: pd.DataFrame, flt: dict) -> pd.Series:
+DATASETS = {"demo": demo, "restmex": restmex, "restmex_foods": restmex_foods}
+
+
+@lru_cache(maxsize=None)
+def foods(dataset: str) -> pd.DataFrame:
+    """One row per food mention (fid, entry, family, polarity) of the dataset's kept comments."""
+    from tests.fixtures_foods import demo_food_frame, restmex_food_frame
+
+    cols = ["fid", "entry", "family", "polarity"]
+    if dataset == "demo":
+        fr = demo_food_frame()
+    elif dataset == "restmex_foods":
+        fr = restmex_food_frame(str(RESTMEX))
+    else:
+        return pd.DataFrame(columns=cols)
+    fr = fr.rename(columns={"source_id": "fid"})[cols]
+    f, _ = DATASETS[dataset]()
+    return fr[fr["fid"].isin(set(f["fid"]))].reset_index(drop=True)
+
+
+def _mask(f: pd.DataFrame, m: pd.DataFrame, flt: dict, fd: pd.DataFrame | None = None) -> pd.Series:
     mask = pd.Series(True, index=f.index)
     for k, v in flt.items():
         if k in ("product", "region", "channel", "brand", "category", "sentiment"):
@@ -141,6 +173,15 @@ def _mask(f: pd.DataFrame, m: pd.DataFrame, flt: dict) -> pd.Series:
                 if pol:
                     mm = mm[mm["polarity"] == pol]
                 mask &= f["fid"].isin(set(mm["fid"]))
+        elif k == "food":
+            # [(column 'entry' | 'family' | None for any food, value or list of values (OR), polarity)]
+            for col, val, pol in v:
+                ff = fd
+                if col is not None:
+                    ff = ff[ff[col].isin([val] if isinstance(val, str) else list(val))]
+                if pol:
+                    ff = ff[ff["polarity"] == pol]
+                mask &= f["fid"].isin(set(ff["fid"]))
         elif k == "word":
             pat = "|".join(rf"\b(?:{'|'.join(re.escape(s) for s in word_stems(w))})(?:s|es)?\b" for w in v)
             mask &= f["folded"].str.contains(pat, regex=True)
@@ -175,11 +216,28 @@ def _measure(sp: Spec, df: pd.DataFrame, hit: pd.Series | None):
 def answer(dataset: str, sp: Spec):
     """('value', v) | ('table', {key: v}) | ('ranked', {key: v} of the kept keys, n, asc)."""
     f, m = DATASETS[dataset]()
-    base = f[_mask(f, m, sp.f)]
-    hit = _mask(f, m, sp.sub) if sp.m == "share" else None
+    fd = foods(dataset)
+    base = f[_mask(f, m, sp.f, fd)]
+    hit = _mask(f, m, sp.sub, fd) if sp.m == "share" else None
     if sp.g is None:
         return ("value", _measure(sp, base, hit))
-    if sp.g == "attribute":
+    if sp.g in ("entry", "family"):
+        # one row per food (or family): comments mentioning it; a share = those with a mention of polarity
+        # apol among them; an average = the rating of the comments mentioning it
+        ff = fd[fd["fid"].isin(set(base["fid"]))]
+        if sp.m == "share":
+            allc = ff.groupby(sp.g)["fid"].nunique()
+            polc = ff[ff["polarity"] == sp.apol].groupby(sp.g)["fid"].nunique()
+            s = (100.0 * polc.reindex(allc.index, fill_value=0) / allc).round(1)
+        elif sp.m == "avg":
+            rating = base.set_index("fid")["rating"]
+            s = ff.drop_duplicates(["fid", sp.g]).assign(r=lambda d: d["fid"].map(rating)).groupby(
+                sp.g)["r"].mean().dropna().round(2)
+        else:
+            if sp.apol:
+                ff = ff[ff["polarity"] == sp.apol]
+            s = ff.groupby(sp.g)["fid"].nunique()
+    elif sp.g == "attribute":
         mm = m[m["fid"].isin(set(base["fid"]))]
         if sp.apol:
             mm = mm[mm["polarity"] == sp.apol]
@@ -264,3 +322,17 @@ MOMIAS, BESO, PIPILA = "Museo de las Momias", "Callejón del Beso", "Monumento P
 ALHON, UNI, JARDIN = "Alhóndiga", "Universidad de Guanajuato", "Jardín de la Unión"
 TEATRO, DIEGO = "Teatro Juárez", "Casa de Diego Rivera"
 MERCADO, BASILICA = "Mercado Hidalgo", "Basilica Colegiata"
+
+
+def E(entry: str, pol: str | None = None) -> tuple:
+    """A food filter on one entry (as stored: 'chicha morada', 'café')."""
+    return ("entry", entry, pol)
+
+
+def F(family, pol: str | None = None) -> tuple:
+    """A food filter on a family (or a list of families, OR)."""
+    return ("family", family, pol)
+
+
+ANY_FOOD = (None, None, None)
+DRINKS = ["bebidas frías", "bebidas calientes", "bebidas alcohólicas"]

@@ -1,17 +1,21 @@
 """The ask-the-data question bank, kept-aside quarter: measured last, never developed against.
 
 Each entry: (question, dataset, gold spec) — the spec is answered by pandas from the CSV files in gold.py;
-None = must be declined. Datasets: "demo" (data/demo_feedback.csv with its truth, latest date 2025-12-31)
-and "restmex" (shared/data/real/restmex2021_guanajuato_es.csv through the real ingestion: Place -> product,
-Country -> region, Label -> rating; latest full date 2018-07-19). Relative periods are anchored there.
-The bank was written once and split at random (seed 14, a quarter of each dataset x language group kept
-aside in kept.py) before the answerer was developed against dev.py.
+None = must be declined. Datasets: "demo" (data/demo_feedback.csv with its truth and food mentions, latest
+date 2025-12-31), "restmex" (shared/data/real/restmex2021_guanajuato_es.csv through the real ingestion:
+Place -> product, Country -> region, Label -> rating; latest full date 2018-07-19; no model output) and
+"restmex_foods" (the same file with sentiment read from the rating and food mentions, tests/fixtures_foods.py).
+Relative periods are anchored on the latest date. The bank was written once and split at random (seed 14, a
+quarter of each dataset x language group kept aside in kept.py) before the answerer was developed against
+dev.py; the food-mention questions were written later, before the answerer knew foods, and split the same
+way over themselves alone (seed 41).
 """
 # ruff: noqa: E501
 from __future__ import annotations
 
 from tests.analysis.ask.bank.gold import (  # noqa: F401
     ALHON,
+    ANY_FOOD,
     BASILICA,
     BESO,
     BOD,
@@ -22,6 +26,7 @@ from tests.analysis.ask.bank.gold import (  # noqa: F401
     CHOCO,
     COLA,
     DIEGO,
+    DRINKS,
     ECO,
     GALLETAS,
     HELADO,
@@ -38,6 +43,8 @@ from tests.analysis.ask.bank.gold import (  # noqa: F401
     UNI,
     YOGUR,
     D,
+    E,
+    F,
     Q,
     R,
     Y,
@@ -64,6 +71,14 @@ DEMO_ES = [
     Q("¿Cuántos comentarios hubo el mes pasado en Junín?", "demo", f=dict(period=R("2025-12-01", "2026-01-01"), region=["Junín"])),
     Q("¿Qué producto tiene más reseñas en total?", "demo", g="product", o="desc"),
     D("¿Cuál es el precio promedio del chocolate?", "demo"),
+    # Food mentions (added with the food lexicon): a quarter of each group drawn at random (seed 41) over
+    # these questions only, kept aside before the answerer knew foods.
+    Q("¿Qué porcentaje de las menciones de helado son positivas?", "demo", m="share", f=dict(food=[E("helado")]), sub=dict(food=[E("helado", "positive")])),
+    Q("¿Qué familia de alimentos se menciona más?", "demo", g="family", o="desc"),
+    Q("¿Qué alimento tiene más menciones negativas?", "demo", g="entry", o="desc", apol="negative"),
+    Q("¿Cuántos comentarios sobre la chicha morada hay en 2024?", "demo", f=dict(product=[CHICHA], period=Y(2024))),
+    Q("¿Qué producto tiene más comentarios que mencionan fruta?", "demo", g="product", o="desc", f=dict(food=[F("frutas")])),
+    D("¿Cuántas calorías tiene el helado de lúcuma?", "demo"),
 ]
 
 DEMO_EN = [
@@ -87,6 +102,14 @@ DEMO_EN = [
     Q("What was the average rating per month in 2024?", "demo", m="avg", g="month", f=dict(period=Y(2024))),
     Q("How many sweetness complaints from Lima since September?", "demo", f=dict(mention=[("dulce", "negative")], region=["Lima"], period=R("2025-09-01", "2026-01-01"))),
     Q("Which region mentions spicy flavours most since June?", "demo", g="region", o="desc", f=dict(mention=[("picante", None)], period=R("2025-06-01", "2026-01-01"))),
+    # Food mentions (added with the food lexicon): a quarter of each group drawn at random (seed 41) over
+    # these questions only, kept aside before the answerer knew foods.
+    Q("Which food has the most positive mentions in 2024?", "demo", g="entry", o="desc", apol="positive", f=dict(period=Y(2024))),
+    Q("mentions by food family in 2025", "demo", g="family", f=dict(period=Y(2025))),
+    Q("How many reviews from Cusco mention coffee?", "demo", f=dict(food=[E("café")], region=["Cusco"])),
+    Q("How many comments mention hot drinks since October?", "demo", f=dict(food=[F("bebidas calientes")], period=R("2025-10-01", "2026-01-01"))),
+    Q("What percentage of comments mentioning strawberry are negative?", "demo", m="share", f=dict(food=[E("fresa")]), sub=dict(food=[E("fresa", "negative")])),
+    D("Which foods pair best with coffee?", "demo"),
 ]
 
 RESTMEX_ES = [
@@ -106,6 +129,11 @@ RESTMEX_ES = [
     Q("¿Cuántas reseñas hay de la Universidad de Guanajuato con calificación entre 2 y 4?", "restmex", f=dict(product=[UNI], rating=[(2, 4)])),
     Q("calificasion promedio del teatro juares", "restmex", m="avg", f=dict(product=[TEATRO])),
     Q("¿Cuántas reseñas hay de Colonbia?", "restmex", f=dict(region=["Colombia"])),
+    # Food mentions (added with the food lexicon): a quarter of each group drawn at random (seed 41) over
+    # these questions only, kept aside before the answerer knew foods.
+    Q("¿Cuántas reseñas mencionan café?", "restmex_foods", f=dict(food=[E("café")])),
+    Q("¿Qué alimento se menciona más?", "restmex_foods", g="entry", o="desc"),
+    Q("¿Cuántas reseñas mencionan tacos?", "restmex", f=dict(word=["tacos"])),
 ]
 
 RESTMEX_EN = [
@@ -125,6 +153,11 @@ RESTMEX_EN = [
     Q("How many reviews of Universidad de Guanajuato have a rating between 1 and 2?", "restmex", f=dict(product=[UNI], rating=[(1, 2)])),
     Q("avergae rating of teatro juarez", "restmex", m="avg", f=dict(product=[TEATRO])),
     Q("how many reveiws from Argentian", "restmex", f=dict(region=["Argentina"])),
+    # Food mentions (added with the food lexicon): a quarter of each group drawn at random (seed 41) over
+    # these questions only, kept aside before the answerer knew foods.
+    Q("Which food family is mentioned most in reviews from Mexico?", "restmex_foods", g="family", o="desc", f=dict(region=["México"])),
+    Q("How many reviews mentioning food were written in 2016?", "restmex_foods", f=dict(food=[ANY_FOOD], period=Y(2016))),
+    Q("How many reviews from 2018 mention desserts?", "restmex_foods", f=dict(food=[F("postres y dulces")], period=Y(2018))),
 ]
 
 BANK = {("demo", "es"): DEMO_ES, ("demo", "en"): DEMO_EN, ("restmex", "es"): RESTMEX_ES,

@@ -4,8 +4,9 @@ language, with the median latency of `ask` on the demo.
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m tests.analysis.ask.bank.measure [--part dev|kept|all]
         [--show wrong|declined|all]
 
-Both datasets are loaded into temporary databases the way the tests load them: the demo through the real
-ingestion with its truth as the model output, the RestMex file through the real ingestion alone.
+The datasets are loaded into temporary databases the way the tests load them: the demo through the real
+ingestion with its truth as the model output and food mentions (tests/fixtures_foods.py), the RestMex file
+through the real ingestion alone ("restmex") and once more with the food fixture ("restmex_foods").
 """
 from __future__ import annotations
 
@@ -25,13 +26,15 @@ PARTS = {"dev": dev.BANK, "kept": kept.BANK}
 def load_stores(tmp: Path) -> dict:
     from analysis.ingest import ingest_file
     from analysis.store import Store
-    from tests.fixtures_truth import load_demo_with_truth
+    from tests.fixtures_foods import load_demo_with_foods, load_restmex_scored
 
     demo = Store.open(tmp / "demo.duckdb")
-    load_demo_with_truth(demo)
+    load_demo_with_foods(demo)
     restmex = Store.open(tmp / "restmex.duckdb")
     ingest_file(restmex, gold.RESTMEX)
-    return {"demo": demo, "restmex": restmex}
+    restmex_foods = Store.open(tmp / "restmex_foods.duckdb")
+    load_restmex_scored(restmex_foods, gold.RESTMEX)
+    return {"demo": demo, "restmex": restmex, "restmex_foods": restmex_foods}
 
 
 def run_bank(stores: dict, bank: dict) -> list[dict]:
