@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-# Dimension columns a value filter or a grouping may name (feedback_enriched / mentions_enriched).
+# Dimension columns a value filter or a grouping may name (feedback_enriched and the mentions views).
 DIMENSIONS = ("product", "region", "channel", "category", "brand", "lang", "topic")
 
 
@@ -17,7 +17,9 @@ class Filters:
     values: dict[str, list[str]] = field(default_factory=dict)  # dimension -> values (OR)
     rating: list[dict] = field(default_factory=list)   # [{"lo", "hi", "lo_inc", "hi_inc"}] (OR)
     sentiment: list[str] = field(default_factory=list)  # negative | neutral | positive (OR)
-    mentions: list[dict] = field(default_factory=list)  # [{"kind": "attribute", "value", "polarity"}] (AND)
+    # [{"kind": attribute | food | food_family, "value": one, a list (OR) or None (any), "polarity",
+    #   "scope": "row" (only when grouping by that kind: the rows themselves, "¿qué postre...?")}] (AND)
+    mentions: list[dict] = field(default_factory=list)
     words: list[str] = field(default_factory=list)      # the text contains one of them (OR)
     length: dict | None = None                          # {"unit": chars|words, "op": gt|lt, "n"}
 
@@ -38,8 +40,9 @@ class Intent:
     distinct_of: str | None = None
     filters: Filters = field(default_factory=Filters)
     subset: Filters | None = None       # share: the rows counted within the base
-    group: str | None = None    # a dimension, month | quarter | year, or a mention kind (attribute)
-    group_polarity: str | None = None   # group by attribute: only mentions of this polarity
+    group: str | None = None    # a dimension, month | quarter | year, rating, or a mention kind (attribute,
+    #                             food = the food entry, food_family)
+    group_polarity: str | None = None   # group by a mention kind: only mentions of this polarity
     dim_word: str | None = None         # the word the question used for the grouping ("lugar", "country")
     order: str | None = None    # desc | asc (ranking) ; None = full breakdown
     top_n: int | None = None

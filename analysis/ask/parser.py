@@ -13,6 +13,18 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from analysis.ask.facts import Facts
+from analysis.ask.foods import (
+    FAMILY_NOUNS,
+    FOOD_KINDS,
+    FOOD_NOUNS,
+    GROUP_PHRASES,
+    MENTION_CUES,
+    attribute_food,
+    entry_phrases,
+    family_en,
+    family_phrases,
+    food_words,
+)
 from analysis.ask.intent import DIMENSIONS, CannotParse, Filters, Intent
 from analysis.ask.periods import parse_dates
 from analysis.ask.vocabulary import (
@@ -50,9 +62,9 @@ from analysis.ask.vocabulary import (
     norm,
 )
 
-# Taste-mention kinds: the words that name one, and the grouping word for the kind. A new kind (food
-# mentions) adds an entry here and its view/column in sql.MENTION_VIEWS.
-MENTION_KINDS = {"attribute": ATTR_OF}
+# Kinds of mention (sql.MENTION_VIEWS): taste attributes (their words: vocabulary.ATTR_OF), food entries and
+# food families (analysis.ask.foods, recognised by `_foods`). Each is a filter, a grouping and a share's base.
+MENTION_KINDS = ("attribute",) + FOOD_KINDS
 
 _VOCAB = all_words()
 _GENERIC = _VOCAB  # words that never select a value on their own
@@ -66,7 +78,7 @@ _ARTICLES = {"el", "la", "los", "las", "the", "a", "an", "de", "del", "un", "una
 
 
 def _aliased(text: str) -> str:
-    for a, b in PHRASE_ALIASES:
+    for a, b in PHRASE_ALIASES + GROUP_PHRASES:
         text = re.sub(rf"\b{a}\b", b, text)
     return text
 
@@ -78,7 +90,7 @@ def _value_tokens(value: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=8)
 def _known_words(facts: Facts) -> tuple[str, ...]:
-    words = set(_VOCAB)
+    words = set(_VOCAB) | food_words(facts.foods if facts.has_foods else ())
     for dim in ("product", "region", "channel", "category", "brand", "topic"):
         for v in facts.values(dim):
             words |= {t for t in _value_tokens(v) if not t.isdigit()}
@@ -86,8 +98,9 @@ def _known_words(facts: Facts) -> tuple[str, ...]:
 
 
 def _correct(toks: list[str], facts: Facts, fixed: list | None = None) -> list[str]:
-    """Each unknown word of 5+ letters replaced by the one known word (vocabulary or a value's word) within
-    one edit (insertion, deletion, substitution or swap of two letters), when there is exactly one."""
+    """Each unknown word of 5+ letters replaced by the one known word (vocabulary, a value's or a food's word)
+    within one edit (insertion, deletion, substitution or swap of two letters), when there is exactly one
+    (or exactly one of the same length)."""
     known = _known_words(facts)
     known_set = set(known)
     out = []
@@ -97,10 +110,180 @@ def _correct(toks: list[str], facts: Facts, fixed: list | None = None) -> list[s
             continue
         hits = process.extract(t, known, scorer=OSA.distance, score_cutoff=1, limit=3)
         best = [h[0] for h in hits if h[1] <= 1]
+        if len(best) > 1:   # "desserst": the swap or substitution (same length) before a dropped letter
+            best = [b for b in best if len(b) == len(t)] or best
         out.append(best[0] if len(best) == 1 else t)
         if len(best) == 1 and fixed is not None:
             fixed.append((t, best[0]))
     return out
+
+
+# -- foods and families ----------------------------------------------------------------------------
+_VALUE_DIMS = ("product", "region", "channel", "brand", "category", "topic")
+_CUE_SKIP = (_ARTICLES | {"del", "al", "lo", "about", "sobre", "acerca", "unos", "unas", "algun", "alguna",
+                          "alguno", "algunos", "algunas", "any", "some", "mas", "most", "more", "menos",
+                          "least", "se"} | NEG_WORDS | POS_WORDS | NEU_WORDS)
+_WHICH = {"que", "which", "what", "cual", "cuales"}
+
+
+def _cue_before(tk: Tokens, i: int, cues=MENTION_CUES | FOOD_NOUNS | FAMILY_NOUNS) -> bool:
+    """A word that says the text names a food ('mencionan', 'menciones de', 'el alimento', 'talk about')
+    before position i, with only articles, prepositions, 'más' or a polarity in between."""
+    j = i - 1
+    while j >= 0 and tk.toks[j] in _CUE_SKIP and i - j <= 4:
+        j -= 1
+    return j >= 0 and tk.toks[j] in cues
+
+
+_JOINERS = {"y", "o", "e", "u", "and", "or", "ni"}
+
+
+def _trimmed(c: tuple, toks: list[str]) -> tuple:
+    """A value candidate without the articles and prepositions at its edges ('de kiwicha' -> 'kiwicha')."""
+    n, full, prio, dim, v, i, ln = c
+    while ln > 1 and toks[i] in _ARTICLES | {"del", "al", "y"}:
+        i, ln = i + 1, ln - 1
+    while ln > 1 and toks[i + ln - 1] in _ARTICLES | {"del", "al", "y"}:
+        ln -= 1
+    return (n, full, prio, dim, v, i, ln)
+
+
+def _named_as_value(best: tuple, exact: list, i: int, n: int, kind: str, value, tk: Tokens) -> bool:
+    """The words are clearly the value, not a food worth a note: its full name of several words, a name right
+    after its dimension word ('la categoría snacks') or a value named by more words than the food's own
+    ('café de Chanchamayo', 'camote snacks')."""
+    if best[1] and (n > 1 or GROUP_WORDS.get(tk.at(i - 1)) == best[3]):
+        return True
+    own = set(norm(value).split()) if kind == "food" else set()
+    for c in exact:
+        distinctive = {t for t in _value_tokens(c[4]) if len(t) >= 4 and t not in _GENERIC}
+        for j, t in enumerate(tk.toks):
+            inside = i <= j < i + n
+            if t in distinctive and not (inside and t in own) and (kind == "food" or not inside):
+                return True
+    return False
+
+
+def _food_label(kind: str, value) -> tuple[str, str]:
+    """(es, en) name of a food or family for notes."""
+    if kind == "food":
+        return f"el alimento {value}", f"the food {value}"
+    vs = [value] if isinstance(value, str) else list(value)
+    return (f"la familia de alimentos {' / '.join(vs)}",
+            f"the food family {' / '.join(family_en(v) for v in vs)}")
+
+
+def _foods(tk: Tokens, facts: Facts, items: list, it: Intent, prefer_food: bool = False) -> str | None:
+    """Foods and families of foods named in the question, before the data's values: each becomes a mention
+    filter (several of one kind = OR). A name shared with a product, category, ... ('chicha morada', 'snacks')
+    is that value unless a word before it says the text names it ('mencionan', 'menciones de', 'talk about');
+    the reading taken is noted. 'mencionan comida' is any food; 'qué postre' groups the foods of that family.
+    Returns 'food' when a family after 'qué/which' asks for a grouping by food."""
+    fam_idx = family_phrases()
+    ent_idx = entry_phrases(facts.foods) if facts.has_foods else {}
+    toks = tk.toks
+    longest = max(len(p) for p in list(fam_idx) + list(ent_idx) + [()])
+    found = []
+    i = 0
+    while i < len(toks):
+        hit = None
+        for n in range(min(longest, len(toks) - i), 0, -1):
+            if any(tk.used[i:i + n]):
+                continue
+            p = tuple(toks[i:i + n])
+            if p in fam_idx:
+                hit = (i, n, "food_family", fam_idx[p])
+            elif p in ent_idx:
+                hit = (i, n, "food", ent_idx[p])
+            if hit:
+                break
+        if hit:
+            found.append(hit)
+            i += hit[1]
+        else:
+            i += 1
+    if not facts.has_foods:
+        for i, n, _, _ in found:
+            # not scanned for foods: after 'mencionan' the words are looked for in the text, else decline
+            if _cue_before(tk, i, CONTAIN_VERBS - {"con", "with"}):
+                items.append((i, "word", " ".join(toks[i:i + n])))
+                tk.mark(i, n)
+                it.notes.append(["los comentarios no se han analizado en busca de alimentos: busqué las "
+                                 "palabras en el texto", "the comments were not scanned for foods: I looked "
+                                 "for the words in the text"])
+            else:
+                raise CannotParse(why="no food mentions")
+        return None
+    vcands = [_trimmed(c, toks) for dim in _VALUE_DIMS for c in _match_values(tk, dim, facts.values(dim))]
+    chosen: dict[str, tuple[int, list]] = {}
+    group = None
+    cued_until = -1   # 'mencionan helado y lúcuma': a food joined to a cued one is cued too
+    for i, n, kind, value in found:
+        cue = prefer_food or _cue_before(tk, i) or (
+            cued_until >= 0 and all(t in _JOINERS for t in toks[cued_until:i]) and i - cued_until <= 2)
+        over = [c for c in vcands if c[5] < i + n and i < c[5] + c[6]]
+        words = " ".join(toks[i:i + n])
+        fes, fen = _food_label(kind, value)
+        if any(c[5] < i or c[5] + c[6] > i + n for c in over):
+            continue   # a longer name ('helado de lúcuma') is the value
+        exact = [c for c in over if c[5] == i and c[6] == n]
+        if exact and not cue:
+            best = max(exact, key=lambda c: c[:3])
+            if not _named_as_value(best, exact, i, n, kind, value, tk):
+                dim_es, dim_en = _DIM_NOTE[best[3]]
+                it.notes.append([f"leí «{words}» como {dim_es} {best[4]}, no como {fes} (para el alimento: "
+                                 f"«comentarios que mencionan {words}»)",
+                                 f"read '{words}' as the {dim_en} {best[4]}, not {fen} (for the food: "
+                                 f"'comments that mention {words}')"])
+            continue
+        if over:
+            # the food's name is the whole of what was asked, a value's name only part of it, or it was cued
+            best = max(over, key=lambda c: c[:3])
+            dim_es, dim_en = _DIM_NOTE[best[3]]
+            said = "mencionada" if kind == "food_family" else "mencionado"
+            it.notes.append([f"leí «{words}» como {fes} {said} en el texto, no como {dim_es} {best[4]}",
+                             f"read '{words}' as {fen} mentioned in the text, not the {dim_en} {best[4]}"])
+        elif kind == "food_family":
+            entry = entry_phrases(facts.foods).get(tuple(toks[i:i + n]))
+            if entry and len(value) == 1:
+                it.notes.append([f"leí «{words}» como la familia {value[0]}, no solo como el alimento "
+                                 f"{entry}", f"read '{words}' as the family {family_en(value[0])}, not only "
+                                 f"the food {entry}"])
+        if cue:
+            cued_until = i + n
+        tk.mark(i, n)
+        if i > 0 and toks[i - 1] in FOOD_NOUNS | FAMILY_NOUNS and not tk.used[i - 1]:
+            tk.mark(i - 1)   # 'el alimento ceviche', 'la familia snacks': the noun names the filter
+        elif kind == "food_family" and i > 0 and toks[i - 1] in _WHICH:
+            # '¿qué postre se menciona más?': the foods of that family, one row each
+            items.append((i, "mention", {"kind": kind, "value": _one(value), "polarity": None,
+                                         "scope": "row"}))
+            group = "food"
+            it.dim_word = toks[i]
+            continue
+        vals = [value] if kind == "food" else list(value)
+        pos, acc = chosen.setdefault(kind, (i, []))
+        acc += [v for v in vals if v not in acc]
+    for kind, (i, vals) in chosen.items():
+        items.append((i, "mention", {"kind": kind, "value": _one(vals), "polarity": None}))
+    # 'mencionan comida' / 'reviews mentioning food' / 'quejas sobre la comida': any food
+    for j, t in tk.free():
+        if t in FOOD_NOUNS and (_cue_before(tk, j, MENTION_CUES | CONTAIN_VERBS - {"con", "with"})
+                                or tk.at(j - 1) in ("sobre", "about") or tk.at(j - 2) in ("sobre", "about")
+                                and tk.at(j - 1) in _ARTICLES):
+            items.append((j, "mention", {"kind": "food", "value": None, "polarity": None}))
+            tk.mark(j)
+    return group
+
+
+def _uses_foods(it: Intent | None) -> bool:
+    return it is not None and (it.group in FOOD_KINDS or any(
+        m["kind"] in FOOD_KINDS for f in (it.filters, it.subset) if f for m in f.mentions))
+
+
+def _one(vals):
+    vals = list(vals) if not isinstance(vals, str) else [vals]
+    return vals[0] if len(vals) == 1 else vals
 
 
 # -- values from the data -----------------------------------------------------------------------------
@@ -387,6 +570,20 @@ def _prepare(question: str, facts: Facts, fixed: list | None = None) -> tuple[To
 
 def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent:
     """The intent of `question`, or CannotParse. `previous` is the last question's intent (follow-ups)."""
+    try:
+        return _parse(question, facts, previous)
+    except CannotParse as e:
+        # "¿qué producto tiene más quejas sobre el café?": ranking products within the product "café" makes
+        # no sense, so the name is the food mentioned in the text
+        if not (e.why.startswith("rank ") and facts.has_foods):
+            raise
+        try:
+            return _parse(question, facts, previous, prefer_food=True)
+        except CannotParse:
+            raise e from None
+
+
+def _parse(question: str, facts: Facts, previous: Intent | None = None, prefer_food: bool = False) -> Intent:
     fixed: list[tuple[str, str]] = []
     tk, quoted = _prepare(question, facts, fixed)
     if not tk.toks:
@@ -407,6 +604,9 @@ def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent
         it.notes.append([f"corregí {pairs}", f"corrected {pairs}"])
     items: list[tuple[int, str, object]] = []
     _words(tk, quoted, items)
+    if followup and _uses_foods(previous):
+        prefer_food = True   # "¿cuántos mencionan helado?" → "¿y la lúcuma?": the food, not the product
+    food_group = _foods(tk, facts, items, it, prefer_food)
     _values(tk, facts, items, it)
     parse_dates(tk, facts, it)
     _length(tk, items)
@@ -509,16 +709,34 @@ def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent
         groups.add(time_group)
     if rating_group:
         groups.add("rating")
+    if food_group:
+        groups.discard("food")   # "¿qué postre...?" / "¿qué bebida...?": the family's foods
+        if groups:
+            raise CannotParse(why="several groupings")
+        groups.add(food_group)
     if len(groups) > 1:
         raise CannotParse(why="several groupings")
     group = groups.pop() if groups else None
+    if group in FOOD_KINDS and not facts.has_foods:
+        raise CannotParse(why="no food mentions")
 
-    # the polarity of what: a taste mention, the grouping by attribute, a rating or the sentiment
+    # the polarity of what: a taste mention, the grouping by a kind of mention, a food, a rating or the
+    # sentiment
+    foods = [x for x in items if x[1] == "mention" and x[2]["kind"] in FOOD_KINDS and not x[2].get("scope")]
+    for w in words:
+        food = attribute_food(w, facts.foods) if facts.has_foods else None
+        if food and w in ATTR_OF and group not in FOOD_KINDS:
+            it.notes.append([f"leí «{w}» como el atributo {ATTR_OF[w]}, no como el alimento {food}",
+                             f"read '{w}' as the attribute {ATTR_OF[w]}, not the food {food}"])
     if attrs:
         items.append((pos_of.get(next(w for w in words if w in ATTR_OF), 0), "mention",
                       {"kind": "attribute", "value": attrs[0], "polarity": pol}))
-    elif pol and group == "attribute":
+    elif pol and group in MENTION_KINDS:
         it.group_polarity = pol
+    elif pol and foods:
+        # "quejas sobre mariscos", "menciones negativas del ají amarillo": the food's mention polarity
+        for x in foods:
+            x[2]["polarity"] = pol
     elif pol:
         rating_ctx = any(tk.at(pol_pos + d) in RATING_WORDS for d in (-2, -1, 1, 2))
         if rating_ctx or not facts.has_sentiment:
@@ -579,7 +797,7 @@ def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent
     # filters: the base, and for a share the subset
     base, subset = _split_share(items, free, metric, attrs, pol, words) if metric == "share" \
         else (_filters(items), None)
-    if metric == "share" and (subset is None or subset.empty()) and not (group == "attribute" and pol):
+    if metric == "share" and (subset is None or subset.empty()) and not (group in MENTION_KINDS and pol):
         raise CannotParse(why="share of what")
     it.metric = metric or "count"
     it.filters, it.subset = base, subset
@@ -613,6 +831,10 @@ def parse(question: str, facts: Facts, previous: Intent | None = None) -> Intent
             raise CannotParse(why="ranking without a dimension")
     if it.group == "attribute" and attrs:
         raise CannotParse(why="attribute both filter and group")
+    if _uses_foods(it) and facts.food_unscanned:
+        n = facts.food_unscanned
+        it.notes.append([f"{n} comentarios aún no se han analizado en busca de alimentos",
+                         f"{n} comments have not been scanned for foods yet"])
 
     if followup and previous is not None:
         it = _merge_followup(previous, it, metric is not None and (has_share or has_avg or has_rating_word
@@ -667,11 +889,12 @@ def _split_share(items: list, free: list, metric, attrs, pol, words) -> tuple[Fi
         base.append((noun_at, "mention", {"kind": mention[2]["kind"], "value": None,
                                           "polarity": mention[2]["polarity"]}))
         return _filters(base), _filters([mention])
-    if attrs and pol and any(w in POL_ADJECTIVES for w in words):
-        base = [x for x in items if x[1] != "mention"]
-        m = next(x for x in items if x[1] == "mention")
-        base.append((m[0], "mention", {**m[2], "polarity": None}))
-        return _filters(base), _filters([m])
+    polar = next((x for x in items if x[1] == "mention" and x[2].get("polarity")), None)
+    if polar is not None and pol and any(w in POL_ADJECTIVES for w in words):
+        # "qué % de las menciones de helado son positivas": positive mentions among the mentions of helado
+        base = [x for x in items if x is not polar]
+        base.append((polar[0], "mention", {**polar[2], "polarity": None}))
+        return _filters(base), _filters([polar])
     if split is not None:
         after = [x for x in items if x[0] > split]
         chars = [x for x in after if x[1] in _CHARACTERISTIC]
@@ -702,9 +925,18 @@ def _merge_followup(prev: Intent, new: Intent, has_metric: bool, has_group: bool
     if nf.length:
         target.length = dict(nf.length)
     if nf.mentions:
-        holder = out.subset if out.subset is not None and out.subset.mentions else target
-        old_pol = holder.mentions[-1].get("polarity") if holder.mentions else None
-        holder.mentions = [{**m, "polarity": m.get("polarity") or old_pol} for m in nf.mentions]
+        # "¿y el helado?" replaces the food, "¿y el precio?" the attribute: mentions of another class stay
+        def cls(m):
+            return "food" if m["kind"] in FOOD_KINDS else m["kind"]
+        new_cls = {cls(m) for m in nf.mentions}
+        holders = [h for h in (target, out.subset) if h is not None and any(cls(m) in new_cls
+                                                                           for m in h.mentions)] or [
+            out.subset if out.subset is not None and out.subset.mentions else target]
+        for holder in holders:   # a share's base and subset both name it: both change, each its polarity
+            same = [m for m in holder.mentions if cls(m) in new_cls]
+            old_pol = same[-1].get("polarity") if same else None
+            holder.mentions = [m for m in holder.mentions if cls(m) not in new_cls] + [
+                {**m, "polarity": m.get("polarity") or old_pol} for m in nf.mentions]
     if new.date_from is not None:
         out.date_from, out.date_to, out.by_year = new.date_from, new.date_to, new.by_year
         out.date_label_es, out.date_label_en = new.date_label_es, new.date_label_en

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from analysis.ask.answer import fmt_number
 from analysis.ask.facts import Facts
+from analysis.ask.foods import DRINK_FAMILIES, FOOD_KINDS, family_en
 from analysis.ask.intent import CannotParse, Filters, Intent
 from analysis.months import month_abbr
 from models.taxonomy import ATTRIBUTE_EN
@@ -20,15 +21,18 @@ _DIM_ES = {"product": ("producto", "productos"), "region": ("región", "regiones
            "channel": ("canal", "canales"), "attribute": ("atributo", "atributos"),
            "category": ("categoría", "categorías"), "brand": ("marca", "marcas"), "month": ("mes", "meses"),
            "quarter": ("trimestre", "trimestres"), "year": ("año", "años"), "topic": ("tema", "temas"),
-           "lang": ("idioma", "idiomas"), "rating": ("calificación", "calificaciones")}
+           "lang": ("idioma", "idiomas"), "rating": ("calificación", "calificaciones"),
+           "food": ("alimento", "alimentos"),
+           "food_family": ("familia de alimentos", "familias de alimentos")}
 
 
 _DIM_EN = {"product": ("product", "products"), "region": ("region", "regions"),
            "channel": ("channel", "channels"), "attribute": ("attribute", "attributes"),
            "category": ("category", "categories"), "brand": ("brand", "brands"), "month": ("month", "months"),
            "quarter": ("quarter", "quarters"), "year": ("year", "years"), "topic": ("topic", "topics"),
-           "lang": ("language", "languages"), "rating": ("rating", "ratings")}
-_FEMININE = ("region", "category", "brand", "rating")
+           "lang": ("language", "languages"), "rating": ("rating", "ratings"), "food": ("food", "foods"),
+           "food_family": ("food family", "food families")}
+_FEMININE = ("region", "category", "brand", "rating", "food_family")
 # The question's own word for a dimension, when it is not the column's name: (singular, plural, feminine).
 _DIM_WORDS = {
     "lugar": ("lugar", "lugares", False), "sitio": ("sitio", "sitios", False),
@@ -46,9 +50,13 @@ _DIM_WORDS = {
     "state": ("state", "states", False), "location": ("location", "locations", False),
     "item": ("item", "items", False), "department": ("department", "departments", False),
     "province": ("province", "provinces", False), "zone": ("zone", "zones", False),
+    "plato": ("plato", "platos", False), "platillo": ("platillo", "platillos", False),
+    "comida": ("comida", "comidas", True), "bebida": ("bebida", "bebidas", True),
+    "postre": ("postre", "postres", False), "dish": ("dish", "dishes", False),
+    "drink": ("drink", "drinks", False), "dessert": ("dessert", "desserts", False),
 }
 _EN_DIM_WORDS = {"place", "site", "restaurant", "attraction", "destination", "store", "country", "city",
-                 "state", "location", "item", "department", "province", "zone"}
+                 "state", "location", "item", "department", "province", "zone", "dish", "drink", "dessert"}
 _PLURAL_OF = {"lugares": "lugar", "sitios": "sitio", "restaurantes": "restaurante", "hoteles": "hotel",
               "atracciones": "atraccion", "establecimientos": "establecimiento", "destinos": "destino",
               "tiendas": "tienda", "paises": "pais", "ciudades": "ciudad", "departamentos": "departamento",
@@ -56,7 +64,9 @@ _PLURAL_OF = {"lugares": "lugar", "sitios": "sitio", "restaurantes": "restaurant
               "sites": "site", "restaurants": "restaurant", "attractions": "attraction",
               "destinations": "destination", "stores": "store", "countries": "country", "cities": "city",
               "states": "state", "locations": "location", "items": "item", "departments": "department",
-              "provinces": "province", "zones": "zone", "hotels": "hotel"}
+              "provinces": "province", "zones": "zone", "hotels": "hotel", "platos": "plato",
+              "platillos": "platillo", "comidas": "comida", "bebidas": "bebida", "postres": "postre",
+              "dishes": "dish", "drinks": "drink", "desserts": "dessert"}
 
 
 def _dims(it: Intent, dim: str, en: bool) -> tuple[str, str, bool]:
@@ -68,6 +78,7 @@ def _dims(it: Intent, dim: str, en: bool) -> tuple[str, str, bool]:
     return d[0], d[1], dim in _FEMININE
 _SENT = {"negative": ("negativos", "negative"), "positive": ("positivos", "positive"),
          "neutral": ("neutros", "neutral")}
+_SENT_F = {"negative": "negativas", "positive": "positivas", "neutral": "neutras"}   # menciones, quejas
 _LANG_NAME = {"es": ("español", "Spanish"), "en": ("inglés", "English")}
 
 
@@ -99,13 +110,29 @@ def _stars(ivs: list[dict], en: bool) -> str:
     return f"rated below {n(hi)}" if en else f"con menos de {n(hi)} estrellas"
 
 
+def _mention_name(m: dict, en: bool) -> str:
+    """What a mention filter names: an attribute, a food, a family, several (OR) or any food."""
+    v, kind = m.get("value"), m.get("kind", "attribute")
+    if kind == "attribute":
+        return ATTRIBUTE_EN.get(v, v) if en else v
+    if v is None:
+        return "food" if en else "alimentos"
+    vs = [v] if isinstance(v, str) else list(v)
+    if kind == "food_family":
+        if set(vs) == set(DRINK_FAMILIES):
+            return "drinks" if en else "bebidas"
+        vs = [family_en(x) for x in vs] if en else vs
+    return _join(vs, en)
+
+
 def _mention_noun(m: dict, en: bool) -> str:
     pol = m.get("polarity")
-    if m.get("value") is None:  # any mention of that polarity: "complaints", "elogios"
+    if m.get("value") is None and m.get("kind", "attribute") == "attribute":
+        # any mention of that polarity: "complaints", "elogios"
         return {"negative": ("complaints", "quejas"), "positive": ("positive mentions", "elogios"),
                 "neutral": ("neutral mentions", "menciones neutras"), None: ("mentions", "menciones")}[pol][
             0 if en else 1]
-    a = ATTRIBUTE_EN.get(m["value"], m["value"]) if en else m["value"]
+    a = _mention_name(m, en)
     if pol == "negative":
         return f"complaints about {a}" if en else f"quejas sobre {a}"
     if pol == "positive":
@@ -124,8 +151,7 @@ def _qualifiers(f: Filters | None, en: bool, skip_mention: bool = False) -> list
     if f.rating:
         q.append(_stars(f.rating, en))
     if f.mentions and not skip_mention:
-        q += [("that mention " if en else "que mencionan ") + (ATTRIBUTE_EN.get(m["value"], m["value"]) if en
-                                                              else m["value"]) for m in f.mentions]
+        q += [("that mention " if en else "que mencionan ") + _mention_name(m, en) for m in f.mentions]
     if f.words:
         w = _join([f"«{x}»" for x in f.words], en)
         q.append(f"containing {w}" if en else f"que contienen {w}")
@@ -194,7 +220,7 @@ def _subset_text(it: Intent, en: bool) -> str:
                     else ("tienen " + st[4:] if st.startswith("con ") else st))
     among_mentions = any(m.get("value") is None for m in it.filters.mentions)
     for m in s.mentions:
-        a = ATTRIBUTE_EN.get(m["value"], m["value"]) if en else m["value"]
+        a = _mention_name(m, en)
         if among_mentions:
             bits.append(f"are about {a}" if en else f"son sobre {a}")
             continue
@@ -265,6 +291,8 @@ def _singular(subj: str) -> str:
 def _label(it: Intent, v, en: bool) -> str:
     if it.group == "attribute" and en:
         return ATTRIBUTE_EN.get(v, v)
+    if it.group == "food_family" and en:
+        return family_en(v)
     if it.group == "month":
         return month_abbr(v, "en" if en else "es")
     if it.group == "rating" and isinstance(v, float) and v.is_integer():
@@ -325,11 +353,11 @@ def _scalar(it: Intent, row: list, flt: str, en: bool) -> str:
 
 def _grouped(it: Intent, rows: list[list], flt: str, en: bool) -> str:
     measure = _measure_text(it, en)
-    if it.group == "attribute":
+    if it.group in ("attribute",) + FOOD_KINDS:
         pol = it.group_polarity
         if it.metric == "share" and pol:
             measure = (f"share of {_SENT[pol][1]} mentions" if en
-                       else f"porcentaje de menciones {_SENT[pol][0]}")
+                       else f"porcentaje de menciones {_SENT_F[pol]}")
         elif pol:
             measure = {"negative": ("complaints", "quejas"), "positive": ("positive mentions", "elogios"),
                        "neutral": ("neutral mentions", "menciones neutras")}[pol][0 if en else 1]
@@ -399,20 +427,31 @@ def suggestions(facts: Facts, lang: str) -> list[str]:
                 "Which product had the most complaints about packaging last quarter?",
                 "Which region mentions spicy flavours most since June?",
                 f"How many complaints about price did {product} get in {year}?",
-                "What percentage of comments are negative by channel?",
+                "Which food family is mentioned most?" if facts.has_foods
+                else "What percentage of comments are negative by channel?",
                 f"Monthly trend of the average rating in {year}"]
     return [f"¿Cuál fue la calificación promedio en {region} en {year}?",
             "¿Qué producto tuvo más quejas por empaque el último trimestre?",
             "¿Qué región menciona más el sabor picante desde junio?",
             f"¿Cuántas quejas sobre el precio tuvo {product} en {year}?",
-            "¿Qué porcentaje de comentarios son negativos por canal?",
+            "¿Qué familia de alimentos se menciona más?" if facts.has_foods
+            else "¿Qué porcentaje de comentarios son negativos por canal?",
             f"¿Cómo evolucionó la calificación promedio por mes en {year}?"]
+
+
+_WHY = {"no food mentions": ("The comments have not been scanned for foods yet (scoring does it: "
+                             "sabor analyze).",
+                             "Los comentarios aún no se han analizado en busca de alimentos (se hace al "
+                             "puntuarlos: sabor analyze).")}
 
 
 def cannot_answer_text(exc: CannotParse, facts: Facts, lang: str) -> str:
     sugg = suggestions(facts, lang)[:4]
+    why = _WHY.get(exc.why)
     if lang == "en":
         extra = f" I don't know the words: {', '.join(exc.unknown[:5])}." if exc.unknown else ""
+        extra += f" {why[0]}" if why else ""
         return f"{CANNOT_EN}{extra} Try, for example: " + " · ".join(sugg)
     extra = f" No reconozco: {', '.join(exc.unknown[:5])}." if exc.unknown else ""
+    extra += f" {why[1]}" if why else ""
     return f"{CANNOT_ES}{extra} Prueba, por ejemplo: " + " · ".join(sugg)

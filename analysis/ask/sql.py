@@ -6,8 +6,10 @@ import re
 from analysis.ask.intent import Filters, Intent
 from analysis.ask.vocabulary import fold
 
-# Where each kind of taste mention lives: (view, column). Food mentions add ("foods_enriched", "entry") etc.
-MENTION_VIEWS = {"attribute": ("mentions_enriched", "attribute")}
+# Where each kind of mention lives: (view, column). A kind is a filter (comments with such a mention), a
+# grouping (one row per value: comments mentioning it) and the base of shares by polarity.
+MENTION_VIEWS = {"attribute": ("mentions_enriched", "attribute"), "food": ("foods_enriched", "entry"),
+                 "food_family": ("foods_enriched", "family")}
 DIM_COL = {"product": "product", "region": "region", "channel": "channel", "category": "category",
            "brand": "brand", "lang": "lang", "topic": "topic_label"}
 TIME_KEY = {"month": ("month", "month"),
@@ -55,15 +57,34 @@ def _rating_cond(ivs: list[dict]) -> str:
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(f"({p})" for p in parts) + ")"
 
 
+def _in(col: str, vs) -> str:
+    vs = [vs] if isinstance(vs, str) else list(vs)
+    return f"{col} = {_q(vs[0])}" if len(vs) == 1 else f"{col} IN ({', '.join(_q(v) for v in vs)})"
+
+
+def mention_condition(m: dict) -> str:
+    """The condition on a mentions view's rows: its value (one, a list = OR, or None = any) and polarity."""
+    _, col = MENTION_VIEWS[m["kind"]]
+    cond = _in(col, m["value"]) if m.get("value") is not None else ""
+    if m.get("polarity"):
+        cond += (" AND " if cond else "") + f"polarity = {_q(m['polarity'])}"
+    return cond or "TRUE"
+
+
 def conditions(f: Filters | None, table: str = "feedback_enriched") -> list[str]:
     """The WHERE conditions of a set of filters, for rows of `table` (feedback_enriched or a mentions view,
-    which carry the comment's columns but not its sentiment)."""
+    which carry the comment's columns but not its sentiment nor its topic). A mention filter keeps the
+    comments with such a mention; one marked scope 'row' ("¿qué postre...?") keeps the mention rows
+    themselves when `table` is its view."""
     if f is None:
         return []
     w = []
     for dim, vs in f.values.items():
         col = DIM_COL[dim]
-        w.append(f"{col} = {_q(vs[0])}" if len(vs) == 1 else f"{col} IN ({', '.join(_q(v) for v in vs)})")
+        if dim == "topic" and table != "feedback_enriched":
+            w.append(f"feedback_id IN (SELECT feedback_id FROM feedback_enriched WHERE {_in(col, vs)})")
+            continue
+        w.append(_in(col, vs))
     if f.rating:
         w.append(_rating_cond(f.rating))
     if f.sentiment:
@@ -72,12 +93,11 @@ def conditions(f: Filters | None, table: str = "feedback_enriched") -> list[str]
         w.append(c if table == "feedback_enriched"
                  else f"feedback_id IN (SELECT feedback_id FROM feedback_enriched WHERE {c})")
     for m in f.mentions:
-        view, col = MENTION_VIEWS[m["kind"]]
-        cond = f"{col} = {_q(m['value'])}" if m.get("value") is not None else ""
-        if m.get("polarity"):
-            cond += (" AND " if cond else "") + f"polarity = {_q(m['polarity'])}"
-        cond = cond or "TRUE"
-        w.append(f"feedback_id IN (SELECT feedback_id FROM {view} WHERE {cond})")
+        view, _ = MENTION_VIEWS[m["kind"]]
+        if m.get("scope") == "row" and view == table:
+            w.append(mention_condition(m))
+            continue
+        w.append(f"feedback_id IN (SELECT feedback_id FROM {view} WHERE {mention_condition(m)})")
     if f.words:
         w.append(_word_cond(f.words))
     if f.length:
@@ -130,6 +150,12 @@ def to_sql(it: Intent) -> tuple[str, str]:
     """(sql, value column name)."""
     if it.group in MENTION_VIEWS:
         return _by_mention(it)
+    if it.metric == "distinct" and it.distinct_of in MENTION_VIEWS:
+        # "¿cuántos alimentos distintos se mencionan?": distinct values over the mentions view
+        view, col = MENTION_VIEWS[it.distinct_of]
+        where = conditions(it.filters, view) + _period(it)
+        wsql = (" WHERE " + " AND ".join(where)) if where else ""
+        return f"SELECT count(DISTINCT {col}) AS n_{it.distinct_of} FROM {view}{wsql}", f"n_{it.distinct_of}"
     where = conditions(it.filters) + _period(it)
     expr, value = _measure(it)
     if not it.group:
@@ -152,7 +178,7 @@ def to_sql(it: Intent) -> tuple[str, str]:
 
 
 def _by_mention(it: Intent) -> tuple[str, str]:
-    """One row per attribute (or other mention kind): comments with such a mention, over the mentions view."""
+    """One row per attribute, food or family: comments with such a mention, over the mentions view."""
     view, col = MENTION_VIEWS[it.group]
     where = conditions(it.filters, view) + _period(it)
     pol = it.group_polarity

@@ -63,9 +63,9 @@ POL_ADJECTIVES = {
 
 
 MENTION_WORDS = {
-    "menciona", "mencionan", "mencionaron", "mencion", "menciones", "mencionando", "mention", "mentions",
-    "mentioned", "mentioning", "hablan", "habla", "talk", "talks", "sobre", "about", "acerca", "referidos",
-    "refieren"
+    "menciona", "mencionan", "mencionaron", "mencion", "menciones", "mencionando", "mencionado",
+    "mencionada", "mencionados", "mencionadas", "mention", "mentions", "mentioned", "mentioning", "hablan",
+    "habla", "talk", "talks", "sobre", "about", "acerca", "referidos", "refieren"
 }
 
 
@@ -131,6 +131,10 @@ GROUP_WORDS = {
     **{w: "year" for w in "ano anos year years".split()},
     **{w: "topic" for w in "tema temas topic topics".split()},
     **{w: "lang" for w in "idioma idiomas language languages lengua lenguas".split()},
+    # food mentions (analysis.ask.foods): a food, a family of foods ("familia de alimentos" -> "familia")
+    **{w: "food" for w in "alimento alimentos comida comidas food foods plato platos dish dishes platillo "
+                          "platillos".split()},
+    **{w: "food_family" for w in "familia familias family families".split()},
 }
 
 
@@ -231,7 +235,7 @@ FILLER = {
     "esas", "them", "they", "ellos", "ellas", "their", "approximately", "aproximadamente", "exactamente",
     "exactly", "actualmente", "currently", "mostrar", "listar", "list", "calcula", "calculate", "compute",
     "calcular", "reviewed", "rese", "evaluaron", "valoraron", "calificaron", "opinaron", "dado", "dada",
-    "given", "total", "totals", "value", "valor", "cifra", "figure", "numbers", "stats", "estadistica",
+    "given", "total", "totals", "value", "valor", "at", "cifra", "figure", "numbers", "stats", "estadistica",
     "s", "t", "ll", "re", "ve", "d", "gives", "gave", "giving", "otorga", "otorgan", "da", "dan", "pone",
     "ponen", "hace", "hacen", "ha", "han", "sido", "fueron", "estan", "esta", "there", "whats",
 }
@@ -286,7 +290,9 @@ SPANISH_HINTS = {
     "que", "cual", "cuantos", "cuantas", "en", "el", "la", "los", "las", "de", "del", "hubo", "tuvo", "fue",
     "promedio", "quejas", "por", "comentarios", "y", "desde", "ultimo", "ultima", "mas", "porcentaje",
     "como", "region", "producto", "resenas", "opiniones", "hay", "tienen", "tiene", "calificacion", "con",
-    "estrellas", "son", "entre", "mes", "ano", "lugar", "pais", "menos", "palabra"
+    "estrellas", "son", "entre", "mes", "ano", "lugar", "pais", "menos", "palabra", "alimento", "alimentos",
+    "mencionan", "menciona", "menciones", "mencionados", "familia", "comida", "bebidas", "productos",
+    "regiones", "lugares", "canales", "marcas", "categorias", "meses", "anos"
 }
 
 
@@ -294,7 +300,8 @@ ENGLISH_HINTS = {
     "what", "which", "how", "many", "the", "of", "in", "was", "were", "did", "most", "average",
     "complaints", "since", "last", "and", "share", "by", "per", "month", "region", "product", "comments",
     "about", "reviews", "review", "rating", "stars", "have", "has", "are", "is", "with", "from", "between",
-    "year", "place", "country", "percentage", "fewest", "least", "there", "words", "word"
+    "year", "place", "country", "percentage", "fewest", "least", "there", "words", "word", "top", "food",
+    "foods", "mention", "mentions", "mentioned", "mentioning", "dish", "dishes", "drinks", "family"
 }
 
 
@@ -337,8 +344,8 @@ def all_words() -> frozenset[str]:
     for _, phrases in TIME_GROUP_PHRASES:
         for ph in phrases:
             words |= set(ph.split())
-    for a, _b in PHRASE_ALIASES:   # the targets are values' words: a value must match them
-        words |= set(a.split())
+    for a, b in PHRASE_ALIASES:   # the targets are values' words: a value must match them
+        words |= set(a.split()) - set(b.split())
     for ph in WORD_CUES:
         words |= set(ph.split())
     for ph, _ in LANG_PHRASES:

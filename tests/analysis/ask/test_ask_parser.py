@@ -165,3 +165,125 @@ def test_follow_ups_replace_what_they_name():
     other = parse("y en Lima y Cusco", FACTS, previous=parse("reviews with 1 or 2 stars in 2025", FACTS))
     assert other.filters.values == {"region": ["Lima", "Cusco"]} and other.date_from == "2025-01-01"
     assert Intent.from_dict(other.to_dict()) == other
+
+
+# -- food mentions --------------------------------------------------------------------------------------
+FOODS = Facts(**{**FACTS.__dict__, "categories": ("bebidas", "snacks"),
+                 "foods": ("chicha morada", "helado", "lúcuma", "café", "ají", "ají amarillo", "fresa",
+                           "mariscos", "fruta", "cerveza"),
+                 "food_families": ("bebidas frías", "postres y dulces", "frutas", "ají y picantes",
+                                   "bebidas calientes", "mariscos y pescados", "bebidas alcohólicas"),
+                 "has_foods": True})
+
+
+def _food(it, where="filters"):
+    f = getattr(it, where)
+    return [{k: m[k] for k in ("kind", "value", "polarity")} for m in f.mentions if m["kind"] != "attribute"]
+
+
+@pytest.mark.parametrize("q,kind,value", [
+    ("¿Cuántos comentarios mencionan la chicha morada?", "food", "chicha morada"),
+    ("comentarios que hablan de lúcuma", "food", "lúcuma"),
+    ("reviews mentioning coffee", "food", "café"),       # the lexicon's English form
+    ("How many reviews mention beer?", "food", "cerveza"),
+    ("¿Cuántos comentarios hablan de mariscos en 2025?", "food_family", "mariscos y pescados"),
+    ("reviews mentioning seafood", "food_family", "mariscos y pescados"),
+    ("comments about cold drinks", "food_family", "bebidas frías"),
+    ("¿cuántos comentarios mencionan postres?", "food_family", "postres y dulces"),
+    ("how many reviews talk about spicy food", "food_family", "ají y picantes"),
+    ("quejas sobre el pollo", "food_family", "aves"),    # a family named by its commonest member
+    ("reviews mentioning drinks", "food_family",
+     ["bebidas frías", "bebidas calientes", "bebidas alcohólicas"]),
+    ("¿Cuántas reseñas mencionan comida?", "food", None),  # any food
+])
+def test_foods_and_families_are_mention_filters(q, kind, value):
+    it = parse(q, FOODS)
+    assert [(m["kind"], m["value"]) for m in _food(it)] == [(kind, value)]
+    assert "foods_enriched" in to_sql(it)[0]
+
+
+def test_a_food_that_is_a_product_word_is_the_product_unless_the_text_names_it():
+    it = parse("¿Cuántos comentarios sobre la chicha morada hay en 2024?", FOODS)
+    assert it.product == PRODUCTS[0] and not _food(it)
+    assert "no como el alimento chicha morada" in it.notes[0][0]
+    it = parse("¿Cuántos comentarios mencionan la chicha morada?", FOODS)
+    assert it.product is None and _food(it)[0]["value"] == "chicha morada"
+    assert "not the product Chicha morada" in it.notes[0][1]
+    # a category of the same name: the category, unless the text names it
+    assert parse("¿cuántos comentarios de snacks?", FOODS).category == "snacks"
+    it = parse("¿Cuántos comentarios de la categoría bebidas mencionan bebidas frías?", FOODS)
+    assert it.category == "bebidas" and _food(it)[0]["value"] == "bebidas frías"
+    # a food name longer than the value's ("bebidas frías" vs the category "bebidas") is the food
+    it = parse("¿Qué región tiene más quejas sobre bebidas frías?", FOODS)
+    assert _food(it)[0]["value"] == "bebidas frías" and not it.filters.values
+    # ranking products within one product makes no sense: the food
+    it = parse("¿Qué producto tiene más quejas sobre el ají amarillo?", FOODS)
+    assert it.group == "product" and _food(it) == [{"kind": "food", "value": "ají amarillo",
+                                                    "polarity": "negative"}]
+
+
+def test_an_attribute_word_stays_the_attribute_and_says_so():
+    it = parse("¿Cuántos comentarios hablan de ají?", FOODS)
+    assert it.attribute == "picante" and not _food(it)
+    assert "no como el alimento ají" in it.notes[-1][0]
+    assert _food(parse("comentarios que mencionan ají amarillo", FOODS))[0]["value"] == "ají amarillo"
+
+
+def test_food_polarity_counts_and_shares():
+    it = parse("¿Cuántas menciones negativas del helado hay?", FOODS)
+    assert _food(it) == [{"kind": "food", "value": "helado", "polarity": "negative"}]
+    it = parse("¿Qué porcentaje de las menciones de helado son positivas?", FOODS)
+    assert it.metric == "share"
+    assert _food(it) == [{"kind": "food", "value": "helado", "polarity": None}]
+    assert _food(it, "subset") == [{"kind": "food", "value": "helado", "polarity": "positive"}]
+    it = parse("What percentage of comments mention desserts?", FOODS)
+    assert it.filters.empty() and _food(it, "subset")[0]["value"] == "postres y dulces"
+
+
+@pytest.mark.parametrize("q,group,order,pol", [
+    ("¿Qué familia de alimentos se menciona más?", "food_family", "desc", None),
+    ("menciones por familia de alimentos", "food_family", None, None),
+    ("top 5 foods mentioned in Lima", "food", "desc", None),
+    ("los 5 alimentos más mencionados en 2025", "food", "desc", None),
+    ("Which dish gets the most complaints?", "food", "desc", "negative"),
+    ("¿Qué alimento tiene el mayor porcentaje de menciones negativas?", "food", "desc", "negative"),
+    ("¿Qué bebida se menciona más?", "food", "desc", None),
+])
+def test_groupings_by_food_and_family(q, group, order, pol):
+    it = parse(q, FOODS)
+    assert (it.group, it.order, it.group_polarity) == (group, order, pol)
+    sql = to_sql(it)[0]
+    assert "FROM foods_enriched" in sql and ("family" if group == "food_family" else "entry") in sql
+
+
+def test_which_drink_groups_the_foods_of_the_drink_families_row_by_row():
+    sql = to_sql(parse("¿Qué bebida se menciona más?", FOODS))[0]
+    assert "WHERE family IN ('bebidas frías', 'bebidas calientes', 'bebidas alcohólicas')" in sql
+
+
+def test_typos_in_food_names():
+    it = parse("¿Cuántos comentarios mencionan chicha morda?", FOODS)
+    assert _food(it)[0]["value"] == "chicha morada" and "«morda» → «morada»" in it.notes[0][0]
+    assert _food(parse("How many comments mention desserst?", FOODS))[0]["value"] == "postres y dulces"
+
+
+def test_without_a_food_scan_families_are_words_in_the_text_or_declined():
+    it = parse("¿Cuántas reseñas hablan de postres?", FACTS)
+    assert it.filters.words == ["postres"] and "no se han analizado" in it.notes[0][0]
+    for q in ("¿Qué familia de alimentos se menciona más?", "How many reviews mention food?",
+              "quejas sobre mariscos"):
+        with pytest.raises(CannotParse) as e:
+            parse(q, FACTS)
+        assert e.value.why == "no food mentions"
+
+
+def test_food_follow_ups_replace_the_food_and_keep_the_rest():
+    first = parse("¿Cuántos comentarios mencionan el helado en 2025?", FOODS)
+    again = parse("¿y la lúcuma?", FOODS, previous=first)   # the food, not the product Helado de lúcuma
+    assert _food(again)[0]["value"] == "lúcuma" and again.product is None and again.date_from == "2025-01-01"
+    share = parse("¿Qué porcentaje de las menciones de helado son negativas?", FOODS)
+    other = parse("¿y de lúcuma?", FOODS, previous=share)
+    assert _food(other)[0]["value"] == "lúcuma" and _food(other, "subset")[0] == {
+        "kind": "food", "value": "lúcuma", "polarity": "negative"}
+    both = parse("and the price?", FOODS, previous=parse("complaints mentioning coffee", FOODS))
+    assert _food(both)[0]["value"] == "café" and both.attribute == "precio"
