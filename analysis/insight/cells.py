@@ -138,3 +138,22 @@ def product_categories(store) -> dict:
     df = store.query("SELECT product, any_value(category) AS category FROM feedback "
                      "WHERE product IS NOT NULL AND category IS NOT NULL GROUP BY product", kind="insights")
     return dict(zip(df["product"], df["category"]))
+
+
+def key_rating_sums(store, finding: dict, filters: Filters | None = None) -> dict:
+    """Star sums since a content finding started, in its segment: comments with its key (`_k`) and all
+    comments (no suffix) — what `stats.mean_diff` needs for "stars with the key vs without"."""
+    from analysis.insight import discoveries, trends
+
+    cond, params = where(filters, alias="fb")
+    seg, sp = discoveries.segment_sql(finding)
+    kc, kp = trends.key_filter(finding["dimension"], finding["key"], alias="fb")
+    start = pd.Timestamp(finding["start_month"] + "-01").date()
+    row = store.cursor().execute(f"""
+        SELECT count(rating) FILTER (WHERE {kc}), coalesce(sum(rating) FILTER (WHERE {kc}), 0),
+               coalesce(sum(rating * rating) FILTER (WHERE {kc}), 0),
+               count(rating), coalesce(sum(rating), 0), coalesce(sum(rating * rating), 0)
+        FROM feedback fb WHERE fb.date >= ? AND {cond} AND {seg}""",
+        kp * 3 + [start] + params + sp).fetchall()[0]
+    keys = ["k_rated", "s_rating_k", "ss_rating_k", "n_rated", "s_rating", "ss_rating"]
+    return dict(zip(keys, (float(x) for x in row)))

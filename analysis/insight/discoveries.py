@@ -19,6 +19,7 @@ import pandas as pd
 
 from analysis.filters import Filters, where
 from analysis.insight import trends
+from analysis.insight.wording import excerpt
 from analysis.privacy import redact
 from analysis.stats import two_proportion
 
@@ -64,7 +65,7 @@ def candidates(store, filters: Filters | None = None, today: date | None = None,
     return rows.reset_index(drop=True)
 
 
-def _segment_sql(row) -> tuple[str, list]:
+def segment_sql(row) -> tuple[str, list]:
     if row["segment_type"] == "all":
         return "TRUE", []
     col = {"category": "fb.category", "product": "fb.product", "region": "fb.region",
@@ -75,7 +76,7 @@ def _segment_sql(row) -> tuple[str, list]:
 def _after_ids(store, row, filters: Filters | None) -> set[str]:
     """The comments behind a finding since it started (its segment, its key)."""
     cond, params = where(filters, alias="fb")
-    seg, sp = _segment_sql(row)
+    seg, sp = segment_sql(row)
     kc, kp = trends.key_filter(row["dimension"], row["key"], alias="fb")
     df = store.query(f"""SELECT fb.feedback_id FROM feedback fb
                          WHERE fb.date >= ? AND {cond} AND {seg} AND {kc}""",
@@ -87,7 +88,7 @@ def _without(store, row, other, filters: Filters | None) -> tuple[int, int, int,
     """(k_before, n_before, k_after, n_after) of `row`'s key among its segment's comments that do NOT carry
     `other`'s key, split at `row`'s start month."""
     cond, params = where(filters, alias="fb")
-    seg, sp = _segment_sql(row)
+    seg, sp = segment_sql(row)
     kc, kp = trends.key_filter(row["dimension"], row["key"], alias="fb")
     oc, op = trends.key_filter(other["dimension"], other["key"], alias="fb")
     start = pd.Timestamp(row["start_month"] + "-01").date()
@@ -105,7 +106,7 @@ def _without(store, row, other, filters: Filters | None) -> tuple[int, int, int,
 def _explained(store, rows: pd.DataFrame, filters: Filters | None, alpha: float) -> list[str | None]:
     """For each row, the opposite-direction finding that accounts for its change, if any."""
     out = []
-    strongest = {d: rows[rows["direction"] == d].assign(a=rows["effect"].abs())
+    strongest = {d: rows[rows["direction"] == d].assign(a=lambda x: x["effect"].abs())
                  .sort_values("a", ascending=False).head(MAX_CAUSES) for d in ("up", "down")}
     for r in rows.to_dict("records"):
         cause = None
@@ -159,11 +160,12 @@ def discover(store, filters: Filters | None = None, today: date | None = None, n
     leads = []
     for g in _group(own, ids):
         lead = own.iloc[g[0]].to_dict()
-        lead["related"] = [own.iloc[j]["key"] for j in g[1:]]
+        keys = (own.iloc[j]["key"] for j in g[1:])
+        lead["related"] = list(dict.fromkeys(k for k in keys if k != lead["key"]))
         leads.append(lead)
     out = pd.DataFrame(leads)
     out["verbatims"] = [
-        [redact(t) for t in trends.verbatims(
+        [excerpt(redact(t), r["key"]) for t in trends.verbatims(
             store, r["dimension"], r["key"], segment_type=r["segment_type"], segment=r["segment"],
             filters=filters, since=r["start_month"] + "-01", limit=n_verbatims)["text"]]
         for r in out.to_dict("records")]

@@ -24,15 +24,21 @@ def build_facts(recs: pd.DataFrame, drivers: pd.DataFrame | None = None, n_comme
                 first_date=None, last_date=None, top: int = 5) -> dict:
     """The facts a summary may use, numbers pre-formatted exactly as the report prints them."""
     items = []
-    for r in recs.head(top).to_dict("records"):
+    # A content finding gives two actions (product, marketing): the summary states the finding once.
+    kind = recs["kind"] if "kind" in recs else pd.Series("taste", index=recs.index)
+    once = recs.assign(_kind=kind).drop_duplicates(["_kind", "attribute", "polarity", "direction",
+                                                    "start_month"])
+    for r in once.head(top).to_dict("records"):
         items.append({
-            "rank": int(r["rank"]), "audience": r["audience"], "title": r["title"],
+            "rank": int(r["rank"]), "kind": r["_kind"], "audience": r["audience"], "title": r["title"],
             "attribute": r["attribute"], "polarity": r["polarity"], "direction": r["direction"],
             "products": list(r["products"]),
             "regions": list(r["regions"]) if r["regions"] else "todas las regiones",
             "since": month_name(r["start_month"], "es"), "rate_before": fmt_pct(r["rate_before"]),
             "rate_after": fmt_pct(r["rate_after"]), "impact_stars": fmt_stars(r["impact"]),
             "comments_since": f"{int(r['n_after']):,}", "confidence": r["confidence"]})
+        if r["_kind"] == "content":
+            items[-1]["headline"] = r["headline"]
     facts = {"comments": f"{int(n_comments):,}", "period": [str(first_date or ""), str(last_date or "")],
              "recommendations_total": len(recs), "recommendations": items}
     if drivers is not None and len(drivers):
@@ -89,6 +95,10 @@ def template_summary(facts: dict, lang: str = "es") -> str:
             return head + " No hay cambios significativos en el tiempo que justifiquen una recomendación."
         lines = [head + f" Hallazgos principales ({len(recs)}):"]
         for r in recs:
+            if r.get("kind") == "content":
+                lines.append(f"- {r['headline']} ({r['comments_since']} comentarios desde entonces; "
+                             f"confianza {r['confidence']}). {r['title']}.")
+                continue
             where_ = r["regions"] if isinstance(r["regions"], str) else ", ".join(r["regions"])
             verb = "subieron" if r["direction"] == "up" else "bajaron"
             kind = "quejas" if r["polarity"] == "negative" else "elogios"
@@ -101,6 +111,10 @@ def template_summary(facts: dict, lang: str = "es") -> str:
         return head + " No significant change over time calls for a recommendation."
     lines = [head + f" Main findings ({len(recs)}):"]
     for r in recs:
+        if r.get("kind") == "content":
+            lines.append(f"- {r['headline']} ({r['comments_since']} comments since; confidence "
+                         f"{r['confidence']}). {r['title']}.")
+            continue
         where_ = r["regions"] if isinstance(r["regions"], str) else ", ".join(r["regions"])
         verb = "rose" if r["direction"] == "up" else "fell"
         kind = "complaints" if r["polarity"] == "negative" else "praise"

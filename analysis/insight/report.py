@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.exports import safe_csv_bytes
 from analysis.filters import Filters
-from analysis.insight import cells, drivers, narrative, recommendations, wording
+from analysis.insight import cells, discoveries, drivers, narrative, recommendations, trends, wording
 
 FORMATS = ("md", "html", "pdf")
 AUD_ES = {"producto": "Desarrollo de producto", "marketing": "Marketing", "riesgo": "Riesgos"}
@@ -35,6 +35,7 @@ class ReportData:
     first_date: object
     last_date: object
     n_mentions: int = 0                                         # taste mentions behind the findings
+    findings: pd.DataFrame = field(default_factory=pd.DataFrame)    # content findings (discoveries)
     charts: dict[str, bytes] = field(default_factory=dict)   # name -> PNG bytes
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -47,7 +48,9 @@ def gather(store, filters: Filters | None = None, lang: str = "es", today=None,
     n = int(den["n"].sum()) if len(den) else 0
     first = den["month"].min().date() if len(den) else None
     last = cells.last_date(store, filters) if len(den) else None
-    recs = recommendations.recommendations(store, filters, lang=lang, today=today, cells=(den, mk))
+    findings = discoveries.discover(store, filters, today) if n else pd.DataFrame(columns=discoveries.COLUMNS)
+    recs = recommendations.recommendations(store, filters, lang=lang, today=today, cells=(den, mk),
+                                           findings=findings)
     drv = drivers.drivers(den, mk) if len(mk) else drivers.drivers(den.iloc[:0], mk)
     regions = (den.groupby("region")["n"].sum().sort_values(ascending=False) if len(den)
                else pd.Series(dtype=int))
@@ -57,12 +60,33 @@ def gather(store, filters: Filters | None = None, lang: str = "es", today=None,
         pair = (regions.index[0], regions.index[1])
         seg = drivers.compare_segments(cells.segment_counts(store, "region", *pair, filters), *pair)
     facts = narrative.build_facts(recs, drv, n, first, last)
-    data = ReportData(recs, drv, seg, pair, narrative.executive_summary(facts, lang), n, first, last, len(mk))
+    data = ReportData(recs, drv, seg, pair, narrative.executive_summary(facts, lang), n, first, last, len(mk),
+                      findings)
     data.tables = {"recomendaciones": recommendations.recommendations_table(recs), "impulsores": drv,
-                   "segmentos": seg}
+                   "segmentos": seg, "hallazgos": findings_table(findings)}
     if with_charts:
-        data.charts = charts(den, mk, recs, drv)
+        data.charts = charts(den, mk, recs, drv, content_series(store, findings, filters))
     return data
+
+
+def findings_table(findings: pd.DataFrame) -> pd.DataFrame:
+    """Content findings as a flat table for CSV export (lists joined)."""
+    out = findings.drop(columns=["verbatims"], errors="ignore").copy()
+    if "related" in out:
+        out["related"] = out["related"].map(lambda v: " | ".join(v) if isinstance(v, list) else "")
+    return out
+
+
+def content_series(store, findings: pd.DataFrame, filters: Filters | None = None, top: int = 4) -> dict:
+    """Monthly share of the leading content findings: {key: DataFrame(period, share)}."""
+    out = {}
+    lead = findings[findings["explained_by"].isna()].head(top) if len(findings) else findings
+    for f in lead.to_dict("records"):
+        over = trends.over_time(store, f["dimension"], filters, "month", (f["segment_type"],))
+        s = over[(over["key"] == f["key"]) & (over["metric"] == "share") & (over["polarity"] == "all")
+                 & (over["segment"] == f["segment"]) & ~over["partial"]]
+        out[f["key"]] = (s[["period", "share"]], f["start_month"])
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,7 +108,8 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)[:2])
 
 
-def charts(den: pd.DataFrame, mk: pd.DataFrame, recs: pd.DataFrame, drv: pd.DataFrame, top: int = 4) -> dict:
+def charts(den: pd.DataFrame, mk: pd.DataFrame, recs: pd.DataFrame, drv: pd.DataFrame,
+           content: dict | None = None, top: int = 4) -> dict:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -92,8 +117,9 @@ def charts(den: pd.DataFrame, mk: pd.DataFrame, recs: pd.DataFrame, drv: pd.Data
     import matplotlib.pyplot as plt
 
     out = {}
-    if len(recs):
-        rows = recs.head(top).to_dict("records")
+    taste = recs[recs["kind"] == "taste"] if "kind" in recs else recs
+    if len(taste):
+        rows = taste.head(top).to_dict("records")
         ncol = 2 if len(rows) > 1 else 1
         nrow = (len(rows) + ncol - 1) // ncol
         fig, axes = plt.subplots(nrow, ncol, figsize=(9, 2.4 * nrow), squeeze=False)
@@ -113,6 +139,19 @@ def charts(den: pd.DataFrame, mk: pd.DataFrame, recs: pd.DataFrame, drv: pd.Data
             ax.grid(alpha=0.3)
         fig.tight_layout()
         out["tendencias"] = _png(fig)
+    if content:
+        fig, axes = plt.subplots(1, len(content), figsize=(9, 2.4), squeeze=False)
+        for ax, (key, (s, start)) in zip(axes.ravel(), content.items()):
+            ax.plot(s["period"], 100 * s["share"], marker="o", ms=3, color="#2e6b8a")
+            ax.axvline(pd.Timestamp(start + "-01"), color="#555", ls="--", lw=1)
+            ax.set_title(_wrap(key, 30), fontsize=8, loc="left")
+            ax.set_ylabel("% comentarios", fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator(bymonth=(1, 7)))
+            ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
+            ax.grid(alpha=0.3)
+        fig.tight_layout()
+        out["contenido"] = _png(fig)
     if len(drv):
         d = pd.concat([drv.head(8), drv.tail(8)]).drop_duplicates(["attribute", "polarity"])
         labels = d["attribute"] + (" (" + d["polarity"].map({"negative": "−", "positive": "+"}) + ")")
@@ -135,14 +174,32 @@ def charts(den: pd.DataFrame, mk: pd.DataFrame, recs: pd.DataFrame, drv: pd.Data
 
 def _rec_lines(r: dict) -> list[str]:
     regions = ", ".join(r["regions"]) if r["regions"] else "todas"
+    products = ", ".join(r["products"]) if len(r["products"]) else "todos"
+    stars = ("" if pd.isna(r["stars_before"]) else
+             f" · estrellas {r['stars_before']:.2f} → {r['stars_after']:.2f}")
     return [
         f"Audiencia: {AUD_ES[r['audience']]} · prioridad {r['priority']:.1f} · confianza {r['confidence']}",
-        (f"Segmento: {', '.join(r['products'])} · regiones: {regions} · "
+        (f"Segmento: {products} · regiones: {regions} · "
          f"desde {r['start_month']} hasta {r['end_month']}"),
         (f"Antes: {r['k_before']:,}/{r['n_before']:,} ({wording.fmt_pct(r['rate_before'])}) · "
-         f"después: {r['k_after']:,}/{r['n_after']:,} ({wording.fmt_pct(r['rate_after'])}) · "
-         f"estrellas {r['stars_before']:.2f} → {r['stars_after']:.2f} · q = {r['q']:.1e}"),
+         f"después: {r['k_after']:,}/{r['n_after']:,} ({wording.fmt_pct(r['rate_after'])})"
+         f"{stars} · q = {r['q']:.1e}"),
     ]
+
+
+def _finding_lines(d: ReportData) -> list[tuple[str, list[str]]]:
+    """(line, verbatims) per content finding, the explained ones last with their cause."""
+    out = []
+    for f in d.findings.to_dict("records"):
+        level = wording.LEVEL_WORDS[f["level"]][0]
+        if f["explained_by"] is not None and not pd.isna(f["explained_by"]):
+            out.append((f"{wording.content_headline(f)} ({level}): no es un cambio propio, se explica "
+                        f"porque {f['explained_by']} cambió en sentido contrario.", []))
+            continue
+        related = f" Relacionado: {', '.join(f['related'])}." if len(f["related"]) else ""
+        out.append((f"{wording.content_headline(f)} ({level}; q = {f['q']:.1e}).{related}",
+                    list(f["verbatims"] or [])[:2]))
+    return out
 
 
 def _intro(d: ReportData) -> str:
@@ -151,20 +208,30 @@ def _intro(d: ReportData) -> str:
 
 
 def _markdown(d: ReportData, img: dict[str, str]) -> str:
+    md = wording.md_escape
     out = ["# Informe de recomendaciones — Sabor", "", _intro(d), "", "## Resumen ejecutivo", "",
-           d.summary["text"], "", f"_Fuente del resumen: {d.summary['source']}_", ""]
+           md(d.summary["text"]), "", f"_Fuente del resumen: {d.summary['source']}_", ""]
+    out += ["## Lo que cambió en los comentarios", ""]
+    lines = _finding_lines(d)
+    if not lines:
+        out += ["Ningún alimento, tema o palabra cambió de forma significativa en el tiempo.", ""]
+    for line, verbatims in lines:
+        out += [f"- {md(line)}"] + [f"  > {md(v)}" for v in verbatims]
+    out += [""]
+    if "contenido" in img:
+        out += [f"![Lo que cambió]({img['contenido']})", ""]
     out += ["## Recomendaciones", ""]
     if d.recs.empty:
         out += ["Sin cambios significativos en el tiempo: no hay recomendaciones que respaldar con datos.",
                 ""]
     for r in d.recs.to_dict("records"):
-        out += [f"### {r['rank']}. {r['title']}", "", r["text"], ""]
+        out += [f"### {r['rank']}. {md(r['title'])}", "", md(r["text"]), ""]
         if r.get("market_text"):
-            out += [r["market_text"], ""]
-        out += [f"- {x}" for x in _rec_lines(r)]
-        out += [f"- Vista: [{r['link']}]({r['link']})", "", "Comentarios representativos:", ""]
+            out += [md(r["market_text"]), ""]
+        out += [f"- {md(x)}" for x in _rec_lines(r)]
+        out += [f"- Vista: [{md(r['link'])}]({r['link']})", "", "Comentarios representativos:", ""]
         for v in r["verbatims"]:
-            out += [f"> {v}", ""]
+            out += [f"> {md(v)}", ""]
     if "tendencias" in img:
         out += ["## Evolución de los hallazgos principales", "", f"![Tendencias]({img['tendencias']})", ""]
     out += ["## Qué resta y qué suma estrellas", ""]
@@ -238,6 +305,16 @@ def _pdf(d: ReportData) -> bytes:
     if "tendencias" in d.charts:
         h("Evolución de los hallazgos principales")
         pdf.image(io.BytesIO(d.charts["tendencias"]), w=w)
+    h("Lo que cambió en los comentarios")
+    lines = _finding_lines(d)
+    if not lines:
+        p("Ningún alimento, tema o palabra cambió de forma significativa en el tiempo.")
+    for line, verbatims in lines:
+        p("• " + line)
+        for v in verbatims:
+            p("“" + v + "”", 8.5)
+    if "contenido" in d.charts:
+        pdf.image(io.BytesIO(d.charts["contenido"]), w=w)
     h("Recomendaciones")
     if d.recs.empty:
         p("Sin cambios significativos en el tiempo: no hay recomendaciones que respaldar con datos.")

@@ -10,8 +10,9 @@ Two detectors read the same matrix:
 - `scan`: when did it change? Every month is tried as a change point (before vs from-then-on), the
   split with the largest |z| wins, and its p-value accounts for every split tried (a Hunter-Worsley
   bound on the max of correlated z's), so scanning cannot manufacture significance out of noise.
-Either way Benjamini-Hochberg q-values control false discoveries across every series tested, and
-series with too few comments are reported as "insufficient data" instead of being tested.
+Either way Benjamini-Hochberg q-values control false discoveries within two families of hypotheses
+(`tiers`): the overview series (a key's share of all comments) and the rest (polarities, segments,
+single dishes); series with too few comments are "insufficient data" instead of being tested.
 The current, partial period is marked and never enters a test (a half month is not a drop).
 """
 from __future__ import annotations
@@ -203,6 +204,11 @@ def series_counts(store, by: str = "attribute", filters: Filters | None = None, 
     if by in ("product", "region"):
         # the per-key breakdown by its own dimension is the key itself: drop "product X in product X"
         df = df[~((df["segment_type"] == by) & (df["segment"] == df["key"]))]
+    if by == "mention":
+        fam = store.query("""SELECT DISTINCT CASE WHEN family IN (SELECT entry FROM active_food_mentions)
+                                     THEN family || ' (familia)' ELSE family END AS f
+                             FROM active_food_mentions""", kind="trends")["f"]
+        df["family"] = df["key"].isin(set(fam))
     df["period"] = pd.to_datetime(df["period"])
     df[["k", "n"]] = df[["k", "n"]].astype("int64")
     return df.reset_index(drop=True)
@@ -254,10 +260,24 @@ def complete_periods(counts: pd.DataFrame, last_date, period: str = "month",
     return idx, partial
 
 
+def tiers(keys: pd.DataFrame) -> np.ndarray:
+    """1 for the overview series (a key's share of all comments, the whole data; for food mentions only
+    families), 2 for the rest (polarities, complaint shares, segments, single dishes). Each tier is its own
+    family of hypotheses for Benjamini-Hochberg: the few overview questions ("is seafood rising?") are not
+    diluted by the thousands of segment series, and each tier keeps its false-discovery rate at alpha."""
+    overview = ((keys["segment_type"] == "all") & (keys["metric"] == "share") & (keys["polarity"] == "all")
+                & (keys["dimension"] != "mention"))
+    if "family" in keys:
+        overview |= keys["family"].fillna(False).astype(bool) & (keys["segment_type"] == "all") \
+            & (keys["metric"] == "share") & (keys["polarity"] == "all")
+    return np.where(overview, 1, 2)
+
+
 def _matrix(counts: pd.DataFrame, periods: pd.DatetimeIndex):
     """(series DataFrame, K[S,T], N[S,T]) with zeros where a series has no row for a period."""
     c = counts[counts["period"].isin(periods)]
-    keys = counts[SERIES_COLS].drop_duplicates().reset_index(drop=True)
+    extra = [col for col in ("family",) if col in counts]
+    keys = counts[SERIES_COLS + extra].drop_duplicates(SERIES_COLS).reset_index(drop=True)
     sid = c.merge(keys.reset_index(names="sid"), on=SERIES_COLS, how="left")["sid"].to_numpy()
     tid = periods.get_indexer(c["period"])
     K = np.zeros((len(keys), len(periods)))
@@ -370,9 +390,12 @@ def scan_matrix(K: np.ndarray, N: np.ndarray, guards: Guards = Guards()):
 
 def _frame(keys: pd.DataFrame, res: dict, periods: pd.DatetimeIndex, guards: Guards, mode: str,
            start_idx: np.ndarray, before_span, after_span) -> pd.DataFrame:
-    out = keys.copy()
+    out = keys[SERIES_COLS].copy()
     out["mode"] = mode
-    q = bh_qvalues(res["p"])
+    out["tier"] = tiers(keys)
+    q = np.full(len(keys), np.nan)
+    for t in (1, 2):
+        q[out["tier"].to_numpy() == t] = bh_qvalues(np.asarray(res["p"])[out["tier"].to_numpy() == t])
     insufficient = res["insufficient"]
     out["status"] = _status(q, insufficient, guards.alpha)
     out["significant"] = out["status"] == "significant"
@@ -442,7 +465,7 @@ def window_shifts(counts: pd.DataFrame, last_date=None, window: int = 3, baselin
 
 
 RESULT_COLS = SERIES_COLS + [
-    "mode", "status", "significant", "direction", "start_month", "shape", "rate_before", "rate_after",
+    "mode", "tier", "status", "significant", "direction", "start_month", "shape", "rate_before", "rate_after",
     "effect", "ci_low", "ci_high", "relative_change", "z", "p", "q", "k_before", "n_before", "k_after",
     "n_after", "before_from", "before_to", "after_from", "after_to"]
 
@@ -492,10 +515,18 @@ def over_time(store, by: str = "attribute", filters: Filters | None = None, peri
 
 
 def headline_rows(sig: pd.DataFrame) -> pd.DataFrame:
-    """Significant rows in the order a reader wants them: praise/complaint series before "any mention"
-    (which only repeats them), and one row per taste and measure (its strongest segment)."""
-    specific = pd.concat([sig[sig["polarity"] != "all"], sig[sig["polarity"] == "all"]])
-    return specific.drop_duplicates(["key", "metric"])
+    """Significant rows in the order a reader wants them, one row per key and measure (its strongest
+    segment). Taste attributes: praise/complaint series before "any mention" (which only repeats them).
+    Foods, topics and words: the overview (share of all comments) first — "mariscos ↑" is the news; a
+    dish's praise in one region comes after."""
+    if sig.empty:
+        return sig
+    if (sig["dimension"] == "attribute").all():
+        ordered = pd.concat([sig[sig["polarity"] != "all"], sig[sig["polarity"] == "all"]])
+    else:
+        tier = sig["tier"] if "tier" in sig else pd.Series(2, index=sig.index)
+        ordered = sig.assign(_t=tier).sort_values(["_t", "q"], kind="stable").drop(columns="_t")
+    return ordered.drop_duplicates(["key", "metric"])
 
 
 def _jsonable(df: pd.DataFrame) -> list[dict]:

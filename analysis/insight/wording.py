@@ -172,3 +172,114 @@ def shift_table(df: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
                                              for q, s in zip(df["q"], df["status"])],
         t("n antes", "n before"): df["n_before"], t("n después", "n after"): df["n_after"],
     })
+
+
+# Content findings ("mariscos ↑ desde julio 2024: 5,0 % → 25,0 % de los comentarios"): what people talk
+# about more or less. One finding gives an action for product development and one for marketing.
+LEVEL_WORDS = {"family": ("familia de alimentos", "food family"),
+               "entry": ("plato o alimento", "dish or food"), "topic": ("tema", "topic"),
+               "term": ("palabra", "word")}
+
+
+def content_headline(f: dict, lang: str = "es") -> str:
+    arrow = "↑" if f["direction"] == "up" else "↓"
+    where_ = ""
+    if f.get("segment_type", "all") != "all":
+        seg = label_segment(f["segment_type"], f["segment"], lang)
+        where_ = f" en {seg}" if lang == "es" else f" in {seg}"
+    since = "desde" if lang == "es" else "since"
+    of = "de los comentarios" if lang == "es" else "of comments"
+    return (f"{f['key']} {arrow}{where_} {since} {month_name(f['start_month'], lang)}: "
+            f"{fmt_pct(f['rate_before'])} → {fmt_pct(f['rate_after'])} {of}")
+
+
+def describe_content(f: dict, audience: str, lang: str = "es", worse: bool = False) -> tuple[str, str]:
+    """(title, sentence) of a content recommendation for `audience` ('producto', 'marketing' or
+    'riesgo'), from the finding's numbers only. `worse`: it rises while those who mention it rate lower."""
+    x, up = f["key"], f["direction"] == "up"
+    head = content_headline(f, lang)
+    n_after = (f"{int(f['k_after']):,} de {int(f['n_after']):,}" if lang == "es"
+               else f"{int(f['k_after']):,} of {int(f['n_after']):,}")
+    related = [r for r in f.get("related") or [] if r != x][:4]
+    rel = ""
+    if related:
+        rel = (f" Va de la mano con: {', '.join(related)}." if lang == "es" else
+               f" It goes with: {', '.join(related)}.")
+    stars = ""
+    if f.get("impact") is not None and not pd.isna(f.get("impact")):
+        stars = (f" Quienes lo mencionan ponen {fmt_stars(f['impact'])} estrellas frente al resto."
+                 if lang == "es" else
+                 f" Those who mention it give {fmt_stars(f['impact'])} stars vs the rest.")
+    product = audience == "producto"
+    if worse:
+        if lang == "es":
+            title = (f"Corregir {x}: cada vez más comentarios y con peores notas" if product
+                     else f"Vigilar {x}: el problema crece")
+            act = (f"Lea los comentarios para encontrar qué falla en {x} y corríjalo antes de promocionarlo."
+                   if product else "No lo promocione hasta corregirlo; siga su evolución cada mes.")
+            return title, f"{head} ({n_after} comentarios desde entonces).{stars} {act}{rel}"
+        title = f"Fix {x}: more comments and lower ratings" if product else f"Watch {x}: the problem grows"
+        act = (f"Read the comments to find what fails in {x} and fix it before promoting it." if product
+               else "Do not promote it until fixed; follow it every month.")
+        return title, f"{head} ({n_after} comments since then).{stars} {act}{rel}"
+    if lang == "es":
+        if up and product:
+            title = f"Asegurar la oferta de {x}: cada vez se habla más de ello"
+            act = (f"Revise disponibilidad, variedad y calidad de {x} y considere ampliar la línea; "
+                   f"lea los comentarios para ver qué piden.")
+        elif up:
+            title = f"Destacar {x} en la comunicación"
+            act = f"Lleve {x} a campañas, menús y redes mientras el interés sube."
+        elif product:
+            title = f"Revisar {x}: se menciona cada vez menos"
+            act = f"Averigüe si cambió la oferta, la calidad o el precio de {x} antes de retirarlo."
+        else:
+            title = f"Reactivar {x} o dejarlo ir"
+            act = (f"Si {x} sigue siendo estratégico, vuelva a ponerlo en la comunicación; "
+                   f"si no, redirija el espacio.")
+        text = f"{head} ({n_after} comentarios desde entonces).{stars} {act}{rel}"
+    else:
+        if up and product:
+            title = f"Secure the supply of {x}: more and more people talk about it"
+            act = f"Check availability, variety and quality of {x} and consider widening the line."
+        elif up:
+            title = f"Feature {x} in communication"
+            act = f"Bring {x} into campaigns, menus and social media while interest rises."
+        elif product:
+            title = f"Review {x}: it is mentioned less and less"
+            act = f"Find out whether the offer, quality or price of {x} changed before dropping it."
+        else:
+            title = f"Revive {x} or let it go"
+            act = f"If {x} is still strategic, put it back into communication; otherwise reuse the space."
+        text = f"{head} ({n_after} comments since then).{stars} {act}{rel}"
+    return title, text
+
+
+def md_escape(text) -> str:
+    """User text (comments, product names) shown as plain text inside Markdown: one line (a line break in
+    a comment cannot start a heading or leave a quote), and no link, image, HTML, heading or emphasis."""
+    flat = " ".join(str(text).split())
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-!<>|~$" else ch for ch in flat)
+
+
+def excerpt(text: str, key: str, width: int = 220) -> str:
+    """The part of a long comment around the first word of `key` (accents and case ignored)."""
+    import unicodedata
+
+    flat = " ".join(str(text).split())
+    if len(flat) <= width:
+        return flat
+
+    def fold(s: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFD", s.lower()) if unicodedata.category(c) != "Mn")
+
+    words = [w for w in fold(key).replace("·", " ").split() if len(w) > 2]
+    low = fold(flat)
+    at = min((i for i in (low.find(w[:5]) for w in words) if i >= 0), default=0)
+    start = max(0, min(at - width // 3, len(flat) - width))
+    cut = flat[start:start + width]
+    if start > 0:
+        cut = "…" + cut.split(" ", 1)[-1]
+    if start + width < len(flat):
+        cut = cut.rsplit(" ", 1)[0] + "…"
+    return cut

@@ -50,15 +50,10 @@ def _report_bytes(version: str, f, fmt: str, ui_lang: str) -> bytes:
     return report.render(report.gather(get_store(), f, ui_lang), fmt)
 
 
-def _md(text: str) -> str:
-    """Comment and product text shown as plain text inside Markdown (no links or formatting from data)."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!<>|~$" else ch for ch in str(text))
-
-
 def _card(r: dict) -> None:
     with st.container(border=True):
-        st.markdown(f"**{r['rank']}. {_md(r['title'])}**")
-        st.markdown(_md(r["text"]))
+        st.markdown(f"**{r['rank']}. {wording.md_escape(r['title'])}**")
+        st.markdown(wording.md_escape(r["text"]))
         c = st.columns(5)
         c[0].metric(tr("Antes", "Before"), wording.fmt_pct(r["rate_before"]),
                     help=f"{r['k_before']:,} / {r['n_before']:,}")
@@ -74,11 +69,13 @@ def _card(r: dict) -> None:
                     help=tr("impacto × comentarios por mes × cambio", "impact × comments per month × change"))
         c[4].metric(tr("Confianza", "Confidence"), r["confidence"], help=f"q = {r['q']:.1e}")
         regions = ", ".join(r["regions"]) if r["regions"] else tr("todas las regiones", "all regions")
-        st.caption(_md(f"{', '.join(r['products'])} · {regions} · {r['start_month']} → {r['end_month']}"))
+        products = (", ".join(r["products"]) if len(r["products"])
+                    else tr("todos los productos", "all products"))
+        st.caption(wording.md_escape(f"{products} · {regions} · {r['start_month']} → {r['end_month']}"))
         if r.get("market_text"):
-            st.markdown(":material/storefront: " + _md(r["market_text"]))
+            st.markdown(":material/storefront: " + wording.md_escape(r["market_text"]))
         for v in r["verbatims"]:
-            st.markdown(f"> {_md(v)}")
+            st.markdown(f"> {wording.md_escape(v)}")
         st.markdown(f"[{tr('Ver en Tendencias', 'Open in Trends')} →]({r['link']})")
 
 

@@ -7,7 +7,7 @@ import json
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis.insight import topics, trends
+from analysis.insight import topics, trends, wording
 from analysis.store import set_current_topic_run, topic_runs
 from dashboard.common import (
     csv_download,
@@ -119,6 +119,7 @@ if not empty_state():
                            positive_share=(summary["positive_share"] * 100).round(1),
                            rating_mean=summary["rating_mean"].round(2))
     table = table.rename(columns={"label": tr("tema", "topic"), "keywords": tr("palabras clave", "keywords"),
+                                  "phrase": tr("frase representativa", "representative phrase"),
                                   "comentarios": tr("comentarios", "comments"), "share": "%",
                                   "negative_share": tr("% negativos", "% negative"),
                                   "positive_share": tr("% positivos", "% positive"),
@@ -146,7 +147,9 @@ if not empty_state():
     pick = st.selectbox(tr("Tema", "Topic"), labels, key="topic_pick_box",
                         index=labels.index(default) if default in labels else 0)
     row = summary[summary["label"] == pick].iloc[0]
-    st.markdown(f"**{tr('Palabras clave', 'Keywords')}:** {row['keywords']}")
+    st.markdown(f"**{tr('Palabras clave', 'Keywords')}:** {wording.md_escape(row['keywords'])}")
+    if row.get("phrase"):
+        st.markdown(f"> {wording.md_escape(row['phrase'])}")
     rep = topics.representative_comments(store, int(row["topic_id"]), 5, f)
     st.dataframe(rep, hide_index=True, width="stretch")
     csv_download(rep, "sabor_tema_comentarios.csv", key="dl_topic_rep")

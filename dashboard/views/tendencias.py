@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from analysis.insight import market_align, trends, wording
+from analysis.insight import market_align, topics, trends, wording
 from dashboard.common import (
     csv_download,
     current_filters,
@@ -25,8 +25,9 @@ page_header("Tendencias", "Trends",
             "Tastes rising or falling, where and since when. Only changes that pass the statistical test "
             "(q < 0.05) are flagged. Click a point to read the comments.")
 
-BY_LABEL = {"attribute": ("Atributo de sabor", "Taste attribute"), "topic": ("Tema", "Topic"),
-            "product": ("Producto", "Product"), "region": ("Región", "Region")}
+BY_LABEL = {"attribute": ("Atributo de sabor", "Taste attribute"), "mention": ("Alimentos", "Foods"),
+            "topic": ("Tema", "Topic"), "term": ("Palabras", "Words"), "product": ("Producto", "Product"),
+            "region": ("Región", "Region")}
 
 
 def describe(row) -> str:
@@ -67,9 +68,44 @@ def small_multiples(counts: pd.DataFrame, top: pd.DataFrame, partial, period: st
     return fig
 
 
+def _deep_link() -> None:
+    """A link from a recommendation or the report (?by=mention&key=mariscos…) opens on that series."""
+    qp = st.query_params
+    by = qp.get("by") or ("attribute" if qp.get("attribute") else None)
+    if by in BY_LABEL and st.session_state.get("tr_link") != dict(qp):
+        st.session_state["tr_link"] = dict(qp)
+        st.session_state["tr_by"] = by
+        st.session_state["tr_focus"] = qp.get("key") or qp.get("attribute")
+
+
+def _ensure_topics(store) -> None:
+    """Topic trends need topics for every comment: new comments join their nearest topic at once; the
+    first fit (minutes on a large file) runs when the user asks for it, with its progress."""
+    if topics.current_run(store) is None:
+        st.info(tr("Aún no hay temas. Calcúlelos aquí (o en la página Temas): con miles de comentarios "
+                   "tarda unos minutos la primera vez.",
+                   "No topics yet. Fit them here (or on the Topics page): with thousands of comments the "
+                   "first run takes a few minutes."))
+        if not st.button(tr("Calcular temas", "Fit topics"), key="tr_fit_topics"):
+            st.stop()
+    with st.status(tr("Preparando los temas…", "Preparing the topics…"), expanded=False) as status:
+        bar = st.progress(0.0)
+        state = topics.ensure_current(
+            store, progress=lambda msg, frac: bar.progress(min(max(frac, 0.0), 1.0), text=msg))
+        if state["status"] == "too_few":
+            status.update(state="error", label=tr(
+                f"Hay {state['comments']} comentarios; se necesitan al menos {state['needed']} para temas.",
+                f"There are {state['comments']} comments; topics need at least {state['needed']}."))
+            st.stop()
+        status.update(state="complete", label=tr("Temas al día", "Topics up to date"))
+    if state["status"] == "fitted" or state.get("assigned"):
+        st.cache_data.clear()
+
+
 if not empty_state():
     store = get_store()
     f = current_filters()
+    _deep_link()
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
     by = c1.radio(tr("Analizar por", "Analyse by"), list(BY_LABEL), horizontal=True, key="tr_by",
                   format_func=lambda v: tr(*BY_LABEL[v]))
@@ -79,11 +115,21 @@ if not empty_state():
     window = c3.number_input(tr("Últimos meses", "Latest months"), 1, 12, 3, key="tr_window")
     baseline = c4.number_input(tr("Meses de base", "Baseline months"), 1, 24, 6, key="tr_baseline")
 
+    if by == "topic":
+        _ensure_topics(store)
     view = _view(data_version(), f, by, period, int(window), int(baseline), lang())
+    focus = st.session_state.get("tr_focus")
+    if focus is not None and focus in set(view.scan["key"]):
+        # the linked series leads the charts, whatever its rank
+        linked = view.scan[view.scan["key"] == focus].head(1)
+        view.top = pd.concat([linked, view.top[view.top["key"] != focus]]).head(6)
     counts, scan, recent, partial, top = view.counts, view.scan, view.recent, view.partial, view.top
     if counts.empty:
         msg = {"attribute": tr("Aún no hay atributos de sabor: analice los comentarios (Resumen → Analizar).",
                                "No taste attributes yet: analyse the comments (Overview → Analyse)."),
+               "mention": tr("Aún no hay menciones de alimentos: analice los comentarios "
+                             "(Resumen → Analizar).",
+                             "No food mentions yet: analyse the comments (Overview → Analyse)."),
                "topic": tr("Aún no hay temas: calcúlelos en la página Temas.",
                            "No topics yet: fit them on the Topics page.")}.get(
             by, tr("No hay comentarios con fecha en este filtro.", "No dated comments in this filter."))
