@@ -77,8 +77,10 @@ def offline_answer(store, question: str, history=None, lang: str | None = None) 
     columns, rows = frame_rows(res.df)
     text = sentence(intent, columns, rows, lang)
     metrics.ASK_REQUESTS.labels(backend="offline", outcome="ok").inc()
+    # a single figure (a share comes with its counts beside it) is a number, whatever its columns
+    chart = "number" if not intent.group and len(rows) == 1 else chart_kind(res.df)
     return Answer(question=question, sql=res.sql, columns=columns, rows=rows, answer=text, sentence=text,
-                  backend="offline", chart=chart_kind(res.df), lang=lang, intent=intent.to_dict())
+                  backend="offline", chart=chart, lang=lang, intent=intent.to_dict())
 
 
 def ask(store, question: str, history=None, allow_rows: bool = False, *, client=_UNSET) -> Answer:

@@ -1,5 +1,5 @@
-"""What the answerer knows of the data before parsing: distinct values and the dated span (cached per
-database version)."""
+"""What the answerer knows of the data before parsing: distinct values, the dated span and which measures
+the data can answer (cached per database version)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -18,6 +18,20 @@ class Facts:
     min_date: dt.date | None
     max_date: dt.date | None
     months: tuple[dt.date, ...]  # first day of every month that has data
+    brands: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    has_sentiment: bool = True    # comments were scored for sentiment (else "negative" is read from ratings)
+    has_rating: bool = True
+    max_year: int | None = None   # may be later than max_date: a year-only date has a year and no day
+    foods: tuple[str, ...] = ()          # food entries mentioned in the comments (foods_enriched.entry)
+    food_families: tuple[str, ...] = ()  # their families
+    has_foods: bool = False       # comments were scanned for foods under the lexicon in use
+    food_unscanned: int = 0       # comments not (yet) scanned for foods, when some were
+
+    def values(self, dim: str) -> tuple[str, ...]:
+        return {"product": self.products, "region": self.regions, "channel": self.channels,
+                "category": self.categories, "brand": self.brands, "topic": self.topics,
+                "food": self.foods, "food_family": self.food_families}.get(dim, ())
 
 
 _FACTS_CACHE: dict[tuple[str, str], Facts] = {}
@@ -29,16 +43,26 @@ def load_facts(store) -> Facts:
     if f is not None:
         return f
 
-    def distinct(col: str) -> tuple[str, ...]:
-        df = store.query(f"SELECT DISTINCT {col} AS v FROM feedback_enriched "
-                         f"WHERE {col} IS NOT NULL ORDER BY 1", kind="ask")
+    def distinct(col: str, view: str = "feedback_enriched") -> tuple[str, ...]:
+        df = store.query(f"SELECT DISTINCT {col} AS v FROM {view} WHERE {col} IS NOT NULL ORDER BY 1",
+                         kind="ask")
         return tuple(str(v) for v in df["v"])
 
-    rng = store.query("SELECT min(date) AS lo, max(date) AS hi FROM feedback_enriched", kind="ask").iloc[0]
+    rng = store.query("SELECT min(date) AS lo, max(date) AS hi, max(year) AS y, count(sentiment) AS s, "
+                      "count(rating) AS r FROM feedback_enriched", kind="ask").iloc[0]
     months = store.query("SELECT DISTINCT CAST(date_trunc('month', date) AS DATE) AS m "
                          "FROM feedback_enriched WHERE date IS NOT NULL ORDER BY 1", kind="ask")["m"]
+    # comments whose food mentions are known (scanned under the lexicon in use), and all comments
+    scans = store.query("SELECT (SELECT count(*) FROM active_food_scans) AS scanned, "
+                        "(SELECT count(*) FROM feedback) AS n", kind="ask").iloc[0]
+    scanned = int(scans["scanned"])
     f = Facts(distinct("product"), distinct("region"), distinct("channel"), distinct("category"),
-              _to_date(rng["lo"]), _to_date(rng["hi"]), tuple(_to_date(m) for m in months))
+              _to_date(rng["lo"]), _to_date(rng["hi"]), tuple(_to_date(m) for m in months),
+              brands=distinct("brand"), topics=distinct("topic_label"),
+              has_sentiment=bool(rng["s"]), has_rating=bool(rng["r"]),
+              max_year=None if pd.isna(rng["y"]) else int(rng["y"]),
+              foods=distinct("entry", "foods_enriched"), food_families=distinct("family", "foods_enriched"),
+              has_foods=scanned > 0, food_unscanned=max(int(scans["n"]) - scanned, 0) if scanned else 0)
     _FACTS_CACHE.clear()
     _FACTS_CACHE[key] = f
     return f

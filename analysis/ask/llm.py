@@ -1,8 +1,8 @@
 """The LLM path: question → prompt with the allowed views' schema → SQL (JSON) → guard → result.
 
 What leaves the machine: the schema, value examples (distinct products, regions, channels, the date range,
-attribute names), worked examples, the question and the previous questions' SQL. Comment rows are sent
-only when the user allows it, and then only after PII redaction (analysis.privacy).
+attribute names, food entries and families), worked examples, the question and the previous questions' SQL.
+Comment rows are sent only when the user allows it, and then only after PII redaction (analysis.privacy).
 The model's prose is never shown as the figure: the sentence is built from the result rows.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from analysis.ask.answer import Answer, chart_kind, fmt_number, frame_rows, gene
 from analysis.ask.facts import load_facts
 from analysis.ask.sqlguard import ALLOWED, GuardError, run_guarded
 from analysis.privacy import redact, redact_frame
+from models.mentions import FAMILIES
 from models.taxonomy import ATTRIBUTES
 
 # Guard reasons a model may fix by itself (it gets the error back); the others end the LLM path.
@@ -39,6 +40,8 @@ COLUMN_DOCS = {
         ("attributes", "VARCHAR", "comma+space separated taste attributes mentioned"),
         ("negative_attributes", "VARCHAR", "attributes mentioned negatively (complaints)"),
         ("positive_attributes", "VARCHAR", "attributes mentioned positively"),
+        ("foods", "VARCHAR", "comma+space separated foods the comment names (see foods_enriched.entry)"),
+        ("food_families", "VARCHAR", "comma+space separated families of those foods"),
     ],
     "mentions_enriched": [
         ("feedback_id", "VARCHAR", "comment id (several rows per comment possible)"),
@@ -49,6 +52,17 @@ COLUMN_DOCS = {
         ("product", "VARCHAR", ""), ("brand", "VARCHAR", ""), ("category", "VARCHAR", ""),
         ("region", "VARCHAR", ""), ("channel", "VARCHAR", ""), ("segment", "VARCHAR", ""),
         ("lang", "VARCHAR", ""), ("text", "VARCHAR", ""),
+    ],
+    "foods_enriched": [
+        ("feedback_id", "VARCHAR", "comment id (one row per food named in a clause; count DISTINCT ids)"),
+        ("entry", "VARCHAR", "the food, normalised Spanish name (e.g. 'ceviche', 'chicha morada', 'café')"),
+        ("family", "VARCHAR", "its family (see list), e.g. 'mariscos y pescados', 'bebidas frías'"),
+        ("polarity", "VARCHAR", "'negative' | 'neutral' | 'positive': how the clause speaks of the food"),
+        ("score", "DOUBLE", "confidence"), ("evidence", "VARCHAR", "the clause that names the food"),
+        ("date", "DATE", ""), ("month", "DATE", ""), ("year", "BIGINT", ""), ("rating", "DOUBLE", ""),
+        ("product", "VARCHAR", "the product the comment is about (not the food)"), ("brand", "VARCHAR", ""),
+        ("category", "VARCHAR", ""), ("region", "VARCHAR", ""), ("channel", "VARCHAR", ""),
+        ("segment", "VARCHAR", ""), ("lang", "VARCHAR", ""), ("text", "VARCHAR", ""),
     ],
     "market_trends": [
         ("date", "DATE", "month"), ("product", "VARCHAR", ""), ("category", "VARCHAR", ""),
@@ -74,6 +88,9 @@ EXAMPLES = [
      ("SELECT region, count(DISTINCT feedback_id) AS mentions FROM mentions_enriched "
      "WHERE attribute = 'picante' AND date >= DATE '2025-06-01' "
      "GROUP BY region ORDER BY mentions DESC LIMIT 1")),
+    ("¿Qué familia de alimentos se menciona más en Lima?",
+     ("SELECT family, count(DISTINCT feedback_id) AS comments FROM foods_enriched WHERE region = 'Lima' "
+      "GROUP BY family ORDER BY comments DESC LIMIT 1")),
     ("Monthly share of negative comments",
      ("SELECT month, "
       "round(100.0 * count(*) FILTER (WHERE sentiment = 'negative') / count(*), 1) AS pct_negative "
@@ -104,6 +121,9 @@ def schema_prompt(store) -> str:
     lines.append(f"- date range: {facts.min_date} .. {facts.max_date} (relative dates like 'last quarter' "
                  f"are relative to the latest date in the data, {facts.max_date})")
     lines.append(f"- attribute: {json.dumps(list(ATTRIBUTES), ensure_ascii=False)}")
+    if facts.foods:
+        lines.append(f"- foods_enriched.entry: {json.dumps(list(facts.foods[:60]), ensure_ascii=False)}")
+    lines.append(f"- foods_enriched.family: {json.dumps(list(FAMILIES), ensure_ascii=False)}")
     metrics_ = _values(store, "metric", "market_trends", 20)
     if metrics_:
         lines.append(f"- market_trends.metric: {json.dumps(metrics_, ensure_ascii=False)}")

@@ -129,16 +129,22 @@ class Store:
         return len(df)
 
     # -- facts for the UI -------------------------------------------------------------------
+    # What `data_version` watches, (figure, source): read in one UNION ALL (as scalar subqueries of one
+    # SELECT, DuckDB takes several times longer, and every question reads this).
+    _VERSION_PARTS = (
+        ("count(*)", "feedback"), ("max(loaded_at)", "uploads"), ("count(*)", "predictions"),
+        ("max(created_at)", "predictions"), ("count(*)", "taste_mentions"), ("count(*)", "topic_runs"),
+        ("max(created_at)", "topic_runs WHERE is_current"), ("count(*)", "market_trends"),
+        ("count(*)", "food_scans"), ("count(*)", "food_mentions"),
+        ("max(value)", "settings WHERE key = 'food_lexicon_version'"))
+
     def data_version(self) -> str:
         """Changes whenever data that charts read changes: the key for st.cache_data. The file path is
         part of it so two databases with equal counts never share cached results."""
-        row = self.cursor().execute(
-            "SELECT (SELECT count(*) FROM feedback), (SELECT max(loaded_at) FROM uploads), "
-            "(SELECT count(*) FROM predictions), (SELECT max(created_at) FROM predictions), "
-            "(SELECT count(*) FROM taste_mentions), (SELECT count(*) FROM topic_runs), "
-            "(SELECT max(created_at) FROM topic_runs WHERE is_current), (SELECT count(*) FROM market_trends)"
-        ).fetchall()[0]
-        return "|".join([str(self.path)] + [str(x) for x in row])
+        sql = " UNION ALL ".join(f"SELECT {k} AS k, CAST({expr} AS VARCHAR) AS v FROM {src}"
+                                 for k, (expr, src) in enumerate(self._VERSION_PARTS))
+        rows = self.cursor().execute(f"SELECT v FROM ({sql}) ORDER BY k").fetchall()
+        return "|".join([str(self.path)] + [str(r[0]) for r in rows])
 
     def feedback_count(self) -> int:
         return int(self.scalar("SELECT count(*) FROM feedback"))
