@@ -130,3 +130,36 @@ def test_blind_holdout_precision_and_recall():
     assert T / (T + F) >= 0.8 and T / (T + N) >= 0.6, (T, F, N)
     assert tp["sabor"] / (tp["sabor"] + fp["sabor"]) >= 0.8
     assert tp["precio"] / (tp["precio"] + fp["precio"]) >= 0.8
+
+
+@pytest.mark.parametrize("text,attr,polarity", [
+    ("el postre estaba demasiado dulce", "dulce", "negative"),
+    ("la salsa no es nada picante", "picante", "negative"),
+    ("a la sopa le faltó sal", "salado", "negative"),
+    ("el arroz sin sabor", "sabor", "negative"),
+    ("el alfajor no es empalagoso", "dulce", "positive"),          # a negated excess is praise
+    ("not too sweet, just right", "dulce", "positive"),
+    ("el café sabe amargo", "amargo", "negative"),
+    ("le echaron sal con cuchara al lomo", "salado", "negative"),
+    ("rico, aunque deja un amargo feo en la boca", "amargo", "negative"),
+    ("sin amargor", "amargo", "positive"),
+    ("la carne estaba dura", "textura", "negative"),
+    ("el lomo era una manteca", "textura", "positive"),
+    ("pescado fresquísimo", "frescura", "positive"),
+    ("lo que fuese estaba super congelado", "frescura", "negative"),
+    ("la comida llegó fría y revuelta", "empaque", "negative"),
+    ("bien empacado y caliente", "empaque", "positive"),
+    ("la cantidad es absurdamente pequeña", "porción", "negative"),
+    ("precios no desorbitantes", "precio", "positive"),
+    ("la comida es muy buena", "sabor", "positive"),
+    ("pésima comida", "sabor", "negative"),
+    ("demasiado grasosa, flotaba en aceite", "saludable", "negative"),
+])
+def test_negated_and_excessive_forms_get_the_right_polarity(text, attr, polarity):
+    hits = [m for m in taste.find_mentions(text) if m.attribute == attr]
+    assert hits and hits[0].lexical == polarity, [(m.attribute, m.lexical) for m in taste.find_mentions(text)]
+
+
+def test_kinds_and_places_are_not_complaints():
+    assert [m.lexical for m in taste.find_mentions("el chocolate amargo es excelente")] == [None]
+    assert not [m for m in taste.find_mentions("se nota el olor a cloaca de la calle") if m.attribute == "aroma"]
