@@ -123,12 +123,51 @@ def cmd_train(args) -> int:
 def cmd_trends(args) -> int:
     from analysis.insight.trends import trends_json, trends_table
 
+    store = _store(args)
+    if args.by == "topic":
+        _ensure_topics(store)
     try:
-        out = trends_json(_store(args), by=args.by, period=args.period)
+        out = trends_json(store, by=args.by, period=args.period)
     except ValueError as e:
         raise BadInput(str(e)) from None
     print(json.dumps(out, ensure_ascii=False, indent=2, default=str) if args.format == "json"
           else trends_table(out))
+    return 0
+
+
+def _ensure_topics(store) -> dict:
+    """Topics for every comment before a topic trend: the first fit, with progress on stderr, or the new
+    comments joining their nearest topic. Too few comments is said plainly, not raised."""
+    from analysis.insight.topics import ensure_current
+
+    bar = _progress_bar("Temas")
+    state = ensure_current(store, progress=lambda msg, frac: bar(round(frac * 1000), 1000))
+    if state["status"] == "too_few":
+        print(f"sabor: hay {state['comments']} comentarios; se necesitan al menos {state['needed']} para "
+              f"encontrar temas", file=sys.stderr)
+    elif state["status"] == "fitted":
+        print(f"sabor: {state['n_topics']} temas encontrados en {state['n_docs']:,} comentarios",
+              file=sys.stderr)
+    return state
+
+
+def cmd_topics(args) -> int:
+    from analysis.insight.topics import topics_json
+
+    store = _store(args)
+    _ensure_topics(store)
+    out = topics_json(store)
+    if args.format == "json":
+        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+        return 0
+    if not out["topics"]:
+        print("Sin temas: cargue más comentarios (sabor ingest) y vuelva a intentarlo.")
+        return 0
+    import pandas as pd
+
+    t = pd.DataFrame(out["topics"])[["id", "label", "size", "share", "phrase"]]
+    t["share"] = (t["share"] * 100).round(1)
+    print(t.to_string(index=False))
     return 0
 
 
@@ -234,8 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="ajustar también el codificador (LoRA): mejor, pero minutos en vez de segundos")
     sp.add_argument("--epochs", type=int, default=3, help="épocas de ajuste con --finetune")
     sp = add("trends", cmd_trends, "cambios de preferencias en el tiempo")
-    sp.add_argument("--by", choices=["attribute", "topic", "product", "region"], default="attribute")
+    sp.add_argument("--by", choices=["attribute", "mention", "topic", "term", "product", "region"],
+                    default="attribute")
     sp.add_argument("--period", choices=["month", "quarter"], default="month")
+    sp.add_argument("--format", choices=["json", "table"], default="table")
+    sp = add("topics", cmd_topics, "temas de los comentarios (BERTopic): etiqueta, palabras, ejemplos")
     sp.add_argument("--format", choices=["json", "table"], default="table")
     sp = add("ask", cmd_ask, "preguntar a los datos en español o inglés")
     sp.add_argument("question")

@@ -196,6 +196,7 @@ class TextAnalysis:
     probs: np.ndarray
     truncated: np.ndarray
     attributes: list            # per text: list of attribute dicts (models.taste.attribute_rows)
+    foods: list                 # per text: list of food-mention dicts (models.mentions.food_rows)
 
 
 class Analyzer:
@@ -234,15 +235,25 @@ class Analyzer:
             self._protos = (np.array(names), self.encoder.encode(phrases).vectors)
         return self._protos
 
+    @property
+    def lexicon(self):
+        """The food lexicon in use (base file plus $SABOR_FOOD_LEXICON), reloaded when a file changes."""
+        from models.mentions import default_lexicon
+
+        return default_lexicon()
+
     def analyze(self, texts: list[str], batch_size: int = 64) -> TextAnalysis:
+        from models import mentions as food
         from models import taste
 
         texts = ["" if t is None else str(t) for t in texts]
         clauses = [taste.split_clauses(t) for t in texts]
         mentions = [taste.find_mentions(t, c) for t, c in zip(texts, clauses)]
+        lexicon = self.lexicon
+        foods = [food.find_foods(t, c, lexicon) for t, c in zip(texts, clauses)]
         # Clause vectors are pooled from the comment's own forward pass (no second run for them) ...
-        spans = [[c[i] for i in range(len(c))] if (self.similarity or ms) and len(c) > 1 else []
-                 for c, ms in zip(clauses, mentions)]
+        spans = [[c[i] for i in range(len(c))] if (self.similarity or ms or fs) and len(c) > 1 else []
+                 for c, ms, fs in zip(clauses, mentions, foods)]
         enc = self.encoder.encode(texts, batch_size=batch_size, spans=spans)
         if self.clause_mode in ("encode", "blend"):
             # ... and, for "blend"/"encode", the clauses that carry a mention (in comments of several clauses)
@@ -256,19 +267,18 @@ class Analyzer:
                     v = v / np.linalg.norm(v)
                 enc.spans[i][k] = v
         pred = self.head.predict(enc.vectors)
-        attrs = []
+        attrs, food_rows = [], []
         for i, t in enumerate(texts):
             cvecs = (np.stack(enc.spans[i]) if enc.spans[i]
                      else enc.vectors[i:i + 1].repeat(max(1, len(clauses[i])), 0))
             ms = mentions[i]
             if self.similarity and clauses[i]:
                 ms = ms + self._similar(t, clauses[i], cvecs, {(m.attribute) for m in ms})
-            if not ms:
-                attrs.append([])
-                continue
-            cprobs = self.head.probs(cvecs)
-            attrs.append(taste.attribute_rows(t, clauses[i], ms, cprobs))
-        return TextAnalysis(pred.sentiment, pred.score, pred.stars, pred.probs, enc.truncated, attrs)
+            cprobs = self.head.probs(cvecs) if ms or foods[i] else None
+            attrs.append(taste.attribute_rows(t, clauses[i], ms, cprobs) if ms else [])
+            food_rows.append(food.food_rows(t, clauses[i], foods[i], cprobs) if foods[i] else [])
+        return TextAnalysis(pred.sentiment, pred.score, pred.stars, pred.probs, enc.truncated, attrs,
+                            food_rows)
 
     SIM_THRESHOLD = 0.90
 

@@ -424,3 +424,12 @@ def format_attributes(rows: list[dict]) -> str:
     """Readable one-cell form for CSV output: 'dulce:-; empaque:-; sabor:+' (0 = neutral)."""
     sign = {"positive": "+", "negative": "-", "neutral": "0"}
     return "; ".join(f"{r['attribute']}:{sign[r['polarity']]}" for r in rows)
+
+
+def evidence_of(text: str, clause: tuple[int, int], cue_start: int) -> str:
+    """The clause as evidence, cut to MAX_EVIDENCE characters around the cue in a long clause."""
+    a, b = clause
+    if b - a <= MAX_EVIDENCE:
+        return text[a:b]
+    s = max(a, min(cue_start - MAX_EVIDENCE // 2, b - MAX_EVIDENCE))
+    return text[s:s + MAX_EVIDENCE]

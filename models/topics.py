@@ -1,13 +1,13 @@
-"""BERTopic on precomputed offline embeddings: seeded, multilingual stop words, accents kept,
-food phrases kept whole, outliers reduced. Knows nothing of the database or the UI.
+"""BERTopic on precomputed offline embeddings: seeded, multilingual stop words, accents kept, food phrases
+kept whole, a topic count that grows with the corpus and no topic over a fifth of it. Knows nothing of the
+database or the UI.
 
 Determinism: UMAP is seeded AND fed exact cosine neighbours (`precomputed_knn`), because above ~4k
-documents it otherwise switches to approximate neighbours that differ run to run; HDBSCAN and the
-vectorizer are deterministic. Same texts + same embeddings + same params → same assignments.
+documents it otherwise switches to approximate neighbours that differ run to run; k-means is seeded and the
+vectorizer deterministic. Same texts + same embeddings + same params → same assignments.
 """
 from __future__ import annotations
 
-import logging
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -21,9 +21,6 @@ import pandas as pd
 STOP_DIR = Path(__file__).resolve().parent / "stopwords"
 # Words of 2+ letters, accents kept ("ají", "lúcuma"); "_" joins a food phrase into one token.
 TOKEN_PATTERN = r"(?u)\b[^\W\d][\w]+\b"
-OUTLIER_TARGET = 0.10   # reduce outliers until at most this share is left (the bound tested is 15%)
-MIN_SIMILARITY = 0.40   # ... but never glue a comment to a topic it is less similar to than this,
-                        # unless that is needed to meet the target
 
 Progress = Callable[[str, float], None]   # (stage message, fraction 0..1)
 
@@ -92,7 +89,7 @@ def exact_knn(X: np.ndarray, k: int, chunk: int = 1024) -> tuple[np.ndarray, np.
 class TopicResult:
     topics: np.ndarray                 # topic id per document, -1 = unassigned
     probs: np.ndarray                  # similarity of the document to its topic (0 for unassigned)
-    info: pd.DataFrame                 # topic_id, label, keywords, size, representative (list of texts)
+    info: pd.DataFrame                 # topic_id, label, keywords, phrase, size, representative, centroid
     outlier_share_clustered: float     # unassigned after clustering, before reduction
     outlier_share: float               # unassigned at the end
     params: dict = field(default_factory=dict)
@@ -100,12 +97,58 @@ class TopicResult:
     model: object = None               # the fitted BERTopic (for transform/inspection)
 
 
+MAX_TOPIC_SHARE = 0.20   # no topic may hold more of the comments than this: it is split
+
+
+def n_topics_for(n_docs: int) -> int:
+    """Topics grow with the square root of the corpus: 2,000 comments give 16, 20,000 give 50 (the cap);
+    tiny corpora keep ~40 comments a topic."""
+    lo = min(15, max(2, n_docs // 40))
+    return int(np.clip(round(np.sqrt(n_docs / 8)), lo, 50))
+
+
 def default_params(n_docs: int) -> dict:
-    # Cluster size grows with the corpus so 50k comments give tens of topics, not hundreds.
-    min_cluster = int(np.clip(round(n_docs / 150), 10, 150))
-    return {"n_neighbors": 15, "n_components": 5, "min_dist": 0.0, "min_cluster_size": min_cluster,
-                "min_samples": max(5, min_cluster // 3), "min_df": 2, "seed": 42, "top_n_words": 10,
-                "outlier_target": OUTLIER_TARGET, "min_similarity": MIN_SIMILARITY}
+    return {"n_neighbors": 15, "n_components": 5, "min_dist": 0.0, "n_topics": n_topics_for(n_docs),
+            "max_topic_share": MAX_TOPIC_SHARE, "min_df": 2, "seed": 42, "top_n_words": 10}
+
+
+class BalancedKMeans:
+    """The clustering step BERTopic calls: k-means on the reduced vectors, then any cluster holding more than
+    `max_share` of the documents is split again, so one broad theme ("comida · servicio") cannot swallow
+    the corpus. Density clustering (HDBSCAN) found 2 topics on 4,700 mixed restaurant and hotel reviews;
+    k-means with k from the corpus size gives tens of readable ones. Deterministic for a given seed."""
+
+    def __init__(self, n_clusters: int, max_share: float = MAX_TOPIC_SHARE, seed: int = 42):
+        self.n_clusters, self.max_share, self.seed = n_clusters, max_share, seed
+
+    def _kmeans(self, X: np.ndarray, k: int):
+        from sklearn.cluster import KMeans
+
+        return KMeans(n_clusters=k, n_init=4, random_state=self.seed).fit(X)
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=np.float64)
+        k = min(self.n_clusters, len(X))
+        labels = self._kmeans(X, k).labels_.copy()
+        cap = self.max_share * len(X)
+        for _ in range(10):                          # a handful of rounds at most
+            sizes = np.bincount(labels)
+            big = np.flatnonzero(sizes > cap)
+            if not len(big):
+                break
+            for c in big:
+                idx = np.flatnonzero(labels == c)
+                parts = int(np.ceil(sizes[c] / (0.75 * cap)))     # aim well under the cap
+                sub = self._kmeans(X[idx], parts).labels_
+                labels[idx[sub > 0]] = labels.max() + sub[sub > 0]
+        self.labels_ = labels
+        self.cluster_centers_ = np.stack([X[labels == c].mean(0) for c in range(labels.max() + 1)])
+        return self
+
+    def predict(self, X):
+        X = np.asarray(X, dtype=np.float64)
+        d = ((X[:, None, :] - self.cluster_centers_[None]) ** 2).sum(-1)
+        return d.argmin(1)
 
 
 def _stem(word: str) -> str:
@@ -115,12 +158,23 @@ def _stem(word: str) -> str:
     return w[:5] if len(w) >= 5 else w.rstrip("s")
 
 
+@lru_cache(maxsize=1)
+def generic_words() -> frozenset[str]:
+    """Words every review of a place uses ("restaurante", "lugar", "comida"): keywords, never a label."""
+    return frozenset(w.lower() for w in _read_list("generic_review_words.txt"))
+
+
 def keywords_label(words: Sequence[str], n: int = 3) -> str:
-    """Readable label from c-TF-IDF keywords: the top words, unigram-duplicates of bigrams dropped."""
+    """Readable label from c-TF-IDF keywords: the top words, generic review words and unigram-duplicates of
+    bigrams dropped."""
     picked: list[str] = []
     stems: set[str] = set()
+    generic = generic_words()
     for w in words:
         w = w.replace("_", " ")
+        parts = w.split()
+        if all(x in generic for x in parts) or len(set(parts)) < len(parts):   # "servicio servicio"
+            continue
         st = {_stem(x) for x in w.split()}
         # "japonés · japonesa", "dog · dogs", "sushi · sushi calidad": one of each is enough
         if st & stems or any(w in p.split() or p in w.split() for p in picked):
@@ -132,12 +186,29 @@ def keywords_label(words: Sequence[str], n: int = 3) -> str:
     return " · ".join(picked) if picked else "(sin palabras clave)"
 
 
+def representative_phrase(text: str, keywords: Sequence[str], max_chars: int = 90) -> str:
+    """The clause of a representative comment that carries most of the topic's keywords, cut at a word."""
+    from models.taste import fold, split_clauses
+
+    stems = {_stem(w) for k in keywords[:10] for w in k.replace("_", " ").split()}
+    clauses = split_clauses(text) or [(0, len(text))]
+
+    def score(span):
+        words = fold(text[span[0]:span[1]]).split()
+        return sum(_stem(w.strip(".,;:!?¡¿\"'()")) in stems for w in words)
+
+    a, b = max(clauses, key=score)
+    phrase = " ".join(text[a:b].split())
+    if len(phrase) > max_chars:
+        phrase = phrase[:max_chars].rsplit(" ", 1)[0] + "…"
+    return phrase
+
+
 def fit_topics(texts: Sequence[str], embeddings: np.ndarray, params: dict | None = None,
                progress: Progress | None = None, embedder=None) -> TopicResult:
     """Fit BERTopic on `texts` with their precomputed unit-length `embeddings`."""
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
-    from hdbscan import HDBSCAN
     from umap import UMAP
 
     texts = list(texts)
@@ -155,15 +226,14 @@ def fit_topics(texts: Sequence[str], embeddings: np.ndarray, params: dict | None
     knn = exact_knn(X, p["n_neighbors"])
     umap_model = UMAP(n_neighbors=p["n_neighbors"], n_components=p["n_components"], min_dist=p["min_dist"],
                       metric="cosine", random_state=p["seed"], precomputed_knn=knn, low_memory=True)
-    hdb = HDBSCAN(min_cluster_size=p["min_cluster_size"], min_samples=p["min_samples"], metric="euclidean",
-                  cluster_selection_method="eom", prediction_data=False)
     from models.embeddings import BertopicEmbedder
 
-    model = BERTopic(embedding_model=embedder or BertopicEmbedder(), umap_model=umap_model, hdbscan_model=hdb,
+    model = BERTopic(embedding_model=embedder or BertopicEmbedder(), umap_model=umap_model,
+                     hdbscan_model=BalancedKMeans(p["n_topics"], p["max_topic_share"], p["seed"]),
                      vectorizer_model=vectorizer(p["min_df"]),
                      ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
                      top_n_words=p["top_n_words"], calculate_probabilities=False, verbose=False)
-    say("Reducción (UMAP) y agrupamiento (HDBSCAN)", 0.15)
+    say("Reducción (UMAP) y agrupamiento (k-medias)", 0.15)
     import warnings
 
     with warnings.catch_warnings():
@@ -171,40 +241,11 @@ def fit_topics(texts: Sequence[str], embeddings: np.ndarray, params: dict | None
         warnings.filterwarnings("ignore", message=".*n_jobs value.*")
         topics, _ = model.fit_transform(texts, embeddings=X)
     topics = np.asarray(topics)
-    clustered_outliers = float((topics == -1).mean())
-
-    say("Reasignando comentarios sin tema", 0.8)
-    if clustered_outliers > 0 and len(set(topics) - {-1}) > 0:
-        threshold = _outlier_threshold(model, X, topics, p["outlier_target"], p["min_similarity"])
-        topics = np.asarray(model.reduce_outliers(texts, topics.tolist(), strategy="embeddings",
-                                                  embeddings=X, threshold=threshold))
-        log = logging.getLogger("BERTopic")
-        level = log.level
-        log.setLevel(logging.ERROR)   # its warning about custom assignments is exactly what we intend
-        try:
-            model.update_topics(texts, topics=topics.tolist(), vectorizer_model=vectorizer(p["min_df"]),
-                                ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-                                top_n_words=p["top_n_words"])
-        finally:
-            log.setLevel(level)
     say("Etiquetas y comentarios representativos", 0.9)
     info, probs = _describe(model, texts, X, topics)
-    return TopicResult(topics=topics, probs=probs, info=info, outlier_share_clustered=clustered_outliers,
-                       outlier_share=float((topics == -1).mean()), params=p,
-                       seconds=time.perf_counter() - t0, model=model)
-
-
-def _outlier_threshold(model, X, topics, target: float, floor: float) -> float:
-    """The similarity above which an unassigned comment joins its nearest topic: `floor`, lowered just
-    enough that no more than `target` of all comments stay unassigned."""
-    te = np.asarray(model.topic_embeddings_)[model._outliers:]
-    te = te / np.maximum(np.linalg.norm(te, axis=1, keepdims=True), 1e-12)
-    best = (X[topics == -1] @ te.T).max(axis=1)
-    allowed = int(target * len(topics))
-    if len(best) <= allowed:
-        return floor
-    needed = np.sort(best)[::-1][len(best) - allowed - 1]   # the weakest one we must still assign
-    return float(min(floor, needed))
+    share = float((topics == -1).mean())
+    return TopicResult(topics=topics, probs=probs, info=info, outlier_share_clustered=share,
+                       outlier_share=share, params=p, seconds=time.perf_counter() - t0, model=model)
 
 
 def _describe(model, texts, X, topics) -> tuple[pd.DataFrame, np.ndarray]:
@@ -220,8 +261,11 @@ def _describe(model, texts, X, topics) -> tuple[pd.DataFrame, np.ndarray]:
         rep = members[np.argsort(-sims, kind="stable")[:5]]
         words = [w for w, _ in (model.get_topic(t) or [])]
         rows.append({"topic_id": int(t), "label": keywords_label(words),
-                         "keywords": ", ".join(w.replace("_", " ") for w in words),
-                         "size": len(members), "representative": [texts[i] for i in rep]})
-    info = pd.DataFrame(rows, columns=["topic_id", "label", "keywords", "size", "representative"])
+                     "keywords": ", ".join(w.replace("_", " ") for w in words),
+                     "phrase": representative_phrase(texts[rep[0]], words),
+                     "size": len(members), "representative": [texts[i] for i in rep],
+                     "centroid": centroids[j].astype(np.float32)})
+    info = pd.DataFrame(rows, columns=["topic_id", "label", "keywords", "phrase", "size", "representative",
+                                       "centroid"])
     info = info.sort_values(["size", "topic_id"], ascending=[False, True]).reset_index(drop=True)
     return info, probs

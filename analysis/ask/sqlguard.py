@@ -24,8 +24,8 @@ from analysis.ops import metrics
 
 # Questions read the documented views, not the raw tables (which hold audit data such as uploads).
 ALLOWED: frozenset[str] = frozenset(
-    n for n in store_mod.QUERYABLE if n in ("feedback_enriched", "mentions_enriched", "market_trends",
-                                            "current_topics"))
+    n for n in store_mod.QUERYABLE if n in ("feedback_enriched", "mentions_enriched", "foods_enriched",
+                                            "market_trends", "current_topics"))
 DEFAULT_LIMIT = 1000
 DEFAULT_TIMEOUT_S = 10.0
 MAX_SQL_CHARS = 20_000

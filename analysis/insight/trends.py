@@ -28,7 +28,7 @@ from analysis.filters import Filters, where
 from analysis.insight.wording import headline
 from analysis.stats import bh_qvalues, two_proportion
 
-BY_CHOICES = ("attribute", "topic", "product", "region")
+BY_CHOICES = ("attribute", "mention", "topic", "term", "product", "region")
 PERIODS = ("month", "quarter")
 SERIES_COLS = ["dimension", "key", "polarity", "metric", "segment_type", "segment"]
 
@@ -51,6 +51,9 @@ class Guards:
     min_n: int = 30          # comments (denominator) on each side of a comparison
     min_events: int = 10     # mentions (numerator) over both sides together
     min_side: int = 2        # periods on each side of a scanned change point
+    # Mentions expected on each side if nothing changed: below 5 the z-test's normal approximation fails
+    # (on real reviews with random dates, splits with ~1 expected mention before gave q ≈ 0.0002).
+    min_expected: float = 5.0
     alpha: float = 0.05      # q-value threshold for "significant"
 
 
@@ -89,59 +92,97 @@ def _segments_sql(types: tuple[str, ...]) -> str:
 
 DEFAULT_SEGMENTS = {
     "attribute": ("all", "category", "region", "zone", "product", "category_region"),
+    "mention": ("all", "category", "region", "zone", "product"),
     "topic": ("all", "category", "region", "zone"),
+    "term": ("all", "region", "product"),
     "product": ("all", "region", "zone"),
     "region": ("all", "category"),
 }
+TERM_MIN_DF = 20          # a term in fewer comments (within the filters) is never tested
+TERM_MAX_KEYS = 2000      # the most frequent terms only: rarer ones cannot reach significance anyway
+
+# Which comments a share is OF, per dimension: only comments the analysis has seen, so that comments still
+# waiting for the model never dilute a share into a false decline.
+_BASE = {
+    "attribute": "EXISTS (SELECT 1 FROM active_predictions b WHERE b.feedback_id = fb.feedback_id)",
+    "mention": "EXISTS (SELECT 1 FROM active_food_scans b WHERE b.feedback_id = fb.feedback_id)",
+    "topic": "EXISTS (SELECT 1 FROM current_topic_assignments b WHERE b.feedback_id = fb.feedback_id)",
+    "term": "EXISTS (SELECT 1 FROM term_scans b WHERE b.feedback_id = fb.feedback_id)",
+    "product": "TRUE",
+    "region": "TRUE",
+}
+
+
+def _unit_sql(by: str) -> tuple[str, bool]:
+    """Rows (feedback_id, key[, polarity]) of one dimension, and whether it carries a polarity."""
+    if by == "attribute":
+        return "SELECT DISTINCT feedback_id, attribute AS key, polarity FROM active_taste_mentions", True
+    if by == "mention":
+        # families and entries are keys alike; a family named like an entry is told apart
+        return """SELECT DISTINCT feedback_id,
+                         CASE WHEN family IN (SELECT entry FROM active_food_mentions)
+                              THEN family || ' (familia)' ELSE family END AS key, polarity
+                  FROM active_food_mentions
+                  UNION SELECT DISTINCT feedback_id, entry, polarity FROM active_food_mentions""", True
+    if by == "topic":
+        return """SELECT ft.feedback_id, coalesce(t.label, 'Tema ' || ft.topic_id) AS key
+                  FROM current_topic_assignments ft
+                  LEFT JOIN topics t ON t.run_id = ft.run_id AND t.topic_id = ft.topic_id
+                  WHERE ft.topic_id >= 0""", False
+    if by == "term":
+        return f"""SELECT t.feedback_id, l.label AS key FROM feedback_terms t
+                   JOIN (SELECT term, label FROM term_labels WHERE df >= {TERM_MIN_DF}
+                         ORDER BY df DESC, term LIMIT {TERM_MAX_KEYS}) l USING (term)""", False
+    return f"SELECT feedback_id, {by} AS key FROM feedback WHERE {by} IS NOT NULL", False
 
 
 def series_counts(store, by: str = "attribute", filters: Filters | None = None, period: str = "month",
                   segment_types: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Long DataFrame: SERIES_COLS + period, k, n — one row per series and period, zeros included."""
+    """Long DataFrame: SERIES_COLS + period, k, n — one row per series and period, zeros included.
+
+    One engine for every dimension: `k` comments with the key (and polarity) among `n` comments of the
+    segment that the dimension's analysis has seen. Polar dimensions (attribute, mention) give a share per
+    polarity plus 'all', and the share of complaints among the key's comments; the others give the key's
+    share and the share of negative comments among its comments."""
     if by not in BY_CHOICES:
         raise ValueError(f"'by' debe ser uno de {', '.join(BY_CHOICES)} (recibido: {by!r})")
     if period not in PERIODS:
         raise ValueError(f"'period' debe ser month o quarter (recibido: {period!r})")
+    if by == "term":
+        from analysis.insight import terms
+
+        terms.update(store)
     seg_types = segment_types or DEFAULT_SEGMENTS[by]
     cond, params = where(filters, alias="fb")
+    unit, polar = _unit_sql(by)
     head = f"""
     WITH f AS (
         SELECT fb.feedback_id, CAST(date_trunc('{period}', fb.date) AS DATE) AS period, fb.product,
                fb.category, fb.region, {zone_sql('fb.region')} AS zone, p.sentiment
         FROM feedback fb LEFT JOIN active_predictions p USING (feedback_id)
-        WHERE fb.date IS NOT NULL AND {cond}),
+        WHERE fb.date IS NOT NULL AND {cond} AND {_BASE[by]}),
     segs AS ({_segments_sql(seg_types)}),
-    den AS (SELECT segment_type, segment, period, count(*) AS n FROM segs GROUP BY ALL)"""
-    if by == "attribute":
-        body = """,
-    m AS (SELECT DISTINCT feedback_id, attribute, polarity FROM active_taste_mentions
-          UNION SELECT DISTINCT feedback_id, attribute, 'all' FROM active_taste_mentions),
-    share AS (SELECT m.attribute AS key, m.polarity, s.segment_type, s.segment, s.period, count(*) AS k
+    den AS (SELECT segment_type, segment, period, count(*) AS n FROM segs GROUP BY ALL),
+    u AS ({unit})"""
+    if polar:
+        body = f""",
+    m AS (SELECT feedback_id, key, polarity FROM u UNION SELECT DISTINCT feedback_id, key, 'all' FROM u),
+    share AS (SELECT m.key, m.polarity, s.segment_type, s.segment, s.period, count(*) AS k
               FROM m JOIN segs s USING (feedback_id) GROUP BY ALL),
     keys AS (SELECT DISTINCT key, polarity, segment_type, segment FROM share),
     share_full AS (
-        SELECT 'attribute' AS dimension, keys.key, keys.polarity, 'share' AS metric, keys.segment_type,
+        SELECT '{by}' AS dimension, keys.key, keys.polarity, 'share' AS metric, keys.segment_type,
                keys.segment, den.period, coalesce(share.k, 0) AS k, den.n
         FROM keys JOIN den USING (segment_type, segment)
         LEFT JOIN share USING (key, polarity, segment_type, segment, period)),
-    a AS (SELECT feedback_id, attribute, bool_or(polarity = 'negative') AS neg
-          FROM active_taste_mentions GROUP BY ALL),
+    a AS (SELECT feedback_id, key, bool_or(polarity = 'negative') AS neg FROM u GROUP BY ALL),
     negshare AS (
-        SELECT 'attribute' AS dimension, a.attribute AS key, 'negative' AS polarity,
-               'negative_share' AS metric,
+        SELECT '{by}' AS dimension, a.key, 'negative' AS polarity, 'negative_share' AS metric,
                s.segment_type, s.segment, s.period, count(*) FILTER (WHERE a.neg) AS k, count(*) AS n
         FROM a JOIN segs s USING (feedback_id) GROUP BY ALL)
     SELECT * FROM share_full UNION ALL SELECT * FROM negshare"""
     else:
-        if by == "topic":
-            unit = """SELECT ft.feedback_id, coalesce(t.label, 'Tema ' || ft.topic_id) AS key
-                      FROM feedback_topics ft JOIN topic_runs r USING (run_id)
-                      LEFT JOIN topics t ON t.run_id = ft.run_id AND t.topic_id = ft.topic_id
-                      WHERE r.is_current AND ft.topic_id >= 0"""
-        else:
-            unit = f"SELECT feedback_id, {by} AS key FROM feedback WHERE {by} IS NOT NULL"
         body = f""",
-    u AS ({unit}),
     share AS (SELECT u.key, s.segment_type, s.segment, s.period, count(*) AS k,
                      count(*) FILTER (WHERE s.sentiment = 'negative') AS k_neg,
                      count(s.sentiment) AS n_sent
@@ -150,14 +191,16 @@ def series_counts(store, by: str = "attribute", filters: Filters | None = None, 
     SELECT '{by}' AS dimension, keys.key, 'all' AS polarity, 'share' AS metric, keys.segment_type,
            keys.segment, den.period, coalesce(share.k, 0) AS k, den.n
     FROM keys JOIN den USING (segment_type, segment)
-    LEFT JOIN share USING (key, segment_type, segment, period)
+    LEFT JOIN share USING (key, segment_type, segment, period)"""
+        if by != "term":    # a word's share of complaints says little; its share of comments is the finding
+            body += f"""
     UNION ALL
     SELECT '{by}', key, 'negative', 'negative_share', segment_type, segment, period, k_neg, n_sent
     FROM share WHERE n_sent > 0"""
     df = store.query(head + body, params, kind="trends")
     if df.empty:
         return pd.DataFrame(columns=SERIES_COLS + ["period", "k", "n"])
-    if by != "attribute":
+    if by in ("product", "region"):
         # the per-key breakdown by its own dimension is the key itself: drop "product X in product X"
         df = df[~((df["segment_type"] == by) & (df["segment"] == df["key"]))]
     df["period"] = pd.to_datetime(df["period"])
@@ -302,8 +345,11 @@ def scan_matrix(K: np.ndarray, N: np.ndarray, guards: Guards = Guards()):
     k1, n1 = totK - k0, totN - n0
     _, _, _, _, _, z, _ = two_proportion(k0, n0, k1, n1)
     c_idx = np.arange(1, T)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pool = np.where(totN > 0, totK / totN, 0.0)
     valid = ((c_idx >= guards.min_side) & (T - c_idx >= guards.min_side)
-             & (n0 >= guards.min_n) & (n1 >= guards.min_n) & (totK >= guards.min_events))
+             & (n0 >= guards.min_n) & (n1 >= guards.min_n) & (totK >= guards.min_events)
+             & (n0 * pool >= guards.min_expected) & (n1 * pool >= guards.min_expected))
     absz = np.where(valid, np.abs(np.nan_to_num(z)), -1.0)
     n_cand = valid.sum(axis=1)
     best = absz.argmax(axis=1) if T > 1 else np.zeros(S, dtype=int)
@@ -376,12 +422,15 @@ def window_shifts(counts: pd.DataFrame, last_date=None, window: int = 3, baselin
     k0, n0 = K[:, :baseline].sum(1), N[:, :baseline].sum(1)
     k1, n1 = K[:, baseline:].sum(1), N[:, baseline:].sum(1)
     p0, p1, diff, lo, hi, z, p = two_proportion(k0, n0, k1, n1)
-    insufficient = (n0 < guards.min_n) | (n1 < guards.min_n) | (k0 + k1 < guards.min_events)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pool = np.where(n0 + n1 > 0, (k0 + k1) / (n0 + n1), 0.0)
+    insufficient = ((n0 < guards.min_n) | (n1 < guards.min_n) | (k0 + k1 < guards.min_events)
+                    | (n0 * pool < guards.min_expected) | (n1 * pool < guards.min_expected))
     res = {"k_before": k0, "n_before": n0, "k_after": k1, "n_after": n1, "rate_before": p0,
                "rate_after": p1, "effect": diff, "ci_low": lo, "ci_high": hi, "z": z,
                "p": np.where(insufficient, np.nan, p), "insufficient": insufficient}
     # first month of the shift: the best change point inside baseline+window (one period a side allowed)
-    inner = scan_matrix(K, N, Guards(min_n=1, min_events=0, min_side=1))
+    inner = scan_matrix(K, N, Guards(min_n=1, min_events=0, min_side=1, min_expected=0))
     start = np.where(np.sign(inner["effect"]) == np.sign(diff), inner["c"], baseline)
     f = lambda i: periods[i].strftime("%Y-%m")
     S = len(keys)
@@ -532,37 +581,43 @@ def trends_table(payload: dict, limit: int = 30) -> str:
 # Drill-down: the verbatims behind a point
 # ---------------------------------------------------------------------------------------------
 
+def key_filter(dimension: str, key: str, polarity: str = "all", alias: str = "e") -> tuple[str, list]:
+    """SQL predicate on `alias.feedback_id`: the comment carries `key` of `dimension` (with that polarity)."""
+    unit, polar = _unit_sql(dimension)
+    pcond = " AND u.polarity = ?" if polar and polarity != "all" else ""
+    return (f"{alias}.feedback_id IN (SELECT u.feedback_id FROM ({unit}) u WHERE u.key = ?{pcond})",
+            [key] + ([polarity] if pcond else []))
+
+
 def verbatims(store, dimension: str, key: str, polarity: str = "all", metric: str = "share",
               segment_type: str = "all", segment: str | None = None, month: str | date | None = None,
-              filters: Filters | None = None, period: str = "month", limit: int = 200) -> pd.DataFrame:
-    """Comments that make up the numerator of one series (optionally one period): what a chart point means."""
+              filters: Filters | None = None, period: str = "month", limit: int = 200,
+              since: str | date | None = None) -> pd.DataFrame:
+    """Comments that make up the numerator of one series (optionally one period, or every period from
+    `since`): what a chart point means. Works for every dimension the engine trends."""
     cond, params = where(filters, alias="e")
     extra, xp = [], []
     if month is not None:
         start = pd.Timestamp(month).to_period("Q" if period == "quarter" else "M").start_time.date()
         extra.append(f"CAST(date_trunc('{period}', e.date) AS DATE) = ?")
         xp.append(start)
+    if since is not None:
+        extra.append("e.date >= ?")
+        xp.append(pd.Timestamp(since).date())
     seg_col = {"category": "e.category", "product": "e.product", "region": "e.region",
                "zone": zone_sql("e.region"), "category_region": "e.category || ' · ' || e.region"}
     if segment_type != "all" and segment is not None:
         extra.append(f"{seg_col[segment_type]} = ?")
         xp.append(segment)
-    if dimension == "attribute":
-        pol = "negative" if metric == "negative_share" else polarity
-        pcond = "" if pol == "all" else "AND m.polarity = ?"
-        extra.append(f"EXISTS (SELECT 1 FROM active_taste_mentions m WHERE m.feedback_id = e.feedback_id "
-                     f"AND m.attribute = ? {pcond})")
-        xp.extend([key] + ([] if pol == "all" else [pol]))
-    elif dimension == "topic":
-        extra.append("e.topic_label = ?")
-        xp.append(key)
-    elif dimension in ("product", "region"):
-        extra.append(f"e.{dimension} = ?")
-        xp.append(key)
-    if dimension != "attribute" and metric == "negative_share":
+    polar = _unit_sql(dimension)[1]
+    pol = "negative" if polar and metric == "negative_share" else polarity
+    kc, kp = key_filter(dimension, key, pol)
+    extra.append(kc)
+    xp.extend(kp)
+    if not polar and metric == "negative_share":
         extra.append("e.sentiment = 'negative'")
     sql = f"""SELECT e.feedback_id, e.date, e.product, e.category, e.region, e.channel, e.rating, e.sentiment,
-                     e.attributes, e.topic_label, e.text
-              FROM feedback_enriched e WHERE {cond} AND {' AND '.join(extra) or 'TRUE'}
+                     e.attributes, e.foods, e.topic_label, e.text
+              FROM feedback_enriched e WHERE {cond} AND {' AND '.join(extra)}
               ORDER BY e.date DESC, e.feedback_id LIMIT {int(limit)}"""
     return store.query(sql, params + xp, kind="trends")

@@ -60,11 +60,10 @@ def start_analysis(store) -> bool:
 
         try:
             job.result = analyze(store, progress=progress)
-            if not store.scalar("SELECT count(*) FROM topic_runs"):
-                from analysis.insight.topics import fit_current
+            from analysis.insight.topics import ensure_current
 
-                job.phase = "topics"
-                job.result["topics"] = fit_current(store)
+            job.phase = "topics"      # a first fit, or the new comments joining their nearest topic
+            job.result["topics"] = ensure_current(store)
             log.info("background_analysis_done",
                      extra={"scored": job.result.get("scored"),
                             "duration_ms": int((time.time() - job.started) * 1000)})

@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis import store as store_mod
 from analysis.ops import metrics
+from analysis.store import discovery
 
 Progress = Callable[[int, int], None] | None
 
@@ -44,6 +45,17 @@ def active_model_version() -> str:
     from models.sentiment import active_head
 
     return active_head().version
+
+
+def _food_frames(ids, foods: list, version: str, lexicon_version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(scans, mentions) rows of one batch: every comment is recorded as scanned, found foods or not."""
+    scans = pd.DataFrame({"feedback_id": list(ids), "model_version": version,
+                          "lexicon_version": lexicon_version})
+    rows = [{"feedback_id": fid, "model_version": version, "lexicon_version": lexicon_version,
+             "entry": f["entry"], "family": f["family"], "polarity": f["polarity"], "score": f["score"],
+             "evidence": f["evidence"]}
+            for fid, fs in zip(ids, foods) for f in fs]
+    return scans, pd.DataFrame(rows, columns=discovery.FOOD_COLUMNS)
 
 
 def _frames(batch: pd.DataFrame, res, version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -78,6 +90,30 @@ def _uncertain(res) -> np.ndarray:
     return class_confidence(res.probs, res.sentiment) < UNCERTAIN_BELOW
 
 
+def scan_foods(store, analyzer, lexicon_version: str, batch_size: int = 64) -> int:
+    """Food mentions for comments scored before the lexicon changed (or before foods existed): one more
+    encoder pass over them, predictions untouched. Returns how many comments were scanned."""
+    from models.mentions import find_foods
+
+    todo = discovery.pending_food_scans(store, lexicon_version)
+    lexicon = analyzer.lexicon
+    # Only comments that name a food need the encoder (for the polarity of its clause).
+    has_food = np.array([bool(find_foods(t, lexicon=lexicon)) for t in todo["text"]], dtype=bool)
+    for version, part in todo[~has_food].groupby("model_version"):
+        discovery.write_foods(store, *_food_frames(part["feedback_id"], [[]] * len(part), version,
+                                                   lexicon_version))
+    todo = todo[has_food]
+    for s in range(0, len(todo), batch_size):
+        batch = todo.iloc[s:s + batch_size]
+        res = analyzer.analyze(batch["text"].tolist(), batch_size=batch_size)
+        for version, part in batch.assign(_i=range(len(batch))).groupby("model_version"):
+            scans, foods = _food_frames(part["feedback_id"], [res.foods[i] for i in part["_i"]], version,
+                                        lexicon_version)
+            discovery.write_foods(store, scans, foods)
+    discovery.copy_cached_foods(store, lexicon_version)
+    return int(len(has_food))
+
+
 def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int | None = None) -> dict:
     """Score every comment in `feedback` that has no prediction for the active model version.
 
@@ -89,7 +125,9 @@ def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int |
     t0 = time.perf_counter()
     analyzer = get_analyzer()
     version = analyzer.version
-    cached = store_mod.copy_cached_predictions(store, version)
+    lexicon_version = analyzer.lexicon.version
+    discovery.put_setting(store, "food_lexicon_version", lexicon_version)
+    cached = store_mod.copy_cached_predictions(store, version, lexicon_version)
     todo = store_mod.pending_predictions(store, version, limit)
     total, scored, truncated = len(todo), 0, 0
     if progress:
@@ -101,16 +139,19 @@ def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int |
         res = analyzer.analyze(batch["text"].tolist(), batch_size=batch_size)
         _observe(version, res, time.perf_counter() - tb)
         preds, mentions = _frames(batch, res, version)
-        store_mod.write_predictions(store, preds, mentions)
+        scans, foods = _food_frames(batch["feedback_id"], res.foods, version, lexicon_version)
+        store_mod.write_predictions(store, preds, mentions, scans, foods)
         scored += len(batch)
         truncated += int(res.truncated.sum())
         if progress:
             progress(scored, total)
     # Duplicates of the texts just scored (same text_hash) take their copy now.
-    cached += store_mod.copy_cached_predictions(store, version)
+    cached += store_mod.copy_cached_predictions(store, version, lexicon_version)
+    foods_rescanned = scan_foods(store, analyzer, lexicon_version, batch_size)
     if cached:
         metrics.PREDICTION_CACHE_HITS.labels(model=version).inc(cached)
     return {"model_version": version, "scored": scored, "cached": cached, "truncated": truncated,
+            "foods_rescanned": foods_rescanned, "lexicon_version": lexicon_version,
             "seconds": round(time.perf_counter() - t0, 3),
             "pending": store_mod.count_unscored(store, version)}
 

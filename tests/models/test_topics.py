@@ -15,7 +15,7 @@ import pytest
 from models import topics as tm
 from models.embeddings import default_encoder
 
-N_DOCS = 1500
+N_DOCS = 2500   # the issue's lower bound for a real corpus is 2,000 comments
 
 DATASETS = {
     # file, reader kwargs, text column, words a reader expects among the topic keywords
@@ -62,7 +62,8 @@ def test_real_datasets_give_readable_topics_with_few_outliers(corpora, name):
     texts, X = corpora[name]
     res = tm.fit_topics(texts, X)
     assert res.outlier_share < 0.15, f"{name}: {res.outlier_share:.1%} unassigned"
-    assert 4 <= len(res.info) <= 60
+    assert 15 <= len(res.info) <= 60, (name, len(res.info))
+    assert res.info["size"].max() <= 0.20 * len(texts), (name, res.info["size"].max())
     assert res.info["size"].sum() == int((res.topics >= 0).sum())
     keywords = set(", ".join(res.info["keywords"]).split(", "))
     expected = DATASETS[name][3]
@@ -71,8 +72,12 @@ def test_real_datasets_give_readable_topics_with_few_outliers(corpora, name):
         words = label.split(" · ")
         assert 1 <= len(words) <= 3 and all(re.search(r"[^\W\d_]{2}", w) for w in words), label
         assert not set(words) & set(tm.stop_words()), label
-    # every topic keeps real comments as representatives, the closest to its centre first
+        assert not set(words) <= tm.generic_words(), label          # "restaurante · lugar" is no label
+    # every topic keeps real comments as representatives, the closest to its centre first, and a phrase
+    # taken from the most representative one
     assert all(len(r) == min(5, s) for r, s in zip(res.info["representative"], res.info["size"]))
+    for phrase, rep in zip(res.info["phrase"], res.info["representative"]):
+        assert phrase and phrase.rstrip("…") in " ".join(rep[0].split()), (phrase, rep[0])
 
 
 @pytest.mark.slow
@@ -81,6 +86,7 @@ def test_same_data_same_topics(corpora):
     a = tm.fit_topics(texts, X)
     b = tm.fit_topics(texts, X)
     assert np.array_equal(a.topics, b.topics)
+    assert a.info["phrase"].tolist() == b.info["phrase"].tolist()
     assert a.info["label"].tolist() == b.info["label"].tolist()
 
 
@@ -106,6 +112,20 @@ def test_exact_knn_matches_brute_force():
     assert (idx[:, 0] == np.arange(300)).all()
     assert np.array_equal(np.sort(idx, 1), np.sort(ref, 1))
     assert (np.diff(dist, axis=1) >= 0).all()
+
+
+def test_no_topic_may_swallow_the_corpus():
+    """Two broad themes of very unequal size: the big one is split until no topic holds over a fifth."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (900, 5)), rng.normal(8, 1, (100, 5))])
+    km = tm.BalancedKMeans(n_clusters=2, max_share=0.2, seed=1).fit(X)
+    sizes = np.bincount(km.labels_)
+    assert sizes.max() <= 200 and sizes.sum() == 1000
+    assert (km.predict(X[:5]) == km.labels_[:5]).all()
+
+
+def test_topic_count_grows_with_the_corpus():
+    assert [tm.n_topics_for(n) for n in (50, 500, 2_000, 5_000, 20_000, 50_000)] == [2, 12, 16, 25, 50, 50]
 
 
 def test_too_few_comments_is_a_clear_error():

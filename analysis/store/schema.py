@@ -1,0 +1,138 @@
+"""The database schema: forward-only migrations, the views (recreated on every open) and what questions
+may read."""
+from __future__ import annotations
+
+# Forward-only migrations: (version, statements). Never edit a shipped one; append a new version.
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (1, [
+        """CREATE TABLE uploads (
+            upload_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL, size_bytes BIGINT, rows_read BIGINT, rows_loaded BIGINT,
+            rows_rejected BIGINT, rows_duplicate BIGINT, encoding VARCHAR, mapping JSON, report JSON,
+            loaded_at TIMESTAMP NOT NULL)""",
+        # feedback_id is unique by construction (derived from the de-duplicated dedup_key); no index on it:
+        # an ART index costs seconds per million rows at every load.
+        """CREATE TABLE feedback (
+            feedback_id VARCHAR NOT NULL, text VARCHAR NOT NULL, date DATE, rating DOUBLE,
+            product VARCHAR, brand VARCHAR, category VARCHAR, region VARCHAR, channel VARCHAR,
+            segment VARCHAR, lang VARCHAR, text_hash VARCHAR NOT NULL, dedup_key VARCHAR NOT NULL,
+            date_precision VARCHAR, source_id VARCHAR, upload_id VARCHAR, source_row BIGINT)""",
+        """CREATE TABLE rejected_rows (
+            upload_id VARCHAR NOT NULL, source_row BIGINT, reason VARCHAR NOT NULL, raw JSON)""",
+        """CREATE TABLE predictions (
+            feedback_id VARCHAR NOT NULL, model_version VARCHAR NOT NULL, sentiment VARCHAR NOT NULL,
+            sentiment_score DOUBLE, stars_pred INTEGER, p_negative DOUBLE, p_neutral DOUBLE,
+            p_positive DOUBLE, truncated BOOLEAN DEFAULT false, created_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (feedback_id, model_version))""",
+        """CREATE TABLE taste_mentions (
+            feedback_id VARCHAR NOT NULL, model_version VARCHAR NOT NULL, attribute VARCHAR NOT NULL,
+            polarity VARCHAR NOT NULL, score DOUBLE, evidence VARCHAR)""",
+        """CREATE TABLE embeddings (
+            text_hash VARCHAR NOT NULL, model_version VARCHAR NOT NULL, vector FLOAT[] NOT NULL,
+            PRIMARY KEY (text_hash, model_version))""",
+        """CREATE TABLE topic_runs (
+            run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL, embedding_model VARCHAR,
+            n_docs BIGINT, n_topics INTEGER, outlier_share DOUBLE, params JSON, filters JSON,
+            is_current BOOLEAN DEFAULT false)""",
+        """CREATE TABLE topics (
+            run_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL, label VARCHAR, keywords VARCHAR,
+            size BIGINT, PRIMARY KEY (run_id, topic_id))""",
+        """CREATE TABLE feedback_topics (
+            feedback_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL,
+            prob DOUBLE, PRIMARY KEY (feedback_id, run_id))""",
+        """CREATE TABLE market_trends (
+            date DATE NOT NULL, product VARCHAR, category VARCHAR, region VARCHAR,
+            metric VARCHAR NOT NULL, value DOUBLE NOT NULL, upload_id VARCHAR)""",
+        """CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+    ]),
+    # Discovery: what foods a comment mentions (per model and lexicon version), its words and phrases, and
+    # each topic's centroid (new comments join the nearest topic without a refit) and readable phrase.
+    (2, [
+        """CREATE TABLE food_mentions (
+            feedback_id VARCHAR NOT NULL, model_version VARCHAR NOT NULL, lexicon_version VARCHAR NOT NULL,
+            entry VARCHAR NOT NULL, family VARCHAR NOT NULL, polarity VARCHAR NOT NULL, score DOUBLE,
+            evidence VARCHAR)""",
+        """CREATE TABLE food_scans (
+            feedback_id VARCHAR NOT NULL, model_version VARCHAR NOT NULL, lexicon_version VARCHAR NOT NULL,
+            PRIMARY KEY (feedback_id, model_version, lexicon_version))""",
+        """CREATE TABLE feedback_terms (feedback_id VARCHAR NOT NULL, term VARCHAR NOT NULL)""",
+        """CREATE TABLE term_scans (feedback_id VARCHAR PRIMARY KEY)""",
+        """CREATE TABLE term_labels (term VARCHAR PRIMARY KEY, label VARCHAR NOT NULL, df BIGINT)""",
+        "ALTER TABLE topics ADD COLUMN phrase VARCHAR",
+        "ALTER TABLE topics ADD COLUMN centroid FLOAT[]",
+    ]),
+]
+
+
+# Views are recreated on every open: they hold no data, so changing one needs no migration.
+VIEWS = [
+    # A year-only date ("2015") keeps its year but no day: it must not count as January in monthly charts.
+    """CREATE OR REPLACE VIEW dated_feedback AS
+       SELECT * REPLACE (CASE WHEN date_precision = 'year' THEN NULL ELSE date END AS date),
+              year(date) AS year
+       FROM feedback""",
+    # The newest prediction per comment wins; older model versions stay in `predictions` untouched.
+    """CREATE OR REPLACE VIEW active_predictions AS
+       SELECT * FROM predictions
+       QUALIFY row_number() OVER (PARTITION BY feedback_id
+                                  ORDER BY created_at DESC, model_version DESC) = 1""",
+    """CREATE OR REPLACE VIEW active_taste_mentions AS
+       SELECT m.* FROM taste_mentions m
+       JOIN active_predictions p USING (feedback_id, model_version)""",
+    # Food mentions of the active prediction under the lexicon in use (the setting scoring writes).
+    """CREATE OR REPLACE VIEW active_food_mentions AS
+       SELECT m.* FROM food_mentions m
+       JOIN active_predictions p USING (feedback_id, model_version)
+       WHERE m.lexicon_version = (SELECT value FROM settings WHERE key = 'food_lexicon_version')""",
+    # Comments whose food mentions are known (scanned, with or without a food): the base of food shares.
+    """CREATE OR REPLACE VIEW active_food_scans AS
+       SELECT s.feedback_id FROM food_scans s
+       JOIN active_predictions p USING (feedback_id, model_version)
+       WHERE s.lexicon_version = (SELECT value FROM settings WHERE key = 'food_lexicon_version')""",
+    """CREATE OR REPLACE VIEW current_topic_assignments AS
+       SELECT ft.* FROM feedback_topics ft JOIN topic_runs r USING (run_id) WHERE r.is_current""",
+    """CREATE OR REPLACE VIEW current_topics AS
+       SELECT t.run_id, t.topic_id, t.label, t.keywords, t.size, t.phrase
+       FROM topics t JOIN topic_runs r USING (run_id) WHERE r.is_current""",
+    """CREATE OR REPLACE VIEW feedback_enriched AS
+       SELECT f.feedback_id, f.source_id, f.text, f.date, CAST(date_trunc('month', f.date) AS DATE) AS month,
+              f.year, f.rating, f.product, f.brand, f.category, f.region, f.channel,
+              f.segment, f.lang, f.upload_id,
+              p.sentiment, p.sentiment_score, p.stars_pred, p.model_version,
+              ft.topic_id, ct.label AS topic_label,
+              a.attributes, a.negative_attributes, a.positive_attributes, fm.foods, fm.food_families
+       FROM dated_feedback f
+       LEFT JOIN active_predictions p USING (feedback_id)
+       LEFT JOIN current_topic_assignments ft USING (feedback_id)
+       LEFT JOIN current_topics ct ON ct.topic_id = ft.topic_id
+       LEFT JOIN (SELECT feedback_id,
+                         string_agg(DISTINCT attribute, ', ' ORDER BY attribute) AS attributes,
+                         string_agg(DISTINCT attribute, ', ' ORDER BY attribute)
+                             FILTER (WHERE polarity = 'negative') AS negative_attributes,
+                         string_agg(DISTINCT attribute, ', ' ORDER BY attribute)
+                             FILTER (WHERE polarity = 'positive') AS positive_attributes
+                  FROM active_taste_mentions GROUP BY feedback_id) a USING (feedback_id)
+       LEFT JOIN (SELECT feedback_id, string_agg(DISTINCT entry, ', ' ORDER BY entry) AS foods,
+                         string_agg(DISTINCT family, ', ' ORDER BY family) AS food_families
+                  FROM active_food_mentions GROUP BY feedback_id) fm USING (feedback_id)""",
+    # One row per taste mention, with the comment's dimensions: the table most taste questions need.
+    """CREATE OR REPLACE VIEW mentions_enriched AS
+       SELECT m.feedback_id, m.attribute, m.polarity, m.score, m.evidence,
+              f.date, CAST(date_trunc('month', f.date) AS DATE) AS month, f.year,
+              f.rating, f.product, f.brand, f.category, f.region, f.channel, f.segment, f.lang, f.text
+       FROM active_taste_mentions m JOIN dated_feedback f USING (feedback_id)""",
+    # One row per food mention, with the comment's dimensions.
+    """CREATE OR REPLACE VIEW foods_enriched AS
+       SELECT m.feedback_id, m.entry, m.family, m.polarity, m.score, m.evidence,
+              f.date, CAST(date_trunc('month', f.date) AS DATE) AS month, f.year,
+              f.rating, f.product, f.brand, f.category, f.region, f.channel, f.segment, f.lang, f.text
+       FROM active_food_mentions m JOIN dated_feedback f USING (feedback_id)""",
+]
+
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+# Tables and views a question may read (the "ask the data" allow-list lives with the guard, from these).
+QUERYABLE = ("feedback_enriched", "mentions_enriched", "foods_enriched", "market_trends", "current_topics",
+             "feedback", "predictions", "taste_mentions", "topics", "feedback_topics", "uploads")
