@@ -81,7 +81,8 @@ LEXICON: dict[str, list[str]] = {
                 r"calidad[- ]cantidad", r"la cantidad que", r"plato\w* (muy )?(grande|pequen)\w*",
                 r"portion\w*", r"serving\w*", r"quantity", r"\d+\s?(oz|ounces?|gramos|kg|lb|pounds?)",
                 r"size\w*"],
-    "empaque": [r"empaqu\w*", r"empac(ad|ar|an|o)\w*", r"envase\w*", r"envasad\w*", r"embalaj\w*", r"envoltori\w*", r"envuelt\w*",
+    "empaque": [r"empaqu\w*", r"empac(ad|ar|an|o)\w*", r"envase\w*", r"envasad\w*", r"embalaj\w*",
+                r"envoltori\w*", r"envuelt\w*",
                 r"packag\w*", r"package\w*", r"wrapp\w*", r"sealed", r"seal", r"resealable", r"regad[oa]s?",
                 r"derramad[oa]s?", r"se (habia|habian|ha|han) (regado|derramado)", r"destapad[oa]s?",
                 r"(llego|llegaron|vino|venia|venian|todo|toda|muy) (\w+ y )?revuelt[oa]s?", r"spill(ed|s)?",
@@ -226,14 +227,14 @@ _GAP = (r"((es|era|fue|son|eran|fueron|esta|estaba|estaban|estan|estuvo|estuvier
 _EVAL_POS = (r"buen[oa]?s?|buenisim[oa]s?|excelentes?|exquisit[oa]s?|delicios[oa]s?|ric[oa]s?|riquisim[oa]s?|"
              r"sabros[oa]s?|supersabros[oa]s?|espectacular(es)?|increibles?|impresionantes?|estupend[oa]s?|"
              r"fantastic[oa]s?|genial(es)?|magnific[oa]s?|soberbi[oa]s?|fabulos[oa]s?|optim[oa]s?|de lujo|"
-             r"de primera|de (10|diez)|(10|diez) puntos|de calidad|lo mejor|la mejor|las mejores|el mejor|"
-             r"los mejores|great|good|excellent|amazing|delicious|tasty|superb|awesome|wonderful|quality|"
-             r"bien")
+             r"de primera|de (10|diez)(?! (euros?|pesos|soles|dolares|mil|€))|(10|diez) puntos|de calidad|"
+             r"lo mejor|la mejor|las mejores|el mejor|los mejores|great|good|excellent|amazing|delicious|"
+             r"tasty|superb|awesome|wonderful|quality|the best|best|especial(es)?|bien")
 _EVAL_NEG = (r"mal[oa]?s?|malisim[oa]s?|pesim[oa]s?|horribles?|fe[oa]s?|feisim[oa]s?|asqueros[oa]s?|"
              r"lamentables?|decepcionantes?|mediocres?|incomibles?|pauperrim[oa]s?|pobres?|terribles?|"
              r"desastros[oa]s?|de mala calidad|bad|awful|disgusting|inedible|poor")
-_EVAL_NEU = (r"regular(es)?|normal(es)?|correct[oa]s?|aceptables?|pasables?|average|ok|okay|decentes?|"
-             r"de normal para abajo")
+_EVAL_NEU = (r"(?<!the )regular(es)?|normal(es)?|correct[oa]s?|aceptables?|pasables?|average|ok|okay|"
+             r"decentes?|de normal para abajo|nada (especial|del otro mundo|exclusivo|sorprendente)")
 _EVAL = rf"(?P<pos>{_EVAL_POS})|(?P<neg>{_EVAL_NEG})|(?P<neu>{_EVAL_NEU})"
 _FOOD_EVALUATION = [
     re.compile(rf"(?<!\w){_FOODW} (?P<gap>{_GAP})({_EVAL})(?!\w)"),
@@ -333,8 +334,89 @@ def food_evaluation(seg: str):
     return None
 
 
-def find_mentions(text: str, clauses: list[tuple[int, int]] | None = None) -> list[Mention]:
-    """Lexicon hits, one per (attribute, clause), with lexical polarity cues when present."""
+# A named food judged (models/mentions.py finds the foods): general words near it, liking or advice.
+_EVAL_RX = re.compile(rf"(?<!\w)(no |not )?({_EVAL})(?!\w)")
+_NOT_TASTE_EVAL = re.compile(r"calidad|quality|primera")        # quality of an ingredient is not flavour
+# Liking is about the taste (sabor too); advice only says the food is good or bad (ingredientes alone).
+_FOOD_LIKING = re.compile(
+    r"(?<!\w)((?P<pos>me encant\w*|nos encant\w*|me gust\w*|nos gust\w*|satisfech\w*|love[sd]?|addicted|"
+    r"favorite|favourite)|(?P<neg>no (me |nos )?gust\w*|defraud\w*|decepcion\w*|doesn'?t like|"
+    r"didn'?t like))(?!\w)")
+_FOOD_ADVICE = re.compile(
+    r"(?<!\w)((?P<pos>recomend\w*|recomiendo|hay que probar|imperdible|destac\w*|vale la pena|"
+    r"valio la pena)|(?P<neg>nunca pid\w*|no pid\w*|no recomiendo|dejaron (bastante |mucho )?que desear|"
+    r"mejorables?))(?!\w)")
+# A judging word belongs to the nearest noun: "buena atención" or "la atención es buena" is not the food's.
+_OTHER_NOUN = (r"(atencion|servicio|ambiente|trato|lugar|local|sitio|camarer[oa]s?|moz[oa]s?|personal|"
+               r"decoracion|precios?|relacion|musica|ubicacion|vistas?|terraza|salon|carta|tamano|cantidad|"
+               r"porcion\w*|presentacion|variedad|textura|consistencia|olor|aroma|producto|service|staff|"
+               r"place|price|atmosphere|view|deal|buy|value|purchase|product|texture|smell|size|presentation)")
+_OTHER_BETWEEN = re.compile(rf"(?<!\w){_OTHER_NOUN}(?!\w)")
+_OTHER_AFTER = re.compile(rf"\s*(la |el |los |las |de |del |su |sus )?{_OTHER_NOUN}(?!\w)")
+_DRY = re.compile(r"^[\s,]*(estaba |estaban |esta |muy |bien |un poco |algo |medio |super |re )*"
+                  r"sec[oa]s?(?!\w)")
+NEAR = 45           # characters between a food and the word judging it
+
+
+def _near(m, fs, fe) -> bool:
+    return m.start() - fe <= NEAR and fs - m.end() <= NEAR
+
+
+def _food_rows(text: str, low: str, clauses, foods, found: list[Mention]) -> list[Mention]:
+    """ingredientes (and sabor, textura) from the foods of each clause that the clause judges."""
+    out: list[Mention] = []
+    by_clause: dict[int, list] = {}
+    for f in foods:
+        by_clause.setdefault(f.clause, []).append(f)
+    for ci, fs in by_clause.items():
+        a, b = clauses[ci]
+        seg = low[a:b]
+        pols, taste_pol = [f.lexical_polarity for f in fs if f.lexical_polarity], None
+        for f in fs:
+            fs_, fe_ = f.start - a, f.end - a
+            for m in _EVAL_RX.finditer(seg):
+                between = seg[min(fe_, m.end()):max(fs_, m.start())]
+                if (not _near(m, fs_, fe_) or _OTHER_BETWEEN.search(between)
+                        or _OTHER_AFTER.match(seg, m.end())
+                        or (m.group(2) == "bien" and m.start() < fs_)):   # "muy bien" before: the service's
+                    continue
+                pol = "positive" if m.group("pos") else "negative" if m.group("neg") else "neutral"
+                if m.group(1) and pol != "neutral":
+                    pol = "negative" if pol == "positive" else "positive"
+                pols.append(pol)
+                if not _NOT_TASTE_EVAL.search(seg[max(0, m.start() - 20):m.end() + 15]):
+                    taste_pol = taste_pol or pol
+            for rx, is_taste in ((_FOOD_LIKING, True), (_FOOD_ADVICE, False)):
+                for m in rx.finditer(seg):
+                    between = seg[min(fe_, m.end()):max(fs_, m.start())]
+                    if _near(m, fs_, fe_) and not _OTHER_BETWEEN.search(between):
+                        pols.append("positive" if m.group("pos") else "negative")
+                        if is_taste:
+                            taste_pol = taste_pol or pols[-1]
+            dry = _DRY.match(seg[fe_:])
+            if dry and "alcoh" not in f.family:            # "vino seco" is a kind of wine
+                pol = "positive" if "bien" in dry.group(0) else "negative"
+                out.append(Mention("textura", ci, f.start, f.end + dry.end(), text[f.start:f.end + dry.end()],
+                                   pol))
+                pols.append(pol)
+        # other attributes of the clause that judge it ("las papas llegaron frías", "poca carne")
+        pols += [m.lexical for m in found + out if m.clause == ci and m.lexical and m.attribute != "precio"]
+        if not pols:
+            continue                                  # a food merely named: not a judgement
+        pol = "negative" if "negative" in pols else "positive" if "positive" in pols else "neutral"
+        f0 = fs[0]
+        out.append(Mention("ingredientes", ci, f0.start, f0.end, f0.cue, pol))
+        if taste_pol and not any(m.attribute == "sabor" and m.clause == ci for m in found):
+            out.append(Mention("sabor", ci, f0.start, f0.end, f0.cue, taste_pol))
+    return out
+
+
+def find_mentions(text: str, clauses: list[tuple[int, int]] | None = None, foods: list | None = None,
+                  ) -> list[Mention]:
+    """Lexicon hits, one per (attribute, clause), with lexical polarity cues when present.
+
+    `foods`: the text's food mentions (models.mentions.find_foods with the same clauses), found here
+    when not given; a food the clause judges gives `ingredientes` with that polarity."""
     clauses = split_clauses(text) if clauses is None else clauses
     low = fold(text)
     found: list[Mention] = []
@@ -361,6 +443,15 @@ def find_mentions(text: str, clauses: list[tuple[int, int]] | None = None) -> li
                 lexical = ev[2]
             found.append(Mention(attr, ci, a + m.start(), a + m.end(), text[a + m.start():a + m.end()],
                                  lexical))
+    if foods is None:
+        # imported here: models.mentions imports this module
+        from models.mentions import find_foods
+
+        foods = find_foods(text, clauses)
+    if foods:
+        extra = _food_rows(text, low, clauses, foods, found)
+        have = {(m.attribute, m.clause) for m in found}
+        found += [m for m in extra if (m.attribute, m.clause) not in have]
     return found
 
 
