@@ -248,9 +248,10 @@ class Analyzer:
 
         texts = ["" if t is None else str(t) for t in texts]
         clauses = [taste.split_clauses(t) for t in texts]
-        mentions = [taste.find_mentions(t, c) for t, c in zip(texts, clauses)]
         lexicon = self.lexicon
         foods = [food.find_foods(t, c, lexicon) for t, c in zip(texts, clauses)]
+        # a named food its clause judges is the ingredientes attribute (models/taste.py)
+        mentions = [taste.find_mentions(t, c, f) for t, c, f in zip(texts, clauses, foods)]
         # Clause vectors are pooled from the comment's own forward pass (no second run for them) ...
         spans = [[c[i] for i in range(len(c))] if (self.similarity or ms or fs) and len(c) > 1 else []
                  for c, ms, fs in zip(clauses, mentions, foods)]

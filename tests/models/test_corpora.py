@@ -38,14 +38,16 @@ def test_guiaoleo_overall_is_the_mean_of_the_three_scores_mapped_linearly(guiaol
 
 def test_domicilios_keep_whole_stars_only():
     d = corpora.load_corpus("domicilios")
-    raw = pd.read_csv(TRAIN / "domicilios_bogota_delivery_es.csv", keep_default_na=False, dtype={"Comments": str})
+    raw = pd.read_csv(TRAIN / "domicilios_bogota_delivery_es.csv", keep_default_na=False,
+                      dtype={"Comments": str})
     assert set(d["stars"]) == {1, 2, 3, 4, 5}
     r = raw.iloc[d["row"].to_numpy()]
     assert (pd.to_numeric(r["Rankings"]).to_numpy() == d["stars"].to_numpy() * 10).all()
     u = corpora.load_corpus("domicilios_users")
     raw = pd.read_csv(TRAIN / "domicilios_bogota_user_comments_es.csv", keep_default_na=False,
                       dtype={"text": str})
-    assert (pd.to_numeric(raw.iloc[u["row"].to_numpy()]["Rating"]).to_numpy() == u["stars"].to_numpy() * 20).all()
+    rating = pd.to_numeric(raw.iloc[u["row"].to_numpy()]["Rating"]).to_numpy()
+    assert (rating == u["stars"].to_numpy() * 20).all()
     assert not raw["Rating"].isin([30, 50, 70, 90]).iloc[u["row"].to_numpy()].any()
 
 

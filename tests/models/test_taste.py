@@ -55,7 +55,8 @@ def test_precision_on_frequent_attributes_and_overall_recall(taste_labels):
 
 def test_sentences_without_taste_content_get_no_attributes(taste_labels):
     empty = taste_labels[taste_labels["labels"] == ""]
-    flagged = sum(any(m.attribute not in V1_CHANGED for m in taste.find_mentions(t)) for t in empty["text"])
+    flagged = sum(any(m.attribute not in V1_CHANGED for m in taste.find_mentions(t))
+                  for t in empty["text"])
     assert len(empty) > 150
     assert flagged / len(empty) <= 0.05, flagged
 
@@ -165,7 +166,8 @@ def test_negated_and_excessive_forms_get_the_right_polarity(text, attr, polarity
 def test_kinds_and_places_are_not_complaints():
     found = taste.find_mentions("el chocolate amargo es excelente")
     assert [m.lexical for m in found if m.attribute == "amargo"] == [None]
-    assert not [m for m in taste.find_mentions("se nota el olor a cloaca de la calle") if m.attribute == "aroma"]
+    smells = taste.find_mentions("se nota el olor a cloaca de la calle")
+    assert not [m for m in smells if m.attribute == "aroma"]
 
 
 def _v2():
