@@ -40,6 +40,7 @@ LEXICON: dict[str, list[str]] = {
               r"riquisim\w*", r"ric[oa]s?(?!\s+en\b)", r"umami", r"bravazo\w*", r"paladar", r"flavou?r\w*",
               r"tast(e|es|y|ed|ing|eless|er)(?! buds)", r"delicious\w*", r"yumm?y", r"bland\w*", r"savou?ry",
               r"insuls\w*", r"quemad[oa]s?", r"refrescante\w*",
+              r"supersabros\w*",
               r"refreshing"],
     "aroma": [r"aroma\w*", r"olor\w*", r"huel[ea]n?", r"oli(a|an)", r"fragan\w*", r"perfum\w*", r"smell\w*",
               r"fragrant", r"odou?r\w*", r"scent\w*", r"fragrance\w*"],
@@ -68,6 +69,7 @@ LEXICON: dict[str, list[str]] = {
                (r"pag(ar|as|a|amos|an|ue|o|aron) "
                 r"(lo|por|mas|menos|poco|mucho|demasiado|el doble|caro|barato)\w*"),
                r"(pagamos|pague) (\w+ )?\d", r"(poco|mucho|mas|menos|algo de) (dinero|plata)",
+               r"(pay|paid|paying) (\$ ?\d+|\d+|more|less|too much|extra)",
                r"deal", r"pricey", r"expensive", r"cheap\w*", r"overpriced", r"costs?", r"costly",
                r"dollars?", r"bucks", r"worth the money", r"for the money", r"value for", r"\$\s?\d+",
                r"\d+\s?\$", r"\d+\s?(€|eur)"],
@@ -124,7 +126,7 @@ NEGATIVE_CUES: dict[str, list[str]] = {
               r"(sin|falta de|le falta) (sabor|sazon)",
               r"(no|nada|ni) (tiene|tenia|tenian|tienen|tuvo) (nada de |mucho |ningun )?(sabor|gusto)",
               r"sin (nada de |ningun )?(sabor|gusto)", r"no (me |nos )?sup(o|ieron) a nada",
-              r"quemad[oa]s?",
+              r"quemad[oa]s?", r"(flavou?r|taste) (was |is )?(lacking|missing|weak|off)",
               r"(no|nada de) sabor", r"no sabe a nada", r"tasteless", r"bland\w*", r"no flavou?r",
               r"lacks? flavou?r",
               r"(sabor|taste|flavou?r) (a |of )?(plastico|plastic|quemado|burnt|cardboard|carton)",
@@ -143,13 +145,14 @@ NEGATIVE_CUES: dict[str, list[str]] = {
     "frescura": [r"rancio\w*", r"rancid", r"caducad\w*", r"vencid[oa]s?", r"podrid\w*", r"mohos\w*", r"moho",
                  r"stale", r"rotten", r"expired", r"spoiled", r"mou?ldy?", r"(no|poco|nada) fresc[oa]s?",
                  r"not fresh", r"no era fresc[oa]", r"congelad[oa]s?"],
-    "temperatura": [r"(llego|llegaron|estaba|estaban|servid[oa]s?) fri[oa]s?", r"tibi[oa]s?", r"lukewarm",
+    "temperatura": [r"(llego|llegaron|vino|vinieron|estaba|estaban|servid[oa]s?)( \w+){0,3} fri[oa]s?",
+                    r"tibi[oa]s?", r"lukewarm",
                     r"(was|were|arrived|came) cold", r"recalentad\w*", r"reheated"],
     "precio": [r"car[oa]s", r"caro", r"carisim\w*", r"(muy|algo|poco|bastante|demasiado|mas) cara",
                r"expensive", r"overpriced", r"pricey", r"costly", r"rip[- ]?off", r"not worth",
                r"no vale (la pena|lo que)", r"precio (excesivo|elevado|alto)",
                r"precios (excesivos|elevados|altos)", r"(high|steep) price", r"(un|son un) robo",
-               r"(precios?|valores) (?!no )(\w+ )?(elevad|alt|excesiv|desorbita)\w*", r"desorbita\w*"],
+               r"(precios?|valores) ((?!no )\w+ ){0,3}(elevad|alt|excesiv|desorbita)\w*", r"desorbita\w*"],
     "porción": [r"escas[oa]s?", (r"(porcion|racion|porciones|raciones|cantidad)\w* (muy |un poco |algo )?"
                 r"(pequen|chic|minus|escas|reducid)\w*"), r"(small|tiny) (portion|serving|amount)\w*",
                 r"(me|nos|te|se) qued(a|an|as|e|amos|o|aron) con hambre", r"tiny", r"chiquit\w*",
@@ -162,7 +165,7 @@ NEGATIVE_CUES: dict[str, list[str]] = {
     "saludable": [r"grasient\w*", r"grasos\w*", r"greasy", r"artificial\w*", r"chemical\w*", r"quimic\w*",
                   r"(lleno|llena|full) (de|of) (azucar|sugar|grasa|fat|conservantes|preservatives)",
                   r"aceitos\w*", r"(flotaba|flotaban|nadaba|nadaban) en (aceite|grasa)", r"mucha grasa",
-                  r"hipertens\w*", r"peligros\w*", r"danger\w*"],
+                  r"hipertens\w*", r"peligros\w*", r"danger\w*", r"lacks?", r"carece\w*", r"deficien\w*"],
     "ingredientes": [r"corn syrup", r"jarabe de maiz", r"msg", r"glutamato", r"aditiv\w*", r"additive\w*",
                      r"preservative\w*", r"conservant\w*"],
 }
@@ -173,7 +176,10 @@ POSITIVE_CUES: dict[str, list[str]] = {
                r"(buena|excelente|inmejorable|muy buena|gran) (relacion )?calidad[- ]precio", r"cheap\w*",
                r"(good|great|reasonable|fair) (value|price)\w*", r"worth (it|the)", r"affordable", r"bargain",
                r"vale la pena", r"gratis", r"precio\w* (es |son |muy |bien )*accesible\w*",
-               r"(precio|precios|valores) (\w+ )?acorde\w*", r"ajust\w* al precio"],
+               r"(precio|precios|valores) (\w+ )?acorde\w*", r"ajust\w* al precio",
+               r"no (esta|es|estuvo) (nada )?mal",
+               r"(relacion )?precio[- /]calidad (\w+ )?(buen|excelente|optim|inmejorable|perfect)\w*",
+               r"(buen|excelente|optim|inmejorable|perfect)\w* relacion precio[- /]calidad"],
     "salado": [r"(just[oa]|punto justo|en su punto) de sal", r"bien (de sal|salad[oa]|sazonad\w*)"],
     "amargo": [r"(amargor|amargo) (justo|equilibrado|perfecto|agradable|suave|rico)"],
     "sabor": [r"bravaz\w*",
@@ -183,7 +189,7 @@ POSITIVE_CUES: dict[str, list[str]] = {
                r"(bien|ric[oa]|buen[oa]|buenisim[oa]|excelente|espectacular|increible)"),
               r"deliciosa?s?", r"riquisim\w*", r"exquisit\w*", r"sabros\w*", r"delicious\w*", r"yumm?y",
               r"tasty", r"(muy|super|que) ric[oa]s?", r"buen(isimo)? sabor", r"great (taste|flavou?r)",
-              r"refreshing", r"refrescante\w*"],
+              r"refreshing", r"refrescante\w*", r"rich", r"robust"],
     "frescura": [r"(muy |super )?fresc[oa]s?", r"fresh\w*", r"del dia", r"fresquisim\w*", r"recien hech\w*"],
     "porción": [r"abundant\w*", r"generos[oa]s?", r"(porcion|racion)\w* (grande|abundante|generosa)\w*",
                 r"(large|generous|big|huge) (portion|serving)\w*", r"sobr(o|aron)",
@@ -219,7 +225,8 @@ _NOT_FOOD_SMELL = re.compile(r"\b(calle|bano|banos|cloaca|alcantarilla\w*|cigarr
 
 # The food itself judged with a general word ("la comida es muy buena", "excelente comida", "se come
 # bien", "the food was great"): flavour, with the polarity of the judging word.
-_FOODW = r"(comida|comidas|cocina|platos?|menu|menus|menues|comer|food|meal|meals|dish|dishes)"
+_FOODW = (r"(comida|comidas|cocina|platos?|platillos?|menu|menus|menues|comer|postres?|entradas|entrantes|"
+          r"reposteria|pasteleria|tragos|bebidas|food|meal|meals|dish|dishes|desserts?|drinks)")
 _GAP = (r"((es|era|fue|son|eran|fueron|esta|estaba|estaban|estan|estuvo|estuvieron|muy|super|realmente|"
         r"bastante|simplemente|sencillamente|la|el|los|las|que|pedimos|probamos|comimos|todo|toda|todos|todas|is|was|"
         r"were|are|really|very|so|simply|just|de|del|su|sus|tan|mas|nos|me|parecio|parecieron|resulto|"
@@ -239,7 +246,7 @@ _EVAL = rf"(?P<pos>{_EVAL_POS})|(?P<neg>{_EVAL_NEG})|(?P<neu>{_EVAL_NEU})"
 _FOOD_EVALUATION = [
     re.compile(rf"(?<!\w){_FOODW} (?P<gap>{_GAP})({_EVAL})(?!\w)"),
     re.compile(rf"(?<!\w)(?P<gap>(muy |super |tan |realmente )?)({_EVAL}) "
-               rf"(la |el |los |las |su |sus )?{_FOODW}(?!\w)"),
+               rf"(calidad (de |en )?)?(la |el |los |las |su |sus )?{_FOODW}(?!\w)"),
     re.compile(r"(?<!\w)(se come|comimos|comi|come|comemos|eat|ate)"
                r"(?P<gap> (\w+ )?(muy |super |realmente |re )?)"
                r"((?P<pos>bien|rico|riquisimo|espectacular\w*|increible|excelente|de maravilla|genial|great|"
@@ -324,14 +331,19 @@ def _lexical(attr: str, seg: str) -> str | None:
 def food_evaluation(seg: str):
     """(start, end, polarity) where the clause judges the food as a whole ("la comida es muy buena",
     "excelente comida", "se come bien", "the food was great"), else None. `seg` is folded."""
+    hits = []
     for rx in _FOOD_EVALUATION:
-        m = rx.search(seg)
-        if m:
+        for m in rx.finditer(seg):
             pol = "positive" if m.group("pos") else "negative" if m.group("neg") else "neutral"
             if re.search(r"\b(no|not)\b", m.group("gap") or "") and pol != "neutral":
                 pol = "negative" if pol == "positive" else "positive"
-            return m.start(), m.end(), pol
-    return None
+            hits.append((m.start(), m.end(), pol))
+    if not hits:
+        return None
+    for pol in ("negative", "positive", "neutral"):          # a complaint outweighs praise
+        for h in hits:
+            if h[2] == pol:
+                return h
 
 
 # A named food judged (models/mentions.py finds the foods): general words near it, liking or advice.
@@ -340,7 +352,8 @@ _NOT_TASTE_EVAL = re.compile(r"calidad|quality|primera")        # quality of an 
 # Liking is about the taste (sabor too); advice only says the food is good or bad (ingredientes alone).
 _FOOD_LIKING = re.compile(
     r"(?<!\w)((?P<pos>me encant\w*|nos encant\w*|me gust\w*|nos gust\w*|satisfech\w*|love[sd]?|addicted|"
-    r"favorite|favourite)|(?P<neg>no (me |nos )?gust\w*|defraud\w*|decepcion\w*|doesn'?t like|"
+    r"favorite|favourite)|(?P<neg>no (me |nos )?(ha |han |hemos )?gust\w*|defraud\w*|decepcion\w*|"
+    r"doesn'?t like|"
     r"didn'?t like))(?!\w)")
 _FOOD_ADVICE = re.compile(
     r"(?<!\w)((?P<pos>recomend\w*|recomiendo|hay que probar|imperdible|destac\w*|vale la pena|"
@@ -356,6 +369,12 @@ _OTHER_AFTER = re.compile(rf"\s*(la |el |los |las |de |del |su |sus )?{_OTHER_NO
 _DRY = re.compile(r"^[\s,]*(estaba |estaban |esta |muy |bien |un poco |algo |medio |super |re )*"
                   r"sec[oa]s?(?!\w)")
 NEAR = 45           # characters between a food and the word judging it
+_LEAD_EVAL = re.compile(rf"^((simplemente|realmente|sencillamente|muy|super|tan|son|es|fue|eran|estaban) )*"
+                        rf"({_EVAL})(?!\w)")
+_TOO_LITTLE = re.compile(r"(demasiad[oa]s?|poc[oa]s?|escas[oa]s?|casi sin|muy poc[oa]s?) $")
+_NOT_BEFORE = re.compile(r"\b(no|not|nunca|never)\b(\s+\w+){0,3}\s*$")
+_SALTY = re.compile(r"^[\s,]*(estaba |estaban |esta |muy |bien |un poco |algo |medio |super |re |demasiado )*"
+                    r"salad[oa]s?(?!\w)")
 
 
 def _near(m, fs, fe) -> bool:
@@ -372,8 +391,23 @@ def _food_rows(text: str, low: str, clauses, foods, found: list[Mention]) -> lis
         a, b = clauses[ci]
         seg = low[a:b]
         pols, taste_pol = [f.lexical_polarity for f in fs if f.lexical_polarity], None
+        rest = seg
+        for f in fs:
+            rest = rest.replace(low[f.start:f.end], " ")
+        if len(rest.split()) <= 3 and ci + 1 < len(clauses):
+            # "paella, simplemente lamentable", "el tomate, como entrante, es algo especial": the food
+            # stands alone and the next clause judges it
+            nxt = low[clauses[ci + 1][0]:clauses[ci + 1][1]]
+            m = _LEAD_EVAL.match(nxt) or _FOOD_ADVICE.search(nxt) or _FOOD_LIKING.search(nxt)
+            if m:
+                pol = "positive" if m.group("pos") else "negative" if m.group("neg") else "neutral"
+                pols.append(pol)
+                if not _FOOD_ADVICE.search(nxt):
+                    taste_pol = pol
         for f in fs:
             fs_, fe_ = f.start - a, f.end - a
+            if _TOO_LITTLE.search(seg[max(0, fs_ - 20):fs_]):
+                pols.append("negative")                 # "demasiada patata", "poca carne"
             for m in _EVAL_RX.finditer(seg):
                 between = seg[min(fe_, m.end()):max(fs_, m.start())]
                 if (not _near(m, fs_, fe_) or _OTHER_BETWEEN.search(between)
@@ -381,8 +415,8 @@ def _food_rows(text: str, low: str, clauses, foods, found: list[Mention]) -> lis
                         or (m.group(2) == "bien" and m.start() < fs_)):   # "muy bien" before: the service's
                     continue
                 pol = "positive" if m.group("pos") else "negative" if m.group("neg") else "neutral"
-                if m.group(1) and pol != "neutral":
-                    pol = "negative" if pol == "positive" else "positive"
+                if (m.group(1) or _NOT_BEFORE.search(seg[:m.start()])) and pol != "neutral":
+                    pol = "negative" if pol == "positive" else "positive"   # "not my idea of a good caramel"
                 pols.append(pol)
                 if not _NOT_TASTE_EVAL.search(seg[max(0, m.start() - 20):m.end() + 15]):
                     taste_pol = taste_pol or pol
@@ -393,14 +427,20 @@ def _food_rows(text: str, low: str, clauses, foods, found: list[Mention]) -> lis
                         pols.append("positive" if m.group("pos") else "negative")
                         if is_taste:
                             taste_pol = taste_pol or pols[-1]
+            salty = _SALTY.match(seg[fe_:])
+            if salty:                                   # "pizza salada": a salty dish is a complaint
+                out.append(Mention("salado", ci, f.start, f.end + salty.end(),
+                                   text[f.start:f.end + salty.end()], "negative"))
+                pols.append("negative")
             dry = _DRY.match(seg[fe_:])
             if dry and "alcoh" not in f.family:            # "vino seco" is a kind of wine
                 pol = "positive" if "bien" in dry.group(0) else "negative"
                 out.append(Mention("textura", ci, f.start, f.end + dry.end(), text[f.start:f.end + dry.end()],
                                    pol))
                 pols.append(pol)
-        # other attributes of the clause that judge it ("las papas llegaron frías", "poca carne")
-        pols += [m.lexical for m in found + out if m.clause == ci and m.lexical and m.attribute != "precio"]
+        # other attributes judged right next to a food ("las papas llegaron frías", "poca carne")
+        pols += [m.lexical for m in found + out if m.clause == ci and m.lexical and m.attribute != "precio"
+                 and any(m.start - f.end <= NEAR and f.start - m.end <= NEAR for f in fs)]
         if not pols:
             continue                                  # a food merely named: not a judgement
         pol = "negative" if "negative" in pols else "positive" if "positive" in pols else "neutral"
@@ -450,8 +490,12 @@ def find_mentions(text: str, clauses: list[tuple[int, int]] | None = None, foods
         foods = find_foods(text, clauses)
     if foods:
         extra = _food_rows(text, low, clauses, foods, found)
-        have = {(m.attribute, m.clause) for m in found}
-        found += [m for m in extra if (m.attribute, m.clause) not in have]
+        have = {(m.attribute, m.clause): m for m in found}
+        for m in extra:
+            if (m.attribute, m.clause) not in have:
+                found.append(m)
+            elif have[(m.attribute, m.clause)].lexical is None:      # "pizza salada": the food's cue decides
+                have[(m.attribute, m.clause)].lexical = m.lexical
     return found
 
 
