@@ -144,7 +144,12 @@ def fit_head(X: np.ndarray, cls: np.ndarray, stars: np.ndarray, version: str, se
         head.stars_W = sclf.coef_ / sc.scale_
         head.stars_b = sclf.intercept_ - (sclf.coef_ * sc.mean_ / sc.scale_).sum(1)
         ev = oof_probs(Z[has], s, C, False, seed) @ np.arange(1, 6)
-        head.star_cuts = tune_cuts(ev, s)
+        if has.all():
+            # every label is a star rating: the sentiment is the band of the predicted stars (ordinal)
+            head.ordinal = True
+            head.star_cuts = tune_ordinal_cuts(ev, s.astype(float), sent.stars_band(s))
+        else:
+            head.star_cuts = tune_cuts(ev, s)
     return head
 
 
@@ -169,8 +174,16 @@ MIX_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 def tune_decisions(head: sent.SentimentHead, Xd: np.ndarray, cls_dev: np.ndarray,
                    stars_dev: np.ndarray) -> dict:
-    """On development rows: star cuts, the star-head mix and the class offsets (macro-F1), in place."""
+    """On development rows: star cuts, the star-head mix and the class offsets (macro-F1), in place; when
+    every row has stars, the ordinal decision instead (cuts for macro-F1 of the bands + exact + ±1)."""
     hs = ~np.isnan(stars_dev)
+    if head.stars_W is not None and len(hs) and hs.all():
+        head.ordinal, head.mix = True, 0.0
+        ev = head.expected_stars(Xd)
+        head.star_cuts = tune_ordinal_cuts(ev, stars_dev, cls_dev)
+        return {"ordinal": True, "star_cuts": [round(float(x), 3) for x in head.star_cuts],
+                "dev_objective": round(ordinal_objective(ev, stars_dev, cls_dev, np.ones(len(ev)),
+                                                         head.star_cuts), 4)}
     if head.stars_W is not None and hs.sum() >= 20:
         head.star_cuts = tune_cuts(head.expected_stars(Xd[hs]), stars_dev[hs].astype(int))
     best = None
