@@ -33,6 +33,10 @@ class FinetuneConfig:
     batch_tokens: int = 4096    # padded tokens per step
     max_batch: int = 32
     stars_weight: float = 1.0
+    ev_weight: float = 0.0      # squared error of the star head's expected value (ordinal signal), /4 scaled
+    # Adapters only in layers >= first_layer: the layers below are frozen, so their outputs are computed
+    # once per text and reused every epoch, and the backward pass stops there (cheaper steps).
+    first_layer: int = 0
     seed: int = 13
 
 
@@ -50,8 +54,10 @@ def _batches(lengths: np.ndarray, cfg: FinetuneConfig, rng: np.random.Generator)
 
 
 def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_texts: list[str],
-             dev_cls: np.ndarray, base_X: np.ndarray, cfg: FinetuneConfig | None = None, log=print):
-    """Train adapters + heads on (texts, cls, stars); pick the epoch by macro-F1 on the dev texts.
+             dev_cls: np.ndarray, base_X: np.ndarray, cfg: FinetuneConfig | None = None, log=print,
+             dev_score=None):
+    """Train adapters + heads on (texts, cls, stars); pick the epoch by macro-F1 on the dev texts, or by
+    `dev_score(dev_vectors, (W3, b3), (W5, b5))` (heads folded to read raw vectors) when given.
 
     `encoder`: a models.encoder.Encoder whose model is modified in place (adapter merged) on return.
     `base_X`: base-encoder vectors of `texts`, for the fixed standardisation and the head initialisation.
@@ -77,7 +83,7 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
         if has.sum() and len(np.unique(y5[has])) == 5:
             c5 = fit_logreg(Z[has], y5[has], 0.1, False, cfg.seed)
             head5.weight.copy_(torch.tensor(c5.coef_)); head5.bias.copy_(torch.tensor(c5.intercept_))
-    loras = add_lora(model, cfg.r, cfg.alpha, cfg.dropout)
+    loras = add_lora(model, cfg.r, cfg.alpha, cfg.dropout, first_layer=cfg.first_layer)
     lora_params = [p for lo in loras.values() for p in (lo.A, lo.B)]
     opt = torch.optim.AdamW([{"params": lora_params, "lr": cfg.lr},
                              {"params": list(head3.parameters()) + list(head5.parameters()),
@@ -95,6 +101,7 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / max(1, total - warm)))
     dtype = autocast_dtype()
+    lower = lower_states(model, ids, lengths, cfg.first_layer, dtype) if cfg.first_layer else None
     history, best = [], None
     t0 = time.perf_counter()
     step = 0
@@ -103,12 +110,20 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
         for rows in _batches(lengths, cfg, rng):
             x, m = pad_ids([ids[i] for i in rows], int(lengths[rows].max()))
             with torch.autocast("cpu", dtype=dtype, enabled=dtype is not None):
-                h = model(input_ids=x, attention_mask=m).last_hidden_state
+                if lower is None:
+                    h = model(input_ids=x, attention_mask=m).last_hidden_state
+                else:
+                    h = upper_layers(model, _stack([lower[i] for i in rows], m.shape[1]), m, cfg.first_layer)
             v = (mean_pool(h, m) - mu) / sd
             loss = ce3(head3(v), torch.from_numpy(y3[rows]))
             t5 = torch.from_numpy(y5[rows])
             if (t5 >= 0).any():
-                loss = loss + cfg.stars_weight * ce5(head5(v), t5)
+                z5 = head5(v)
+                loss = loss + cfg.stars_weight * ce5(z5, t5)
+                if cfg.ev_weight:
+                    ok = t5 >= 0
+                    ev = torch.softmax(z5[ok], 1) @ torch.arange(5, dtype=z5.dtype)
+                    loss = loss + cfg.ev_weight * (((ev - t5[ok].to(ev.dtype)) / 4) ** 2).mean()
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(lora_params, 1.0)
@@ -122,9 +137,13 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
         # Dev check: encoder in eval mode (no dropout), pooled vectors through the current head.
         model.eval()
         with torch.no_grad():
-            dv = torch.from_numpy(encoder.encode(dev_texts).vectors)
+            dvn = encoder.encode(dev_texts).vectors
+            dv = torch.from_numpy(dvn)
             p = torch.softmax(head3((dv - mu) / sd), 1).numpy()
-        f1 = macro_f1(dev_cls, np.array(sent.CLASSES)[p.argmax(1)])
+        if dev_score is None:
+            f1 = macro_f1(dev_cls, np.array(sent.CLASSES)[p.argmax(1)])
+        else:
+            f1 = float(dev_score(dvn, *(_fold(h, mu, sd) for h in (head3, head5))))
         history.append({"epoch": epoch + 1, "dev_macro_f1": round(f1, 4),
                         "seconds": round(time.perf_counter() - t0)})
         log(f"epoch {epoch + 1}: dev macro-F1 {f1:.4f}")
@@ -140,9 +159,55 @@ def finetune(encoder, texts: list[str], cls: np.ndarray, stars: np.ndarray, dev_
             lo.B.copy_(best[1][n + ".B"])
     adapter = remove_lora(model, loras)
     model.eval()
-    w3, b3, w5, b5 = (t.numpy().astype(np.float64) for t in best[2])
-    mu_, sd_ = mu.numpy().astype(np.float64), sd.numpy().astype(np.float64)
-    fold = lambda w, b: (w / sd_, b - (w * mu_ / sd_).sum(1))
-    W3, B3 = fold(w3, b3)
-    W5, B5 = fold(w5, b5)
+    w3, b3, w5, b5 = best[2]
+    W3, B3 = _fold_wb(w3, b3, mu, sd)
+    W5, B5 = _fold_wb(w5, b5, mu, sd)
     return adapter, W3, B3, W5, B5, history
+
+
+def lower_states(model, ids: list[list[int]], lengths: np.ndarray, first_layer: int, dtype,
+                 max_tokens: int = 4096) -> list[torch.Tensor]:
+    """Each text's token states entering layer `first_layer` (frozen base layers, eval mode), cut to its
+    training length."""
+    out: list[torch.Tensor] = [None] * len(ids)
+    was_training = model.training
+    model.eval()
+    order = np.argsort(lengths, kind="stable")
+    with torch.inference_mode():
+        for rows in token_budget_batches(order, lengths, 64, max_tokens):
+            L = int(lengths[rows].max())
+            x, m = pad_ids([ids[i] for i in rows], L)
+            with torch.autocast("cpu", dtype=dtype, enabled=dtype is not None):
+                out_ = model(input_ids=x, attention_mask=m, output_hidden_states=True)
+                hs = out_.hidden_states[first_layer]
+            for r, i in enumerate(rows):
+                out[i] = hs[r, :int(lengths[i])].clone()
+    model.train(was_training)
+    return out
+
+
+def _stack(states: list[torch.Tensor], L: int) -> torch.Tensor:
+    h = torch.zeros(len(states), L, states[0].shape[1], dtype=states[0].dtype)
+    for r, s in enumerate(states):
+        h[r, :len(s)] = s
+    return h
+
+
+def upper_layers(model, hidden: torch.Tensor, mask: torch.Tensor, first_layer: int) -> torch.Tensor:
+    """Layers first_layer.. of the BertModel on given input states (the model's own attention masks)."""
+    am, _ = model._create_attention_masks(attention_mask=mask, encoder_attention_mask=None,
+                                          embedding_output=hidden, encoder_hidden_states=None, cache=None)
+    for layer in model.encoder.layer[first_layer:]:
+        hidden = layer(hidden, am)
+    return hidden
+
+
+def _fold_wb(w, b, mu, sd):
+    """Weights of a head reading standardised vectors → weights reading raw vectors (float64 numpy)."""
+    w, b = w.detach().numpy().astype(np.float64), b.detach().numpy().astype(np.float64)
+    mu_, sd_ = mu.numpy().astype(np.float64), sd.numpy().astype(np.float64)
+    return w / sd_, b - (w * mu_ / sd_).sum(1)
+
+
+def _fold(head: nn.Linear, mu, sd):
+    return _fold_wb(head.weight, head.bias, mu, sd)

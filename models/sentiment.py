@@ -23,7 +23,19 @@ from models.taxonomy import POLARITIES
 CLASSES = POLARITIES   # the order of every head's outputs
 DEFAULT_REGISTRY = Path(__file__).resolve().parent / "registry"
 ADAPTER_FILE = "adapter.safetensors"   # a fine-tuned head's encoder adapter, beside head.json
-UNCERTAIN_BELOW = 0.5      # top class probability under this counts as an uncertain prediction
+UNCERTAIN_BELOW = 0.5      # probability of the predicted class under this counts as an uncertain prediction
+BAND = np.array(["negative", "negative", "neutral", "positive", "positive"], dtype=object)   # stars 1..5
+
+
+def stars_band(stars) -> np.ndarray:
+    """The class of a star rating: 1–2 negative, 3 neutral, 4–5 positive."""
+    return BAND[np.clip(np.asarray(stars, dtype=int), 1, 5) - 1]
+
+
+def class_confidence(probs: np.ndarray, sentiment) -> np.ndarray:
+    """Probability of the class each row was given (what "uncertain" is measured on)."""
+    idx = np.array([CLASSES.index(str(c)) for c in sentiment], dtype=int)
+    return np.asarray(probs)[np.arange(len(idx)), idx]
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -41,7 +53,8 @@ class Prediction:
 
     @property
     def confidence(self) -> np.ndarray:
-        return self.probs.max(axis=1)
+        """Probability of the predicted class (with ordinal heads not always the largest of the three)."""
+        return class_confidence(self.probs, self.sentiment)
 
 
 @dataclass
@@ -57,9 +70,20 @@ class SentimentHead:
     meta: dict = field(default_factory=dict)
     adapter: Path | None = None                    # LoRA adapter of the encoder this head reads (finetune.py)
     mix: float = 0.0                               # weight of the star head's 3-class view in probs()
+    # Ordinal decision: stars from the expected value of the star head and `star_cuts`, the sentiment is the
+    # band of those stars (1–2 negative, 3 neutral, 4–5 positive) and the three probabilities are the star
+    # probabilities summed by band, so a comment given 2 stars is never "positive".
+    ordinal: bool = False
+
+    def star_probs(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        return _softmax(X @ self.stars_W.T + self.stars_b)
 
     def probs(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
+        if self.ordinal:
+            p5 = self.star_probs(X)
+            return np.stack([p5[:, :2].sum(1), p5[:, 2], p5[:, 3:].sum(1)], 1)
         p = _softmax((X @ self.W.T + self.b) / self.T)
         if self.mix and self.stars_W is not None:
             # The star head sees five ordered grades; summed into 1–2 / 3 / 4–5 it separates the neutral
@@ -78,11 +102,15 @@ class SentimentHead:
         return (1 + np.searchsorted(cuts, ev, side="right")).astype(int)
 
     def expected_stars(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
-        p5 = _softmax(X @ self.stars_W.T + self.stars_b)
-        return p5 @ np.arange(1, 6)
+        return self.star_probs(X) @ np.arange(1, 6)
 
     def predict(self, X: np.ndarray) -> Prediction:
+        if self.ordinal:
+            p5 = self.star_probs(X)
+            cuts = self.star_cuts if self.star_cuts is not None else np.array([1.5, 2.5, 3.5, 4.5])
+            stars = (1 + np.searchsorted(cuts, p5 @ np.arange(1, 6), side="right")).astype(int)
+            p = np.stack([p5[:, :2].sum(1), p5[:, 2], p5[:, 3:].sum(1)], 1)
+            return Prediction(sentiment=stars_band(stars), score=p[:, 2] - p[:, 0], stars=stars, probs=p)
         p = self.probs(X)
         k = np.argmax(np.log(p + 1e-12) + self.class_bias, axis=1)
         return Prediction(sentiment=np.array(CLASSES, dtype=object)[k], score=p[:, 2] - p[:, 0],
@@ -93,7 +121,8 @@ class SentimentHead:
         r = lambda a: None if a is None else np.round(np.asarray(a, dtype=np.float64), 6).tolist()
         return {"version": self.version, "classes": list(CLASSES), "W": r(self.W), "b": r(self.b),
                 "T": self.T, "class_bias": r(self.class_bias), "stars_W": r(self.stars_W),
-                "stars_b": r(self.stars_b), "star_cuts": r(self.star_cuts), "mix": self.mix}
+                "stars_b": r(self.stars_b), "star_cuts": r(self.star_cuts), "mix": self.mix,
+                "ordinal": self.ordinal}
 
     def save(self, directory: Path, metadata: dict) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
@@ -116,7 +145,8 @@ class SentimentHead:
         return cls(version=d["version"], W=a("W"), b=a("b"), T=float(d.get("T", 1.0)),
                    class_bias=a("class_bias") if d.get("class_bias") else np.zeros(3),
                    stars_W=a("stars_W"), stars_b=a("stars_b"), star_cuts=a("star_cuts"), meta=meta,
-                   adapter=adapter if adapter.is_file() else None, mix=float(d.get("mix") or 0.0))
+                   adapter=adapter if adapter.is_file() else None, mix=float(d.get("mix") or 0.0),
+                   ordinal=bool(d.get("ordinal", False)))
 
 
 def baseline_version() -> str:
@@ -218,9 +248,10 @@ class Analyzer:
 
         texts = ["" if t is None else str(t) for t in texts]
         clauses = [taste.split_clauses(t) for t in texts]
-        mentions = [taste.find_mentions(t, c) for t, c in zip(texts, clauses)]
         lexicon = self.lexicon
         foods = [food.find_foods(t, c, lexicon) for t, c in zip(texts, clauses)]
+        # a named food its clause judges is the ingredientes attribute (models/taste.py)
+        mentions = [taste.find_mentions(t, c, f) for t, c, f in zip(texts, clauses, foods)]
         # Clause vectors are pooled from the comment's own forward pass (no second run for them) ...
         spans = [[c[i] for i in range(len(c))] if (self.similarity or ms or fs) and len(c) > 1 else []
                  for c, ms, fs in zip(clauses, mentions, foods)]

@@ -77,15 +77,17 @@ def _observe(version: str, res, seconds: float) -> None:
     metrics.INFERENCE_SECONDS.labels(model=version).observe(seconds)
     metrics.INFERENCE_TEXTS.labels(model=version).inc(len(res.sentiment))
     metrics.INFERENCE_TRUNCATED.labels(model=version).inc(int(res.truncated.sum()))
-    metrics.PREDICTION_UNCERTAIN.labels(model=version).inc(int((res.probs.max(1) < _uncertain_below()).sum()))
+    metrics.PREDICTION_UNCERTAIN.labels(model=version).inc(int(_uncertain(res).sum()))
     for s, n in zip(*np.unique(res.sentiment.astype(str), return_counts=True)):
         metrics.SENTIMENT_PREDICTIONS.labels(model=version, sentiment=s).inc(int(n))
 
 
-def _uncertain_below() -> float:
-    from models.sentiment import UNCERTAIN_BELOW
+def _uncertain(res) -> np.ndarray:
+    """Rows whose assigned class has a probability under the threshold (with ordinal heads the assigned
+    class is the band of the predicted stars, not always the most probable of the three)."""
+    from models.sentiment import UNCERTAIN_BELOW, class_confidence
 
-    return UNCERTAIN_BELOW
+    return class_confidence(res.probs, res.sentiment) < UNCERTAIN_BELOW
 
 
 def scan_foods(store, analyzer, lexicon_version: str, batch_size: int = 64) -> int:

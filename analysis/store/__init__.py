@@ -10,6 +10,7 @@ from analysis.store.predictions import (
     count_unpredicted,
     count_unscored,
     model_prediction_summary,
+    model_uncertain_count,
     pending_predictions,
     write_predictions,
 )
@@ -24,5 +25,6 @@ from analysis.store.topics import (
 
 __all__ = ["MIGRATIONS", "QUERYABLE", "SCHEMA_VERSION", "VIEWS", "Store", "copy_cached_predictions",
            "count_unpredicted", "count_unscored", "default_db_path", "get_embeddings",
-           "model_prediction_summary", "pending_predictions", "put_embeddings", "save_topic_run",
+           "model_prediction_summary", "model_uncertain_count",
+           "pending_predictions", "put_embeddings", "save_topic_run",
            "set_current_topic_run", "topic_runs", "write_predictions"]

@@ -99,3 +99,12 @@ def model_prediction_summary(store: Store, model_version: str) -> dict:
     df = store.query("SELECT sentiment, count(*) AS n FROM predictions WHERE model_version = ? GROUP BY 1",
                      [model_version])
     return dict(zip(df["sentiment"], df["n"].astype(int)))
+
+
+def model_uncertain_count(store: Store, model_version: str, below: float) -> int:
+    """Comments this version scored with a probability under `below` for the class it gave them."""
+    df = store.query(
+        "SELECT count(*) AS n FROM predictions WHERE model_version = ? AND (CASE sentiment "
+        "WHEN 'negative' THEN p_negative WHEN 'neutral' THEN p_neutral ELSE p_positive END) < ?",
+        [model_version, below])
+    return int(df["n"].iloc[0])

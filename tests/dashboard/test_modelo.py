@@ -16,20 +16,69 @@ def _registered() -> bool:
     return bool(registered_versions())
 
 
-def test_model_card_shows_version_metrics_and_confusion_matrix(db_path):
+def _frame_with(at, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_model_card_shows_version_cross_domain_table_and_confusion_matrix(db_path):
     from models.sentiment import active_head
 
+    head = active_head()
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
     assert at.title[0].value == "Modelo"
-    assert active_head().version in [m.value for m in at.metric]
-    if _registered():
-        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-        assert spec["data"][0]["type"] == "heatmap"
-        assert spec["data"][0]["x"] == ["negativo", "neutro", "positivo"]
-        table = at.dataframe[0].value
-        assert {"macro-F1", "Estrellas ±1"} <= set(table.columns)
-        assert set(table["Idioma"]) >= {"Español"}
+    assert head.version in [m.value for m in at.metric]
+    if not _registered():
+        return
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["data"][0]["type"] == "heatmap"
+    assert spec["data"][0]["x"] == ["negativo", "neutro", "positivo"]
+    cd = head.meta["cross_domain"]
+    table = _frame_with(at, "Corpus dejado fuera")        # the kept-aside quarter, scored once
+    assert len(table) == len(cd["folds"]) + 2                 # every corpus, the mean and the worst
+    assert table.iloc[-2, 0] == "Media" and table.iloc[-1, 0] == "Peor corpus"
+    assert table["macro-F1 (balanceada)"].iloc[-2] == cd["summary_kept"]["balanced"]["mean"]["macro_f1"]
+    assert table["Estrellas ±1 (balanceada)"].iloc[-1] == \
+        cd["summary_kept"]["balanced"]["worst"]["stars_within1"]
+    in_domain = _frame_with(at, "Corpus")
+    assert len(in_domain) == len(head.meta["in_domain_kept"]["corpora"])
+
+
+def test_model_card_shows_the_taste_figures_per_attribute(db_path):
+    from models.sentiment import active_head
+
+    te = (active_head().meta or {}).get("taste_eval")
+    if not te:
+        pytest.fail("the active head's card has no taste evaluation")
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    table = _frame_with(at, "Atributo")
+    assert set(table["Atributo"]) == set(te["by_attribute"]) | {"total (micro)"}
+    micro = table[table["Atributo"] == "total (micro)"].iloc[0]
+    assert (micro["Precisión"], micro["Cobertura"]) == (te["micro"]["precision"], te["micro"]["recall"])
+
+
+def test_low_confidence_predictions_are_counted(store):
+    from datetime import datetime
+
+    import pandas as pd
+
+    from analysis.store import write_predictions
+    from models.sentiment import UNCERTAIN_BELOW, active_head
+
+    version = active_head().version
+    p = [(0.1, 0.2, 0.7), (0.3, 0.3, 0.4), (0.45, 0.35, 0.2), (0.2, 0.6, 0.2)]
+    preds = pd.DataFrame({"feedback_id": ["a", "b", "c", "d"], "model_version": version,
+                          "sentiment": ["positive", "positive", "negative", "neutral"],
+                          "sentiment_score": 0.0, "stars_pred": [5, 4, 2, 3],
+                          "p_negative": [x[0] for x in p], "p_neutral": [x[1] for x in p],
+                          "p_positive": [x[2] for x in p], "truncated": False,
+                          "created_at": datetime(2024, 1, 1)})
+    write_predictions(store, preds, pd.DataFrame(columns=["feedback_id", "model_version", "attribute",
+                                                          "polarity", "score", "evidence"]))
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert UNCERTAIN_BELOW == 0.5
+    values = {m.label: m.value for m in at.metric}
+    assert values["Predicciones con baja confianza"] == "2 (50%)"          # b (0.4) and c (0.45)
 
 
 def test_empty_text_asks_for_text(db_path):

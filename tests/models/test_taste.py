@@ -7,7 +7,10 @@ import pytest
 
 from models import taste
 
-FREQUENT = ("sabor", "precio", "porción", "saludable")   # ≥ 15 gold mentions each in tests/data
+FREQUENT = ("precio", "porción", "saludable")   # ≥ 15 gold mentions each in tests/data
+# The 320 + 100 sentences were labelled under the v1 rules: no named foods (ingredientes now includes a named
+# food judged) and the food praised as a whole was not flavour (it is now): those two are not scored there.
+V1_CHANGED = ("sabor", "ingredientes")
 
 
 def _gold(labels: str) -> dict[str, str]:
@@ -21,8 +24,8 @@ def _gold(labels: str) -> dict[str, str]:
 def _scores(df):
     tp, fp, fn = Counter(), Counter(), Counter()
     for text, labels in zip(df["text"], df["labels"]):
-        gold = set(_gold(labels))
-        pred = {m.attribute for m in taste.find_mentions(text)}
+        gold = set(_gold(labels)) - set(V1_CHANGED)
+        pred = {m.attribute for m in taste.find_mentions(text)} - set(V1_CHANGED)
         for a in pred & gold:
             tp[a] += 1
         for a in pred - gold:
@@ -52,7 +55,8 @@ def test_precision_on_frequent_attributes_and_overall_recall(taste_labels):
 
 def test_sentences_without_taste_content_get_no_attributes(taste_labels):
     empty = taste_labels[taste_labels["labels"] == ""]
-    flagged = sum(bool(taste.find_mentions(t)) for t in empty["text"])
+    flagged = sum(any(m.attribute not in V1_CHANGED for m in taste.find_mentions(t))
+                  for t in empty["text"])
     assert len(empty) > 150
     assert flagged / len(empty) <= 0.05, flagged
 
@@ -68,7 +72,7 @@ def test_accents_and_peruvian_words_are_found():
     found = {m.attribute for m in taste.find_mentions("Un ají de rocoto con chancaca, empalagoso y rico")}
     assert {"picante", "dulce", "sabor"} <= found
     found = {m.attribute for m in taste.find_mentions("Le puse aji y salió muy salado")}
-    assert found == {"picante", "salado"}
+    assert {"picante", "salado"} <= found and "dulce" not in found
 
 
 @pytest.mark.parametrize("text,attr", [
@@ -126,7 +130,75 @@ def test_blind_holdout_precision_and_recall():
     df = pd.read_csv(DATA / "taste_labels_holdout.csv", keep_default_na=False)
     tp, fp, fn = _scores(df)
     T, F, N = sum(tp.values()), sum(fp.values()), sum(fn.values())
-    assert len(df) == 100 and T + N >= 40
+    assert len(df) == 100 and T + N >= 25
     assert T / (T + F) >= 0.8 and T / (T + N) >= 0.6, (T, F, N)
-    assert tp["sabor"] / (tp["sabor"] + fp["sabor"]) >= 0.8
     assert tp["precio"] / (tp["precio"] + fp["precio"]) >= 0.8
+
+
+@pytest.mark.parametrize("text,attr,polarity", [
+    ("el postre estaba demasiado dulce", "dulce", "negative"),
+    ("la salsa no es nada picante", "picante", "negative"),
+    ("a la sopa le faltó sal", "salado", "negative"),
+    ("el arroz sin sabor", "sabor", "negative"),
+    ("el alfajor no es empalagoso", "dulce", "positive"),          # a negated excess is praise
+    ("not too sweet, just right", "dulce", "positive"),
+    ("el café sabe amargo", "amargo", "negative"),
+    ("le echaron sal con cuchara al lomo", "salado", "negative"),
+    ("rico, aunque deja un amargo feo en la boca", "amargo", "negative"),
+    ("sin amargor", "amargo", "positive"),
+    ("la carne estaba dura", "textura", "negative"),
+    ("el lomo era una manteca", "textura", "positive"),
+    ("pescado fresquísimo", "frescura", "positive"),
+    ("lo que fuese estaba super congelado", "frescura", "negative"),
+    ("la comida llegó fría y revuelta", "empaque", "negative"),
+    ("bien empacado y caliente", "empaque", "positive"),
+    ("la cantidad es absurdamente pequeña", "porción", "negative"),
+    ("precios no desorbitantes", "precio", "positive"),
+    ("la comida es muy buena", "sabor", "positive"),
+    ("pésima comida", "sabor", "negative"),
+    ("demasiado grasosa, flotaba en aceite", "saludable", "negative"),
+])
+def test_negated_and_excessive_forms_get_the_right_polarity(text, attr, polarity):
+    hits = [m for m in taste.find_mentions(text) if m.attribute == attr]
+    assert hits and hits[0].lexical == polarity, [(m.attribute, m.lexical) for m in taste.find_mentions(text)]
+
+
+def test_kinds_and_places_are_not_complaints():
+    found = taste.find_mentions("el chocolate amargo es excelente")
+    assert [m.lexical for m in found if m.attribute == "amargo"] == [None]
+    smells = taste.find_mentions("se nota el olor a cloaca de la calle")
+    assert not [m for m in smells if m.attribute == "aroma"]
+
+
+def _v2():
+    import pandas as pd
+
+    from tests.models.conftest import DATA
+
+    return pd.read_csv(DATA / "taste_labels_v2.csv", keep_default_na=False)
+
+
+def test_v2_set_is_real_sentences_from_several_corpora_with_an_unseen_half():
+    df = _v2()
+    assert len(df) >= 400 and df["id"].is_unique and df["text"].is_unique
+    assert set(df["source"]) >= {"guiaoleo", "domicilios", "semeval", "amazon"}
+    assert set(df["half"]) == {"dev", "unseen"} and abs((df["half"] == "dev").mean() - 0.5) < 0.01
+    for src, g in df.groupby("source"):
+        assert abs((g["half"] == "dev").mean() - 0.5) < 0.02, src          # halves split within each source
+    for labels in df["labels"]:
+        for attr, sign in _gold(labels).items():
+            assert attr in taste.ATTRIBUTES and sign in "+-0"
+    from models.corpora import load_corpus
+
+    go = load_corpus("guiaoleo").set_index("row")
+    for _, r in df[df["corpus"] == "guiaoleo"].head(20).iterrows():
+        assert r["text"] in go.loc[r["row"], "text"]                       # row points at the source review
+
+
+def test_v2_development_half_detection():
+    """The half the lexicon was developed on (lexical detection only, no model): a regression guard."""
+    from models.taste_eval import evaluate
+
+    res = evaluate(_v2().query("half == 'dev'"))
+    assert res["micro"]["precision"] >= 0.9 and res["micro"]["recall"] >= 0.75, res["micro"]
+    assert res["by_attribute"]["ingredientes"]["recall"] >= 0.6
