@@ -39,15 +39,18 @@ def json_ok(schema, description: str = "OK") -> dict:
 
 
 def requires(bp: APIBlueprint, action: str, ok: dict | None = None, status: int = 200,
-             errors: dict | None = None) -> Callable:
+             errors: dict | None = None, body: bool = False) -> Callable:
     """Mark a view of `bp` as needing a token whose role may do `action`, and describe its responses
-    (`ok`: the success response object; `errors`: more error statuses) in the OpenAPI description."""
+    (`ok`: the success response object; `errors`: more error statuses; `body`: it reads a request body,
+    so a body that is not JSON at all is a 400) in the OpenAPI description."""
     access.minimum_role(action)  # fails at import for an unknown action
 
     def decorate(f):
         f._sabor_action = action
         responses = {status: ok or {"description": "OK"}}
         responses.update({k: (v if not isinstance(v, dict) else dict(v)) for k, v in _COMMON.items()})
+        if body:
+            responses[400] = "El cuerpo no se pudo leer (JSON mal formado) / unreadable body (malformed JSON)"
         responses.update(errors or {})
         roles = ", ".join(access.roles_for(action))
         doc = getattr(f, "__doc__", None) or ""

@@ -67,7 +67,7 @@ def tokens(q):
 
 @bp.post("/tokens")
 @requires(bp, "tokens", ok=json_ok(TokenCreatedOut, "The new token, shown this once"), status=201,
-          errors={409: "Ya existe un token activo con ese nombre / an active token has that name"})
+          errors={409: "Ya existe un token activo con ese nombre / an active token has that name"}, body=True)
 @bp.input(TokenIn, location="json", arg_name="body")
 def new_token(body):
     """Create a token

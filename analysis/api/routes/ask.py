@@ -13,7 +13,7 @@ bp = APIBlueprint("ask", __name__, url_prefix="/api/v1", tag="Ask")
 
 
 @bp.post("/ask")
-@requires(bp, "ask", ok=json_ok(AskOut, "The answer, as `sabor ask --format json`"))
+@requires(bp, "ask", ok=json_ok(AskOut, "The answer, as `sabor ask --format json`"), body=True)
 @bp.input(AskIn, location="json", arg_name="body")
 def ask(body):
     """Ask the data

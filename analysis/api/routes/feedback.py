@@ -17,7 +17,7 @@ bp = APIBlueprint("feedback", __name__, url_prefix="/api/v1", tag="Feedback")
           status=201,
           errors={413: "Archivo demasiado grande / file too large (SABOR_MAX_UPLOAD_MB)",
                   415: "Ni JSON ni multipart / neither JSON nor multipart",
-                  422: INVALID})
+                  422: INVALID}, body=True)
 def upload_feedback():
     """Load comments
 
