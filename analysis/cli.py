@@ -288,7 +288,7 @@ def cmd_api(args) -> int:
     if args.db:
         os.environ["SABOR_DB"] = str(Path(args.db).expanduser().resolve())
     from analysis.api import create_app
-    from analysis.api.server import serve_forever
+    from analysis.api.server import serve_forever, warm_up
     from analysis.ops import health, metrics
     from analysis.ops.logs import get_logger
 
@@ -299,6 +299,7 @@ def cmd_api(args) -> int:
         log.info("metrics_exporter_started", extra={"addr": exporter[0], "port": exporter[1]})
     store.refresh_gauges()
     health.watch_quality(store)
+    warm_up(store)
     try:
         serve_forever(create_app(store), args.address, args.port)
     except OSError as e:
@@ -327,8 +328,9 @@ def cmd_serve(args) -> int:
     health.watch_quality(store)
     if args.api_port:
         from analysis.api import create_app
-        from analysis.api.server import start_in_thread
+        from analysis.api.server import start_in_thread, warm_up
 
+        warm_up(store)
         try:  # before Streamlit binds: when the dashboard answers, the API already does
             start_in_thread(create_app(store), args.api_address, args.api_port)
         except OSError as e:

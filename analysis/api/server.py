@@ -18,6 +18,14 @@ log = get_logger("sabor.api")
 THREADS = int(os.environ.get("SABOR_API_THREADS", "8"))
 
 
+def warm_up(store) -> bool:
+    """Run the readiness check once before serving: the first one loads the model's head (seconds), and a
+    readiness probe with a 3 s timeout must not pay for it. Returns whether the process is ready."""
+    from analysis.ops.health import readiness
+
+    return bool(readiness(store.path)["ready"])
+
+
 def api_address() -> tuple[str, int]:
     return (os.environ.get("SABOR_API_ADDR", "127.0.0.1"), int(os.environ.get("SABOR_API_PORT", "8600")))
 
@@ -46,13 +54,13 @@ def start_in_thread(app, host: str, port: int, stop_process_on_exit: bool = True
                 os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=run, name="sabor-api", daemon=True).start()
-    log.info("api_started", extra={"addr": host, "port": server.effective_port})
+    log.info("api_started", extra={"addr": host, "port": int(server.effective_port)})
     return server
 
 
 def serve_forever(app, host: str, port: int) -> None:
     server = make_server(app, host, port)
-    log.info("api_started", extra={"addr": host, "port": server.effective_port})
+    log.info("api_started", extra={"addr": host, "port": int(server.effective_port)})
     try:
         server.run()
     finally:

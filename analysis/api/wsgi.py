@@ -13,6 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from analysis.api import create_app  # noqa: E402
+from analysis.api.server import warm_up  # noqa: E402
 from analysis.ops import health, metrics  # noqa: E402
 from analysis.store import Store  # noqa: E402
 
@@ -20,4 +21,5 @@ metrics.start_exporter()
 _store = Store.open()
 _store.refresh_gauges()
 health.watch_quality(_store)
+warm_up(_store)
 app = create_app(_store)

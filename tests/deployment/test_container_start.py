@@ -83,7 +83,8 @@ def test_start_serves_health_and_metrics_with_the_demo_loaded(started, tmp_path)
     logs = [json.loads(x) for x in (tmp_path / "container.log").read_text().splitlines() if x.startswith("{")]
     assert any(x["event"] == "metrics_exporter_started" and x["port"] == prom for x in logs)
     # The API answers from the same process (one DuckDB writer): public health, 401 without a token.
-    assert json.loads(_get(f"http://127.0.0.1:{api}/api/v1/health"))["ready"] is True
+    with urllib.request.urlopen(f"http://127.0.0.1:{api}/api/v1/health", timeout=30) as r:
+        assert json.loads(r.read())["ready"] is True
     assert _status(f"http://127.0.0.1:{api}/api/v1/trends?by=attribute") == 401
     assert any(x["event"] == "api_started" and x["port"] == api for x in logs)
 
