@@ -12,6 +12,10 @@ import pytest
 from analysis.cli import main
 from tests.analysis.api.conftest import PREFIX, bearer
 
+# The first test to use `demo_scored_store` pays for scoring the 13k demo comments with the real model:
+# 1-4 min on a quiet 2-core machine, more than pytest's default 900 s when the cores are shared.
+pytestmark = pytest.mark.timeout(2400)
+
 
 def cli_json(db, *args) -> dict:
     out = io.StringIO()

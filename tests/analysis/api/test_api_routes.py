@@ -8,6 +8,10 @@ import pytest
 from analysis.access import ROLES
 from tests.analysis.api.conftest import PREFIX, bearer
 
+# The first test to use `demo_scored_store` pays for scoring the 13k demo comments with the real model:
+# 1-4 min on a quiet 2-core machine, more than pytest's default 900 s when the cores are shared.
+pytestmark = pytest.mark.timeout(2400)
+
 READS = ["/trends?by=attribute", "/trends?by=product&period=quarter", "/trends?by=topic",
          "/feedback?per_page=5", "/market?per_page=5", "/topics", "/insights?lang=en", "/report?format=md",
          "/uploads"]
