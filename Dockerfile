@@ -1,6 +1,8 @@
-# Sabor: dashboard (Streamlit, 8501) + Prometheus exporter (9108), CPU only, starts with no network.
+# Sabor: dashboard (Streamlit, 8501) + HTTP API (8600) + Prometheus exporter (9108) in one process (DuckDB
+# admits one writing process per file), CPU only, starts with no network. SABOR_MODE=api: the API alone
+# under gunicorn.
 #   docker build -t sabor .
-#   docker run -p 8501:8501 -p 9108:9108 -v sabor-data:/data sabor
+#   docker run -p 8501:8501 -p 8600:8600 -p 9108:9108 -v sabor-data:/data sabor
 # See deployment/README.md ("Operar Sabor").
 FROM python:3.11-slim
 
@@ -50,6 +52,8 @@ RUN useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin sab
 ENV SABOR_DB=/data/sabor.duckdb \
     SABOR_METRICS_ADDR=0.0.0.0 \
     SABOR_METRICS_PORT=9108 \
+    SABOR_API_ADDR=0.0.0.0 \
+    SABOR_API_PORT=8600 \
     SABOR_LOG_LEVEL=INFO \
     STREAMLIT_SERVER_ADDRESS=0.0.0.0 \
     STREAMLIT_SERVER_PORT=8501 \
@@ -58,8 +62,9 @@ ENV SABOR_DB=/data/sabor.duckdb \
 
 USER 10001:10001
 VOLUME ["/data"]
-# 8501: dashboard (HTTP, liveness at /_stcore/health). 9108: Prometheus /metrics.
-EXPOSE 8501 9108
+# 8501: dashboard (HTTP, liveness at /_stcore/health). 8600: HTTP API (/api/v1, readiness at
+# /api/v1/health). 9108: Prometheus /metrics.
+EXPOSE 8501 8600 9108
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]

@@ -1,5 +1,6 @@
 # Sabor: two commands on a fresh machine.
-#   make run   installs what is missing (.venv, pinned requirements) and starts the dashboard on the demo data
+#   make run   installs what is missing (.venv, pinned requirements) and starts the dashboard on the demo data,
+#              with the HTTP API on 127.0.0.1:$(API_PORT) served by the same process (one DuckDB writer)
 #   make test  installs what tests need (Python dev tools, Debian chromium + prometheus) and runs every test
 # A stamp keyed on the requirements' hash makes the second run install nothing.
 
@@ -7,6 +8,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+API_PORT ?= 8600
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
@@ -46,7 +48,9 @@ demo: install
 run: install
 	@$(PY) -m analysis.cli demo >/dev/null
 	@echo "Sabor: http://127.0.0.1:$(PORT)  (métricas: http://127.0.0.1:$${SABOR_METRICS_PORT:-9108}/metrics)"
-	$(PY) -m analysis.cli serve --port $(PORT) --address 127.0.0.1 --analyze
+	@echo "API:   http://127.0.0.1:$(API_PORT)/api/v1/docs  (tokens: .venv/bin/sabor token create --role analyst --name yo, con la app detenida)"
+	$(PY) -m analysis.cli serve --port $(PORT) --address 127.0.0.1 --analyze \
+		--api-port $(API_PORT) --api-address 127.0.0.1
 
 test: install-dev system-deps
 	$(PY) -m pytest -q

@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+from analysis.access import ROLES
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -188,6 +190,19 @@ def cmd_ask(args) -> int:
     return 0 if not answer.error else 2
 
 
+def cmd_insights(args) -> int:
+    from analysis.insight.report import insights_json
+
+    out = insights_json(_store(args), lang=args.lang)
+    if args.format == "json":
+        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+        return 0
+    print(out["summary"]["text"])
+    for r in out["recommendations"]:
+        print(f"\n{r['rank']}. [{r['audience']}] {r['title']} ({r['confidence']})")
+    return 0
+
+
 def cmd_report(args) -> int:
     from analysis.insight.report import write_report
 
@@ -204,15 +219,103 @@ def cmd_health(args) -> int:
     return 0 if result.get("ok") else 1
 
 
+def cmd_token(args) -> int:
+    from analysis.store import create_token, list_tokens, revoke_token
+
+    try:
+        store = _store(args)
+    except Exception as e:  # DuckDB admits one writing process: the running app holds the file
+        if "lock" not in str(e).lower():
+            raise
+        raise BadInput("la base de datos está abierta por la app en marcha (sabor serve / make run): "
+                       "deténgala para gestionar tokens, o use la API con un token admin "
+                       "(POST /api/v1/tokens)") from None
+    if args.token_command == "create":
+        try:
+            token = create_token(store, args.name, args.role, actor="cli")
+        except ValueError as e:
+            raise BadInput(str(e)) from None
+        if args.format == "json":
+            print(json.dumps({"name": args.name, "role": args.role, "token": token}, ensure_ascii=False))
+        else:
+            print(token)
+            print(f"sabor: token {args.name!r} ({args.role}) creado; se muestra solo esta vez",
+                  file=sys.stderr)
+        return 0
+    if args.token_command == "revoke":
+        if not revoke_token(store, args.name, actor="cli"):
+            raise BadInput(f"no hay un token activo llamado {args.name!r}")
+        print(f"token {args.name!r} revocado")
+        return 0
+    df = list_tokens(store, include_revoked=args.all)
+    if args.format == "json":
+        from analysis.exports import plain
+
+        print(json.dumps(plain(df), ensure_ascii=False, indent=2))
+    elif df.empty:
+        print("Sin tokens: cree uno con `sabor token create --role viewer --name N`.")
+    else:
+        print(df.to_string(index=False))
+    return 0
+
+
+def _open_for_serving(log):
+    """The Store for a serving process; a database another process holds is bad input, said in one line."""
+    from analysis.store import Store
+
+    try:
+        return Store.open()
+    except Exception as e:  # duckdb.IOException on the lock; anything else is a real failure
+        if "lock" in str(e).lower():
+            log.error("database_locked", extra={"error": type(e).__name__})
+            db = os.environ.get("SABOR_DB", "~/.sabor/sabor.duckdb")
+            raise BadInput(f"la base de datos {db} está abierta por otro proceso "
+                           f"(¿`sabor serve` en marcha? su API ya atiende en :8600)") from None
+        raise
+
+
+def _api_port_arg(value: str) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("puerto fuera de rango (0-65535)")
+    return port
+
+
+def cmd_api(args) -> int:
+    """The HTTP API alone, in the foreground (waitress). While `sabor serve` runs, the API is already
+    served by that process (DuckDB admits one writing process per file), so this is for an API without
+    the dashboard."""
+    if args.db:
+        os.environ["SABOR_DB"] = str(Path(args.db).expanduser().resolve())
+    from analysis.api import create_app
+    from analysis.api.server import serve_forever, warm_up
+    from analysis.ops import health, metrics
+    from analysis.ops.logs import get_logger
+
+    log = get_logger("sabor.api")
+    store = _open_for_serving(log)
+    exporter = metrics.start_exporter()
+    if exporter is not None:
+        log.info("metrics_exporter_started", extra={"addr": exporter[0], "port": exporter[1]})
+    store.refresh_gauges()
+    health.watch_quality(store)
+    warm_up(store)
+    try:
+        serve_forever(create_app(store), args.address, args.port)
+    except OSError as e:
+        raise BadInput(f"no se pudo abrir {args.address}:{args.port}: {e.strerror or e}") from None
+    return 0
+
+
 def cmd_serve(args) -> int:
     """The dashboard, with the /metrics exporter started first in the same process: `streamlit run`
     executes dashboard/app.py only when a browser connects, so without this Prometheus would see the
-    app as down after every restart until someone opened a page."""
+    app as down after every restart until someone opened a page. With `--api-port` the HTTP API is served
+    by this same process (a thread), sharing its Store: DuckDB admits one writing process per file."""
     if args.db:
         os.environ["SABOR_DB"] = str(Path(args.db).expanduser().resolve())
     from analysis.ops import health, metrics
     from analysis.ops.logs import get_logger
-    from analysis.store import Store
 
     log = get_logger("sabor.serve")
     exporter = metrics.start_exporter()
@@ -220,9 +323,19 @@ def cmd_serve(args) -> int:
         log.warning("metrics_exporter_not_started", extra={"port": metrics.metrics_address()[1]})
     else:
         log.info("metrics_exporter_started", extra={"addr": exporter[0], "port": exporter[1]})
-    store = Store.open()
+    store = _open_for_serving(log)
     store.refresh_gauges()
     health.watch_quality(store)
+    if args.api_port:
+        from analysis.api import create_app
+        from analysis.api.server import start_in_thread, warm_up
+
+        warm_up(store)
+        try:  # before Streamlit binds: when the dashboard answers, the API already does
+            start_in_thread(create_app(store), args.api_address, args.api_port)
+        except OSError as e:
+            raise BadInput(f"no se pudo abrir la API en {args.api_address}:{args.api_port}: "
+                           f"{e.strerror or e}") from None
     if args.analyze:
         from analysis.ops import jobs
 
@@ -282,6 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("ask", cmd_ask, "preguntar a los datos en español o inglés")
     sp.add_argument("question")
     sp.add_argument("--format", choices=["json", "text", "table"], default="text")
+    sp = add("insights", cmd_insights, "recomendaciones con evidencia (lo mismo que GET /api/v1/insights)")
+    sp.add_argument("--format", choices=["json", "table"], default="table")
     sp = add("report", cmd_report, "informe de recomendaciones")
     sp.add_argument("--format", choices=["md", "html", "pdf"], default="md")
     sp.add_argument("--output", required=True)
@@ -292,6 +407,26 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--address", default=os.environ.get("SABOR_ADDRESS", "127.0.0.1"))
     sp.add_argument("--analyze", action="store_true",
                     help="analizar en segundo plano los comentarios aún no clasificados")
+    sp.add_argument("--api-port", type=_api_port_arg, default=None,
+                    help="servir también la API HTTP en este puerto, en este mismo proceso (make run: 8600)")
+    sp.add_argument("--api-address", default=os.environ.get("SABOR_API_ADDR", "127.0.0.1"))
+    sp = add("api", cmd_api, "servir solo la API HTTP (sin el panel; con el panel use serve --api-port)")
+    sp.add_argument("--port", type=_api_port_arg, default=int(os.environ.get("SABOR_API_PORT", "8600")))
+    sp.add_argument("--address", default=os.environ.get("SABOR_API_ADDR", "127.0.0.1"))
+    sp = add("token", cmd_token, "tokens de la API: crear, revocar, listar")
+    tsub = sp.add_subparsers(dest="token_command", required=True)
+    tp = tsub.add_parser("create", help="crear un token (se muestra una sola vez)")
+    tp.add_argument("--role", required=True, choices=list(ROLES))
+    tp.add_argument("--name", required=True)
+    tp.add_argument("--format", choices=["text", "json"], default="text")
+    tp.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    tp = tsub.add_parser("revoke", help="revocar un token por su nombre")
+    tp.add_argument("name")
+    tp.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    tp = tsub.add_parser("list", help="listar los tokens (nombre, rol, fechas; nunca el token)")
+    tp.add_argument("--all", action="store_true", help="incluir los revocados")
+    tp.add_argument("--format", choices=["text", "json"], default="text")
+    tp.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return p
 
 

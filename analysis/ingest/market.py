@@ -58,7 +58,10 @@ def prepare_market(raw: RawTable, file_name: str, overrides: dict[str, str] | No
     df = raw.df
     if df.empty:
         raise IngestError(f"{file_name}: el archivo no tiene filas de datos.", "header_only")
-    mapping = auto_map(list(df.columns), MARKET_SYNONYMS, overrides)
+    try:
+        mapping = auto_map(list(df.columns), MARKET_SYNONYMS, overrides)
+    except ValueError as e:  # an override naming an unknown column: the file is refused, as for feedback
+        raise IngestError(f"{file_name}: {e}", "bad_mapping") from None
     cols = mapping.columns
     report = LoadReport(file_name=file_name, kind="market", encoding=raw.encoding, delimiter=raw.delimiter)
     report.warnings.extend(raw.notes)

@@ -134,3 +134,29 @@ def align_shift(store, shift: dict, metric: str, filters: Filters | None = None,
     return {"table": table, "chart": chart, "best": best_lag(table), "caveats": caveats(table, lang),
                 "products": products, "regions": regions,
                 "months": int(table["months"].max()) if len(table) else 0}
+
+
+def market_rows(store, metrics: list[str] | None = None, products: list[str] | None = None,
+                categories: list[str] | None = None, regions: list[str] | None = None, date_from=None,
+                date_to=None, limit: int = 100, offset: int = 0) -> tuple[pd.DataFrame, int]:
+    """Loaded market rows matching the lists (any value of each; all rows when a list is empty) and the
+    dates, oldest first, one page of them, and how many match in all."""
+    conds, params = ["TRUE"], []
+    for col, vals in (("metric", metrics), ("product", products), ("category", categories),
+                      ("region", regions)):
+        if vals:
+            conds.append(f"{col} IN ({', '.join('?' for _ in vals)})")
+            params.extend(vals)
+    if date_from:
+        conds.append("date >= ?")
+        params.append(date_from)
+    if date_to:
+        conds.append("date <= ?")
+        params.append(date_to)
+    cond = " AND ".join(conds)
+    total = int(store.scalar(f"SELECT count(*) FROM market_trends WHERE {cond}", params))
+    rows = store.query(f"""SELECT date, product, category, region, metric, value, upload_id FROM market_trends
+                           WHERE {cond} ORDER BY date, metric, product NULLS FIRST, category NULLS FIRST,
+                                 region NULLS FIRST
+                           LIMIT {int(limit)} OFFSET {int(offset)}""", params, kind="market")
+    return rows, total

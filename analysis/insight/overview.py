@@ -95,3 +95,21 @@ def verbatims(store: Store, f: Filters | None = None, month=None, limit: int = 2
         SELECT date, product, region, channel, rating, sentiment, attributes, text, feedback_id
         FROM feedback_enriched WHERE {cond}
         ORDER BY date DESC NULLS LAST, feedback_id LIMIT {int(limit)}""", p)
+
+
+# Columns of one comment as the API lists it (what the verbatim tables show, plus the model's reading).
+COMMENT_COLUMNS = ("feedback_id", "source_id", "date", "text", "rating", "product", "brand", "category",
+                   "region", "channel", "segment", "lang", "sentiment", "sentiment_score", "stars_pred",
+                   "attributes", "negative_attributes", "positive_attributes", "foods", "food_families",
+                   "topic_id", "topic_label", "upload_id")
+
+
+def comments_page(store: Store, f: Filters | None = None, limit: int = 50, offset: int = 0
+                  ) -> tuple[pd.DataFrame, int]:
+    """One page of the comments under the sidebar filters, newest first, and how many there are in all."""
+    w, p = where(f)
+    total = int(store.scalar(f"SELECT count(*) FROM feedback_enriched WHERE {w}", p))
+    rows = store.query(f"""
+        SELECT {', '.join(COMMENT_COLUMNS)} FROM feedback_enriched WHERE {w}
+        ORDER BY date DESC NULLS LAST, feedback_id LIMIT {int(limit)} OFFSET {int(offset)}""", p, kind="api")
+    return rows, total

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from analysis.exports import safe_csv_bytes
+from analysis.exports import plain, safe_csv_bytes
 from analysis.filters import Filters
 from analysis.insight import cells, discoveries, drivers, narrative, recommendations, trends, wording
 
 FORMATS = ("md", "html", "pdf")
+# pyplot keeps global state: two threads drawing at once (the dashboard and the API share one process)
+# would mix their figures. Charts are drawn one report at a time.
+_CHARTS_LOCK = threading.Lock()
 AUD_ES = {"producto": "Desarrollo de producto", "marketing": "Marketing", "riesgo": "Riesgos"}
 
 
@@ -65,8 +69,22 @@ def gather(store, filters: Filters | None = None, lang: str = "es", today=None,
     data.tables = {"recomendaciones": recommendations.recommendations_table(recs), "impulsores": drv,
                    "segmentos": seg, "hallazgos": findings_table(findings)}
     if with_charts:
-        data.charts = charts(den, mk, recs, drv, content_series(store, findings, filters))
+        series = content_series(store, findings, filters)
+        with _CHARTS_LOCK:
+            data.charts = charts(den, mk, recs, drv, series)
     return data
+
+
+def insights_json(store, filters: Filters | None = None, lang: str = "es", today=None) -> dict:
+    """What `sabor insights --format json` prints and `GET /api/v1/insights` returns: the report's facts
+    without charts — the executive summary, the ranked recommendations with their evidence (numbers, three
+    PII-redacted comments, market sentence) and the content findings."""
+    d = gather(store, filters, lang, today, with_charts=False)
+    recs = d.recs.drop(columns=["market"], errors="ignore")
+    return {"lang": lang, "filters": (filters or Filters()).as_dict(),
+            "data": {"comments": d.n_comments, "first_month": plain(d.first_date),
+                     "last_date": plain(d.last_date), "taste_mentions": d.n_mentions},
+            "summary": plain(d.summary), "recommendations": plain(recs), "findings": plain(d.findings)}
 
 
 def findings_table(findings: pd.DataFrame) -> pd.DataFrame:

@@ -77,6 +77,17 @@ LLM_ERRORS = _get_or_create(
 SQL_GUARD_REJECTIONS = _get_or_create(
     Counter, "sabor_sql_guard_rejections_total", "SQL refused by the guard, by reason.", ("reason",))
 
+# HTTP API: one child per (method, route template, status). The route is the rule ("/api/v1/jobs/<job_id>"),
+# never the raw path, and "unmatched" for paths no route serves: the label set stays small.
+_API_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+API_REQUESTS = _get_or_create(
+    Counter, "sabor_api_requests_total", "HTTP API requests, by method, route and status.",
+    ("method", "route", "status"))
+API_REQUEST_SECONDS = _get_or_create(
+    Histogram, "sabor_api_request_seconds", "HTTP API request time, by method and route.",
+    ("method", "route"),
+    buckets=_API_BUCKETS)
+
 PAGE_VIEWS = _get_or_create(Counter, "sabor_page_views_total", "Dashboard page views.", ("page",))
 ACTIVE_SESSIONS = _get_or_create(Gauge, "sabor_active_sessions",
                                  "Browser sessions seen in the last 5 minutes.")

@@ -61,6 +61,16 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         "ALTER TABLE topics ADD COLUMN phrase VARCHAR",
         "ALTER TABLE topics ADD COLUMN centroid FLOAT[]",
     ]),
+    # Access: API tokens (only a SHA-256 of each token is kept; revoked rows stay for the record) and a
+    # generic audit trail (who did what, with a JSON detail that never holds a secret; `logged_at`, since
+    # AT is a reserved word in DuckDB).
+    (3, [
+        """CREATE TABLE api_tokens (
+            name VARCHAR NOT NULL, role VARCHAR NOT NULL, token_hash VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL, revoked_at TIMESTAMP)""",
+        """CREATE TABLE audit_log (
+            logged_at TIMESTAMP NOT NULL, actor VARCHAR NOT NULL, action VARCHAR NOT NULL, detail JSON)""",
+    ]),
 ]
 
 

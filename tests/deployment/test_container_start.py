@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def _env(tmp_path, **extra) -> dict[str, str]:
     # tests (make test calls .venv/bin/python without activating the venv).
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return {**os.environ, "PATH": path, "SABOR_DB": str(tmp_path / "data" / "sabor.duckdb"),
-            "SABOR_LOG_LEVEL": "INFO",
+            "SABOR_LOG_LEVEL": "INFO", "SABOR_API_ADDR": "127.0.0.1", "SABOR_API_PORT": str(free_port()),
             "SABOR_METRICS_ADDR": "127.0.0.1", "STREAMLIT_SERVER_ADDRESS": "127.0.0.1", **extra}
 
 
@@ -64,8 +65,9 @@ def started(tmp_path):
 
 
 def test_start_serves_health_and_metrics_with_the_demo_loaded(started, tmp_path):
-    web, prom = free_port(), free_port()
-    p = started(STREAMLIT_SERVER_PORT=str(web), SABOR_METRICS_PORT=str(prom), SABOR_LOAD_DEMO="1")
+    web, prom, api = free_port(), free_port(), free_port()
+    p = started(STREAMLIT_SERVER_PORT=str(web), SABOR_METRICS_PORT=str(prom), SABOR_LOAD_DEMO="1",
+                SABOR_API_PORT=str(api))
     deadline = time.monotonic() + 90
     while _get(f"http://127.0.0.1:{web}/_stcore/health") != "ok":
         assert p.poll() is None, (tmp_path / "container.log").read_text()[-2000:]
@@ -80,6 +82,46 @@ def test_start_serves_health_and_metrics_with_the_demo_loaded(started, tmp_path)
     assert (tmp_path / "data" / "sabor.duckdb").is_file()
     logs = [json.loads(x) for x in (tmp_path / "container.log").read_text().splitlines() if x.startswith("{")]
     assert any(x["event"] == "metrics_exporter_started" and x["port"] == prom for x in logs)
+    # The API answers from the same process (one DuckDB writer): public health, 401 without a token.
+    with urllib.request.urlopen(f"http://127.0.0.1:{api}/api/v1/health", timeout=30) as r:
+        assert json.loads(r.read())["ready"] is True
+    assert _status(f"http://127.0.0.1:{api}/api/v1/trends?by=attribute") == 401
+    assert any(x["event"] == "api_started" and x["port"] == api for x in logs)
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_api_only_mode_serves_the_api_with_gunicorn(started, tmp_path):
+    """SABOR_MODE=api: gunicorn, one worker that owns the database, /metrics from that worker."""
+    db = tmp_path / "data" / "sabor.duckdb"
+    db.parent.mkdir()
+    r = subprocess.run([sys.executable, "-m", "analysis.cli", "--db", str(db), "token", "create", "--role",
+                        "viewer", "--name", "bi", "--format", "json"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120, env=_env(tmp_path))
+    assert r.returncode == 0, r.stderr
+    token = json.loads(r.stdout)["token"]
+    api, prom = free_port(), free_port()
+    p = started(SABOR_MODE="api", SABOR_API_PORT=str(api), SABOR_METRICS_PORT=str(prom))
+    deadline = time.monotonic() + 120
+    while _get(f"http://127.0.0.1:{api}/api/v1/health") is None:
+        assert p.poll() is None, (tmp_path / "container.log").read_text()[-2000:]
+        assert time.monotonic() < deadline, "the API did not answer in 120 s"
+        time.sleep(0.5)
+    assert _status(f"http://127.0.0.1:{api}/api/v1/uploads") == 401
+    req = urllib.request.Request(f"http://127.0.0.1:{api}/api/v1/uploads",
+                                 headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 200 and json.loads(resp.read())["items"] == []
+    text = _get(f"http://127.0.0.1:{prom}/metrics")
+    assert text is not None and "sabor_api_requests_total" in text
+    log = (tmp_path / "container.log").read_text()
+    assert "gunicorn" in log.lower() and token not in log
 
 
 def test_start_fails_fast_with_the_reason_when_the_database_is_unusable(started, tmp_path):

@@ -89,11 +89,12 @@ def test_runs_as_non_root_with_data_volume_and_ports():
     last_run = max(n for n, k in enumerate(kinds) if k == "RUN")
     assert kinds.index("USER") > last_run, "USER must come after every RUN that needs root"
     assert "/data" in " ".join(args_of("VOLUME"))
-    assert set(" ".join(args_of("EXPOSE")).split()) >= {"8501", "9108"}
+    assert set(" ".join(args_of("EXPOSE")).split()) >= {"8501", "8600", "9108"}
     e = env()
     assert e["SABOR_DB"] == "/data/sabor.duckdb"
     assert e["SABOR_METRICS_ADDR"] == "0.0.0.0" and e["SABOR_METRICS_PORT"] == "9108"
     assert e["STREAMLIT_SERVER_ADDRESS"] == "0.0.0.0" and e["STREAMLIT_SERVER_PORT"] == "8501"
+    assert e["SABOR_API_ADDR"] == "0.0.0.0" and e["SABOR_API_PORT"] == "8600"
     assert e["HF_HUB_OFFLINE"] == "1" and e["TRANSFORMERS_OFFLINE"] == "1"
 
 
@@ -142,4 +143,8 @@ def test_entrypoint_is_valid_sh_and_starts_streamlit():
     assert "deployment/docker ./deployment/docker" in args_of("COPY")
     assert subprocess.run(["sh", "-n", str(script)], check=False).returncode == 0
     text = script.read_text()
-    assert "analysis.cli serve" in text and "analysis.health" in text
+    assert "analysis.cli serve" in text and "analysis.health" in text and "--api-port" in text
+    # the API-only mode: gunicorn with the config and the WSGI module that exist
+    assert "gunicorn --config deployment/docker/gunicorn.conf.py analysis.api.wsgi:app" in text
+    assert (ROOT / "deployment" / "docker" / "gunicorn.conf.py").is_file()
+    assert (ROOT / "analysis" / "api" / "wsgi.py").is_file()

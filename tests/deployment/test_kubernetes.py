@@ -56,10 +56,13 @@ def test_probes_resources_and_scrape_annotations():
     dep = load("deployment.yaml")
     c = _container(dep)
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
-    assert ports == {"http": 8501, "metrics": 9108}
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    assert ports == {"http": 8501, "api": 8600, "metrics": 9108}
+    for probe in ("startupProbe", "livenessProbe"):
         get = c[probe]["httpGet"]
         assert get["path"] == "/_stcore/health" and ports[get["port"]] == 8501, probe
+    # ready = the API answers with the database and the model ready (it is public: no token in a probe)
+    get = c["readinessProbe"]["httpGet"]
+    assert get["path"] == "/api/v1/health" and ports[get["port"]] == 8600
     res = c["resources"]
     assert res["requests"]["memory"] == "2.5Gi" and res["limits"]["memory"] == "5Gi"
     assert "cpu" in res["requests"] and "cpu" in res["limits"]
@@ -100,7 +103,8 @@ def test_config_secret_and_service_are_wired_to_the_deployment():
     assert svc["spec"]["selector"].items() <= labels.items()
     container_ports = {p["name"] for p in c["ports"]}
     assert {p["targetPort"] for p in svc["spec"]["ports"]} <= container_ports
-    assert {p["port"] for p in svc["spec"]["ports"]} == {8501, 9108}
+    assert {p["port"] for p in svc["spec"]["ports"]} == {8501, 8600, 9108}
+    assert data["SABOR_API_ADDR"] == "0.0.0.0" and data["SABOR_API_PORT"] == "8600"
 
 
 def test_kubernetes_validate_rejects_a_broken_manifest():
