@@ -232,7 +232,10 @@ def cmd_serve(args) -> int:
 
     sys.argv = ["streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.port", str(args.port),
                 "--server.address", args.address, "--server.headless", "true",
-                "--browser.gatherUsageStats", "false"]
+                "--browser.gatherUsageStats", "false",
+                # also when run outside the repository (whose .streamlit/config.toml says the same): no
+                # traceback in the browser, no unneutralised CSV download from the tables' toolbar
+                "--client.showErrorDetails", "none", "--client.disableDataExport", "true"]
     return stcli.main()
 
 

@@ -215,10 +215,11 @@ def classify_file(input_path, text_column: str, output_path, progress: Progress 
     df["stars_pred"] = pd.array([v[2] for v in vals], dtype="Int64")
     df["attributes"] = [v[3] for v in vals]
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".xlsx":
-        df.to_excel(out, index=False)
-    else:
-        df.to_csv(out, index=False)
+    # Through the one neutraliser every export uses: a cell such as =HYPERLINK(...) from the input file
+    # (or a comment) is written as text, never as a live spreadsheet formula.
+    from analysis.exports import safe_csv_bytes, safe_xlsx_bytes
+
+    out.write_bytes(safe_xlsx_bytes(df) if out.suffix.lower() == ".xlsx" else safe_csv_bytes(df))
     counts = pd.Series(df["sentiment"]).value_counts().to_dict()
     return {"input": str(src), "output": str(out), "rows": len(df), "scored": len(uniq),
             "empty": int((texts == "").sum()), "truncated": truncated, "model_version": version,
