@@ -29,7 +29,11 @@ def _store(args):
 
 
 def _progress_bar(desc: str):
-    """A tqdm bar driven by progress(done, total) callbacks (stderr, so JSON output stays clean)."""
+    """Progress(done, total) callbacks on stderr (so JSON output stays clean): a tqdm bar on a terminal,
+    else JSON log lines ("progress", at most one every PROGRESS_LOG_S seconds, plus the first and the
+    last), as a log collector expects."""
+    if not sys.stderr.isatty():
+        return _progress_log(desc)
     from tqdm import tqdm
 
     bar = {"b": None}
@@ -41,6 +45,29 @@ def _progress_bar(desc: str):
         bar["b"].refresh()
         if done >= total:
             bar["b"].close()
+
+    return cb
+
+
+PROGRESS_LOG_S = 5.0
+
+
+def _progress_log(desc: str):
+    import time
+
+    from analysis.ops.logs import get_logger
+
+    log = get_logger("sabor.cli")
+    last = {"t": float("-inf"), "done": -1}
+
+    def cb(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == last["done"]:
+            return
+        first_batch = last["done"] <= 0 < done
+        if done in (0, total) or first_batch or now - last["t"] >= PROGRESS_LOG_S:
+            log.info("progress", extra={"task": desc, "done": done, "total": total})
+            last.update(t=now, done=done)
 
     return cb
 
@@ -75,14 +102,22 @@ def cmd_demo(args) -> int:
 
 
 def cmd_analyze(args) -> int:
+    """SIGTERM/SIGINT stop it between batches: what is scored is committed, DuckDB is closed, exit 0 with
+    "stopped": true (analysis.ops.shutdown)."""
+    from analysis.ops import shutdown
     from analysis.ops.scoring import analyze
 
+    stop = shutdown.install()
     store = _store(args)
-    result = analyze(store, progress=None if args.quiet else _progress_bar("Analizando"), limit=args.limit)
-    if args.topics:
-        from analysis.insight.topics import fit_current
+    try:
+        result = analyze(store, progress=None if args.quiet else _progress_bar("Analizando"),
+                         limit=args.limit, stop=stop)
+        if args.topics and not stop.is_set():
+            from analysis.insight.topics import fit_current
 
-        result["topics"] = fit_current(store, progress=None if args.quiet else _progress_bar("Temas"))
+            result["topics"] = fit_current(store, progress=None if args.quiet else _progress_bar("Temas"))
+    finally:
+        store.close()
     print(json.dumps(result, ensure_ascii=False, default=str))
     return 0
 
@@ -113,9 +148,12 @@ def cmd_train(args) -> int:
     if not Path(args.input).is_file():
         raise BadInput(f"{args.input}: el archivo no existe")
     try:
+        from analysis.ops.logs import get_logger
+
+        log = get_logger("sabor.train")
         report = train(args.input, args.text_column, args.label_column, finetune=args.finetune,
                        ft_config=_ft_config(args) if args.finetune else None,
-                       log=lambda m: print(m, file=sys.stderr, flush=True))
+                       log=lambda m: log.info("train_step", extra={"detail": str(m)}))
     except (KeyError, ValueError) as e:
         raise BadInput(str(e).strip("'\"")) from None
     print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
@@ -141,15 +179,16 @@ def _ensure_topics(store) -> dict:
     """Topics for every comment before a topic trend: the first fit, with progress on stderr, or the new
     comments joining their nearest topic. Too few comments is said plainly, not raised."""
     from analysis.insight.topics import ensure_current
+    from analysis.ops.logs import get_logger
 
     bar = _progress_bar("Temas")
     state = ensure_current(store, progress=lambda msg, frac: bar(round(frac * 1000), 1000))
+    log = get_logger("sabor.cli")
     if state["status"] == "too_few":
-        print(f"sabor: hay {state['comments']} comentarios; se necesitan al menos {state['needed']} para "
-              f"encontrar temas", file=sys.stderr)
+        log.warning("topics_too_few_comments",
+                    extra={"comments": state["comments"], "needed": state["needed"]})
     elif state["status"] == "fitted":
-        print(f"sabor: {state['n_topics']} temas encontrados en {state['n_docs']:,} comentarios",
-              file=sys.stderr)
+        log.info("topics_fitted", extra={"n_topics": state["n_topics"], "n_docs": state["n_docs"]})
     return state
 
 
@@ -323,6 +362,8 @@ def cmd_serve(args) -> int:
         log.warning("metrics_exporter_not_started", extra={"port": metrics.metrics_address()[1]})
     else:
         log.info("metrics_exporter_started", extra={"addr": exporter[0], "port": exporter[1]})
+    from analysis.ops import jobs
+
     store = _open_for_serving(log)
     store.refresh_gauges()
     health.watch_quality(store)
@@ -337,16 +378,26 @@ def cmd_serve(args) -> int:
             raise BadInput(f"no se pudo abrir la API en {args.api_address}:{args.api_port}: "
                            f"{e.strerror or e}") from None
     if args.analyze:
-        from analysis.ops import jobs
-
         jobs.start_analysis(store)  # the dashboard opens at once; BERT scores the backlog meanwhile
 
     from streamlit.web import cli as stcli
 
+    _streamlit_logs_as_json()
     sys.argv = ["streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.port", str(args.port),
                 "--server.address", args.address, "--server.headless", "true",
-                "--browser.gatherUsageStats", "false"]
-    return stcli.main()
+                "--browser.gatherUsageStats", "false",
+                # also when run outside the repository (whose .streamlit/config.toml says the same): no
+                # traceback in the browser, no unneutralised CSV download from the tables' toolbar
+                "--client.showErrorDetails", "none", "--client.disableDataExport", "true"]
+    code = 0
+    try:
+        stcli.main(standalone_mode=False)  # returns when Streamlit's own SIGTERM/SIGINT handler stopped it
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 0
+    finally:
+        # the scorer stops between batches and DuckDB closes before the interpreter does
+        jobs.finish(store)
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -430,15 +481,65 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _logs_as_json_lines():
+    """Everything the command logs on stderr is a JSON line (analysis.ops.logs): the project's loggers,
+    Python warnings and any library logger that propagates to the root. The one exception is the one-line
+    reason of a bad-input exit (2), which is the command's answer, not a log."""
+    import logging
+
+    from analysis.ops import logs
+
+    handler = logs.configure()
+    logging.captureWarnings(True)
+    root = logging.getLogger()
+    if handler not in root.handlers:
+        root.addHandler(handler)
+        root.setLevel(max(logging.WARNING, logs.level_from_env()))
+    return logs
+
+
+def _streamlit_logs_as_json() -> None:
+    """Streamlit's own lines (server start, Uvicorn, errors of a page) as the same JSON lines: its logger
+    module gives each of its loggers a plain-text handler through `setup_formatter`; that builder is
+    replaced (and re-run for the loggers already made) before Streamlit starts."""
+    import logging
+
+    from analysis.ops.logs import JsonFormatter
+
+    stlog = sys.modules.get("streamlit.logger")
+    if stlog is None:
+        return
+
+    def setup_formatter(logger: logging.Logger) -> None:
+        old = getattr(logger, "streamlit_console_handler", None)
+        if old is not None:
+            logger.removeHandler(old)
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        logger.streamlit_console_handler = handler
+        logger.addHandler(handler)
+
+    stlog.setup_formatter = setup_formatter
+    stlog.update_formatter()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.fn(args)
-    except BadInput as e:
-        print(f"sabor: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    import uuid
+
+    logs = _logs_as_json_lines()
+    with logs.bind_session(f"cli-{args.command}-{uuid.uuid4().hex[:8]}"):
+        try:
+            return args.fn(args)
+        except BadInput as e:
+            print(f"sabor: error: {' '.join(str(e).split())}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            return 130
+        except Exception as e:  # noqa: BLE001 -- one JSON line with the traceback, not a bare traceback
+            logs.get_logger("sabor.cli").exception("command_failed",
+                                                   extra={"command": args.command, "error": type(e).__name__})
+            return 1
 
 
 if __name__ == "__main__":

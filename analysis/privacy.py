@@ -76,5 +76,16 @@ def redact_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def redact_obj(obj):
+    """Every string inside nested dicts/lists/tuples redacted (keys too); numbers and the shape untouched."""
+    if isinstance(obj, str):
+        return redact(obj)
+    if isinstance(obj, dict):
+        return {redact_obj(k): redact_obj(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(redact_obj(v) for v in obj)
+    return obj
+
+
 def contains_pii(text: str) -> bool:
     return redact(text) != text

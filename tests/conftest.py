@@ -13,7 +13,23 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("SABOR_LOG_LEVEL", "WARNING")
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_REAL = (ROOT.parent / "shared" / "data" / "real").resolve()
+SHARED = (ROOT.parent / "shared").resolve()
+SHARED_REAL = SHARED / "data" / "real"
+# CI sets this (.ci/run): there a missing ../shared is a failure, not a skip.
+REQUIRE_SHARED_VAR = "SABOR_REQUIRE_SHARED"
+
+
+def need_shared(path: Path) -> Path:
+    """`path` (inside ../shared, the real public datasets beside the repository), or skip the test with the
+    reason when it is absent, as in a plain clone; with SABOR_REQUIRE_SHARED=1 (CI) the test fails
+    instead, so CI never passes by skipping."""
+    if path.exists():
+        return path
+    msg = (f"needs the shared real data at {path}, which is absent (the repository is not beside "
+           f"../shared); set {REQUIRE_SHARED_VAR}=1 to make this a failure")
+    if os.environ.get(REQUIRE_SHARED_VAR, "").strip() not in ("", "0"):
+        pytest.fail(msg.split(";")[0] + f" and {REQUIRE_SHARED_VAR} is set", pytrace=False)
+    pytest.skip(msg)
 
 
 @pytest.fixture
@@ -47,9 +63,7 @@ def demo_truth_store(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def real_dir() -> Path:
-    if not SHARED_REAL.is_dir():
-        pytest.fail(f"shared real data not found at {SHARED_REAL}: the repo must sit beside ../shared")
-    return SHARED_REAL
+    return need_shared(SHARED_REAL)
 
 
 def free_port() -> int:

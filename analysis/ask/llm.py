@@ -4,6 +4,12 @@ What leaves the machine: the schema, value examples (distinct products, regions,
 attribute names, food entries and families), worked examples, the question and the previous questions' SQL.
 Comment rows are sent only when the user allows it, and then only after PII redaction (analysis.privacy).
 The model's prose is never shown as the figure: the sentence is built from the result rows.
+
+Nothing private leaves through the side doors either: a value example that looks like personal data (an
+e-mail, phone, DNI... in a channel name) or is longer than EXAMPLE_MAX_CHARS is not used, the rest are
+redacted; and when a query fails, the model gets the reason code, the DuckDB error class and the
+column/function names involved, never the error text (DuckDB quotes the offending value: `CAST(text AS
+INTEGER)` or `error(text)` would send a whole comment back).
 """
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ import re
 from analysis.ask.answer import Answer, chart_kind, fmt_number, frame_rows, generic_sentence
 from analysis.ask.facts import load_facts
 from analysis.ask.sqlguard import ALLOWED, GuardError, run_guarded
-from analysis.privacy import redact, redact_frame
+from analysis.privacy import contains_pii, redact, redact_frame
 from models.mentions import FAMILIES
 from models.taxonomy import ATTRIBUTES
 
@@ -21,6 +27,7 @@ from models.taxonomy import ATTRIBUTES
 RETRYABLE = {"parse_error", "db_error", "table_not_allowed", "cte_shadows_table", "empty"}
 MAX_SQL_RETRIES = 2
 SAMPLE_ROWS = 15
+EXAMPLE_MAX_CHARS = 60
 
 COLUMN_DOCS = {
     "feedback_enriched": [
@@ -100,8 +107,15 @@ EXAMPLES = [
 
 def _values(store, col: str, table: str = "feedback", n: int = 40) -> list[str]:
     df = store.query(f"SELECT {col} AS v, count(*) AS n FROM {table} WHERE {col} IS NOT NULL "
-                     f"GROUP BY 1 ORDER BY n DESC LIMIT {n}", kind="ask")
-    return [str(v) for v in df["v"]]
+                     f"GROUP BY 1 ORDER BY n DESC LIMIT {4 * n}", kind="ask")
+    return examples([str(v) for v in df["v"]], n)
+
+
+def examples(values, n: int | None = None) -> list[str]:
+    """Values fit to show the model: none that looks like personal data, none longer than
+    EXAMPLE_MAX_CHARS (a value cut short would be a wrong spelling), each redacted all the same."""
+    out = [redact(v) for v in map(str, values) if len(v) <= EXAMPLE_MAX_CHARS and not contains_pii(v)]
+    return out if n is None else out[:n]
 
 
 def schema_prompt(store) -> str:
@@ -114,15 +128,15 @@ def schema_prompt(store) -> str:
         lines += [f"  {c} {t}{' -- ' + d if d else ''}" for c, t, d in cols]
         lines.append(")")
     lines.append("\nValue examples:")
-    lines.append(f"- product: {json.dumps(list(facts.products), ensure_ascii=False)}")
-    lines.append(f"- region: {json.dumps(list(facts.regions), ensure_ascii=False)}")
-    lines.append(f"- channel: {json.dumps(list(facts.channels), ensure_ascii=False)}")
-    lines.append(f"- category: {json.dumps(list(facts.categories), ensure_ascii=False)}")
+    lines.append(f"- product: {json.dumps(examples(facts.products), ensure_ascii=False)}")
+    lines.append(f"- region: {json.dumps(examples(facts.regions), ensure_ascii=False)}")
+    lines.append(f"- channel: {json.dumps(examples(facts.channels), ensure_ascii=False)}")
+    lines.append(f"- category: {json.dumps(examples(facts.categories), ensure_ascii=False)}")
     lines.append(f"- date range: {facts.min_date} .. {facts.max_date} (relative dates like 'last quarter' "
                  f"are relative to the latest date in the data, {facts.max_date})")
     lines.append(f"- attribute: {json.dumps(list(ATTRIBUTES), ensure_ascii=False)}")
     if facts.foods:
-        lines.append(f"- foods_enriched.entry: {json.dumps(list(facts.foods[:60]), ensure_ascii=False)}")
+        lines.append(f"- foods_enriched.entry: {json.dumps(examples(facts.foods, 60), ensure_ascii=False)}")
     lines.append(f"- foods_enriched.family: {json.dumps(list(FAMILIES), ensure_ascii=False)}")
     metrics_ = _values(store, "metric", "market_trends", 20)
     if metrics_:
@@ -196,9 +210,57 @@ def _history_messages(history) -> list[dict]:
         q = getattr(h, "question", None) if not isinstance(h, dict) else h.get("question")
         s = getattr(h, "sql", None) if not isinstance(h, dict) else h.get("sql")
         if q and s:
+            # the built-in answerer's SQL may quote the user's own words: redacted like the question
             msgs.append({"role": "user", "content": redact(q)})
-            msgs.append({"role": "assistant", "content": json.dumps({"sql": s}, ensure_ascii=False)})
+            msgs.append({"role": "assistant", "content": json.dumps({"sql": redact(s)}, ensure_ascii=False)})
     return msgs
+
+
+# DuckDB's type names, which its messages use ("... to INT32") and which are never data.
+_TYPE_NAMES = frozenset({
+    "boolean", "tinyint", "smallint", "integer", "int", "int8", "int16", "int32", "int64", "int128", "bigint",
+    "hugeint", "uinteger", "ubigint", "float", "double", "decimal", "varchar", "text", "date", "time",
+    "timestamp", "interval", "blob", "json", "list", "struct", "map", "uuid", "integer_literal",
+    "string_literal", "null"})
+_ERROR_CLASS = re.compile(r"^([A-Z][A-Za-z ]{2,40} Error):")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _sql_names(sql: str) -> set[str]:
+    """Column, table, alias and function names of the model's own query (never its literals)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except Exception:  # noqa: BLE001 -- an unparseable query simply offers no names
+        return set()
+    names = set()
+    for node in tree.walk():
+        if isinstance(node, (exp.Column, exp.Table, exp.TableAlias, exp.Alias, exp.Identifier)):
+            names.add(str(node.name).lower())
+        elif isinstance(node, exp.Func):
+            names.add((node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower())
+    return {n for n in names if n}
+
+
+def retry_note(g: GuardError, sql: str) -> str:
+    """What the model is told about its failed query: the reason code, DuckDB's error class and the names
+    the error mentions that are names (of the views, their columns, the query's own identifiers and
+    functions, SQL types), never the error text, which may quote a customer's comment."""
+    known = {c.lower() for cols in COLUMN_DOCS.values() for c, _, _ in cols} | {a.lower() for a in ALLOWED}
+    known |= _sql_names(sql) | _TYPE_NAMES
+    detail = g.detail or ""
+    cls = _ERROR_CLASS.match(detail)
+    names = []
+    for w in _WORD.findall(detail):
+        if w.lower() in known and w not in names:
+            names.append(w)
+    parts = [g.reason] + ([cls.group(1)] if cls else [])
+    note = " / ".join(parts)
+    if names:
+        note += f"; names involved: {', '.join(names[:12])}"
+    return note
 
 
 def llm_answer(store, question: str, client, lang: str, history=None, allow_rows: bool = False) -> Answer:
@@ -238,7 +300,7 @@ def llm_answer(store, question: str, client, lang: str, history=None, allow_rows
             if g.reason in RETRYABLE and attempt < MAX_SQL_RETRIES:
                 messages.append({"role": "assistant", "content": reply.text})
                 messages.append({"role": "user", "content":
-                                 f"That query failed: {g.reason}: {g.detail or g.message_en}. "
+                                 f"That query failed ({retry_note(g, sql)}). "
                                  "Reply again with corrected JSON {\"sql\": ...}."})
                 continue
             raise LLMFailure(f"sql_{g.reason}", f"La consulta del LLM fue rechazada: {g.message_es}",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.ingest.load_report import LoadReport, Prepared
+from analysis.ingest.load_report import LoadReport, Prepared, truncate_cells, truncate_text
 from analysis.ingest.parsing import age_to_segment, clean_dim, clean_text, parse_dates, parse_ratings
 from analysis.ingest.readers import IngestError, RawTable, check_size, read_table
 from analysis.ingest.schema import FEEDBACK_SYNONYMS, MARKET_SYNONYMS, Mapping, accepted_synonyms, auto_map
@@ -74,7 +74,9 @@ def prepare_feedback(raw: RawTable, file_name: str, overrides: dict[str, str] | 
     n = len(df)
     cols = mapping.columns
     out = pd.DataFrame(index=df.index)
-    out["source_row"] = pd.RangeIndex(2, n + 2)  # row 1 is the header, as in a spreadsheet
+    # Where the row starts in the file (its line; row 1 is the header, as in a spreadsheet).
+    out["source_row"] = (pd.RangeIndex(2, n + 2) if raw.source_rows is None
+                         else pd.Series(raw.source_rows, index=df.index, dtype="int64"))
     out["text"] = clean_text(df[cols["text"]])
     reason = pd.Series(None, index=df.index, dtype=object)
     reason[out["text"].str.len() == 0] = "empty_text"
@@ -117,6 +119,11 @@ def prepare_feedback(raw: RawTable, file_name: str, overrides: dict[str, str] | 
         rp = parse_ratings(df[cols["rating"]])
         out["rating"] = rp.ratings
         report.rating_scale = rp.scale
+        reason[rp.out_of_range & reason.isna()] = "rating_out_of_range"
+        if rp.out_of_range.any():
+            report.warnings.append(f"{int(rp.out_of_range.sum()):,} calificaciones por encima de la escala "
+                                   f"{rp.scale} (p. ej. {df.loc[rp.out_of_range, cols['rating']].iloc[0]}): "
+                                   f"filas rechazadas, no se cambió la escala de las demás")
         if rp.invalid.any():
             report.warnings.append(f"{int(rp.invalid.sum()):,} calificaciones no válidas: filas cargadas sin "
                                    f"calificación")
@@ -138,12 +145,16 @@ def prepare_feedback(raw: RawTable, file_name: str, overrides: dict[str, str] | 
     bad = reason.notna()
     rejected = pd.DataFrame({"source_row": out.loc[bad, "source_row"], "reason": reason[bad]})
     if bad.any():
-        rejected["raw"] = df[bad].to_json(orient="records", lines=True, force_ascii=False).splitlines()
+        # The original cells, each cut to SABOR_MAX_REJECTED_CELL_CHARS (a 50 MB cell is not stored whole).
+        rejected["raw"] = truncate_cells(df[bad]).to_json(orient="records", lines=True, force_ascii=False,
+                                                          date_format="iso").splitlines()
     if raw.bad_lines:
         rejected = pd.concat([rejected, pd.DataFrame({
             "source_row": [ln for ln, _ in raw.bad_lines], "reason": "malformed_line",
-            "raw": [pd.Series({"line": t}).to_json(force_ascii=False) for _, t in raw.bad_lines]})],
+            "raw": [pd.Series({"line": truncate_text(t)}).to_json(force_ascii=False)
+                    for _, t in raw.bad_lines]})],
             ignore_index=True)
+        rejected = rejected.sort_values("source_row", kind="stable")
     report.mapping, report.mapping_source = dict(cols), dict(mapping.source)
     report.unmapped_columns = list(mapping.unmapped)
     report.rows_read = n + len(raw.bad_lines)

@@ -1,6 +1,7 @@
 """The load report a user reads after every upload, and the prepared rows a loader hands to the store."""
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
@@ -11,12 +12,50 @@ REASONS = {
     "empty_text": ("texto vacío", "empty text"),
     "text_too_long": ("texto demasiado largo", "text too long"),
     "invalid_date": ("fecha no reconocida o fuera de rango", "date not recognised or out of range"),
-    "malformed_line": ("línea mal formada (número de columnas distinto)", "malformed line (column count)"),
-    "invalid_value": ("valor no numérico", "value is not a number"),
+    "malformed_line": ("línea o registro mal formado (columnas de más, comilla sin cerrar, JSON roto)",
+                       "malformed line or record (extra columns, open quote, broken JSON)"),
+    "rating_out_of_range": ("calificación fuera de la escala (p. ej. 999 en una escala 1-5)",
+                            "rating above the scale (e.g. 999 on a 1-5 scale)"),
+    "invalid_value": ("valor no numérico o no finito", "value is not a finite number"),
     "missing_metric_key": ("falta fecha o métrica", "missing date or metric"),
     "repeated_key": ("mes, producto, región y métrica repetidos con otro valor",
                      "month, product, region and metric repeated with another value"),
 }
+
+
+def max_rejected_cell_chars() -> int:
+    """Longest cell kept in `rejected_rows` (SABOR_MAX_REJECTED_CELL_CHARS): a rejected 50 MB cell is kept
+    as its beginning and its length, enough to find and fix it in the source file."""
+    try:
+        return max(int(os.environ.get("SABOR_MAX_REJECTED_CELL_CHARS", "2000")), 1)
+    except ValueError:
+        return 2000
+
+
+def _cut(n: int, limit: int) -> str:
+    return f"… [recortado: {n:,} caracteres]"
+
+
+def truncate_text(text: str) -> str:
+    limit = max_rejected_cell_chars()
+    return text if len(text) <= limit else text[:limit] + _cut(len(text), limit)
+
+
+def truncate_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells longer than the limit cut to it, with their full length said (vectorised)."""
+    limit = max_rejected_cell_chars()
+    out = df.copy()
+    for c in out.columns:
+        s = out[c]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+            continue
+        txt = s.astype("string")
+        n = txt.str.len()
+        long = (n > limit).fillna(False).astype(bool)
+        if long.any():
+            cut = txt[long].str.slice(0, limit) + n[long].map(lambda k: _cut(int(k), limit))
+            out[c] = s.astype(object).where(~long, cut.astype(object))
+    return out
 
 
 @dataclass

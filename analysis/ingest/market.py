@@ -5,9 +5,10 @@ metric, e.g. "Índice de ventas", "PProm", "Volumen"), and a date split into yea
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from analysis.ingest.load_report import LoadReport, Prepared
+from analysis.ingest.load_report import LoadReport, Prepared, truncate_cells, truncate_text
 from analysis.ingest.parsing import MONTHS, _fold, clean_dim, parse_dates
 from analysis.ingest.readers import IngestError, RawTable
 from analysis.ingest.schema import MARKET_SYNONYMS, auto_map
@@ -38,6 +39,12 @@ def _month_dates(df: pd.DataFrame, cols: dict[str, str], file_name: str) -> pd.S
 
 
 def _to_number(s: pd.Series) -> pd.Series:
+    """Numbers as floats; NaN where a cell is not a finite number ("inf", "1e999", "NaN" are not)."""
+    num = _parse_number(s)
+    return num.where(np.isfinite(num.to_numpy(dtype=float, na_value=np.nan)))
+
+
+def _parse_number(s: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(s):
         return s.astype(float)
     t = s.astype("string").str.strip().str.replace(r"^(S/\.?|\$)\s*", "", regex=True)
@@ -65,7 +72,9 @@ def prepare_market(raw: RawTable, file_name: str, overrides: dict[str, str] | No
     cols = mapping.columns
     report = LoadReport(file_name=file_name, kind="market", encoding=raw.encoding, delimiter=raw.delimiter)
     report.warnings.extend(raw.notes)
-    base = pd.DataFrame({"source_row": pd.RangeIndex(2, len(df) + 2)}, index=df.index)
+    rows_at = (pd.RangeIndex(2, len(df) + 2) if raw.source_rows is None
+               else pd.Series(raw.source_rows, index=df.index, dtype="int64"))
+    base = pd.DataFrame({"source_row": rows_at}, index=df.index)
     base["date"] = _month_dates(df, cols, file_name)
     for c in ("product", "category", "region"):
         base[c] = clean_dim(df[cols[c]]) if c in cols else None
@@ -107,14 +116,20 @@ def prepare_market(raw: RawTable, file_name: str, overrides: dict[str, str] | No
     exact_dups = int((dup & same_value).sum())
     keep = reason.isna() & long["value"].notna() & ~long.index.isin(dup[dup & same_value].index)
     bad = reason.notna()
+    # The rejected cell as written in the file ("inf", "abc"), not the number it failed to become.
+    as_written = truncate_cells(long.loc[bad].drop(columns=["value"]).rename(columns={"_raw": "value"}))
     rejected = pd.DataFrame({"source_row": long.loc[bad, "source_row"], "reason": reason[bad],
-                             "raw": long.loc[bad].drop(columns=["_raw"]).to_json(
-                                 orient="records", lines=True, force_ascii=False, date_format="iso"
-                             ).splitlines() if bad.any() else []})
+                             "raw": as_written.to_json(orient="records", lines=True, force_ascii=False,
+                                                       date_format="iso").splitlines() if bad.any() else []})
+    if raw.bad_lines:
+        rejected = pd.concat([rejected, pd.DataFrame({
+            "source_row": [ln for ln, _ in raw.bad_lines], "reason": "malformed_line",
+            "raw": [pd.Series({"line": truncate_text(t)}).to_json(force_ascii=False)
+                    for _, t in raw.bad_lines]})], ignore_index=True)
     rows = long.loc[keep].drop(columns=["_raw"]).copy()
     rows["date"] = rows["date"].dt.date
     report.mapping, report.mapping_source = dict(cols), dict(mapping.source)
     report.unmapped_columns = list(mapping.unmapped)
-    report.rows_read = len(df)
+    report.rows_read = len(df) + len(raw.bad_lines)
     report.duplicates_in_file = exact_dups
     return Prepared(rows.reset_index(drop=True), rejected.reset_index(drop=True), mapping, report)

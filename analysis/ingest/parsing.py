@@ -140,8 +140,14 @@ def parse_dates(col: pd.Series) -> DateParse:
 @dataclass
 class RatingParse:
     ratings: pd.Series          # float 1..5 or NaN
-    invalid: pd.Series          # bool: non-empty but not a usable rating
+    invalid: pd.Series          # bool: non-empty but not a usable rating (not a number, 0, negative)
     scale: str = "1-5"          # '1-5', '1-10', '0-10', '0-100' (normalised to 1-5)
+    out_of_range: pd.Series | None = None  # bool: a number above the scale (999 on 1-5, 6/5): row rejected
+
+
+# A wider scale is read only when enough values need it: at least this many, and this share of the numbers.
+# One typo (50 on a 1-5 survey) must not turn every 5 into 2.5.
+SCALE_MIN_VALUES, SCALE_MIN_SHARE = 2, 0.01
 
 
 _FRACTION = re.compile(r"^(\d+(?:[.,]\d+)?)\s*/\s*(\d+)$")
@@ -163,9 +169,24 @@ def _rating_one(v: str) -> tuple[float | None, int | None]:
     return None, None
 
 
+def _scale_of(plain: pd.Series) -> str:
+    """The scale the bulk of the plain numbers is on. Values beyond 100 are evidence of nothing."""
+    n = int(plain.notna().sum())
+    if not n:
+        return "1-5"
+    need = max(SCALE_MIN_VALUES, SCALE_MIN_SHARE * n)
+    if ((plain > 10) & (plain <= 100)).sum() >= need:
+        return "0-100"
+    if ((plain > 5) & (plain <= 10)).sum() >= need:
+        return "0-10" if (plain == 0).any() else "1-10"
+    return "1-5"
+
+
 def parse_ratings(col: pd.Series) -> RatingParse:
-    """Ratings as 1-5 floats. A column whose plain numbers go above 5 is read as a 1-10 (or 0-10,
-    0-100) scale and normalised; fractions like 8/10 use their own denominator."""
+    """Ratings as 1-5 floats. A column whose plain numbers go above 5 — enough of them, see
+    SCALE_MIN_VALUES — is read as a 1-10 (or 0-10, 0-100) scale and normalised; fractions like 8/10 use
+    their own denominator. A number above its scale is out of range (the row is rejected with that reason),
+    never a reason to rescale the others."""
     s = col.astype("string").str.strip()
     present = s.notna() & ~s.str.lower().isin(MISSING)
     codes, keys = pd.factorize(s.where(present))
@@ -175,22 +196,17 @@ def parse_ratings(col: pd.Series) -> RatingParse:
     den = pd.Series(np.array([np.nan if r[1] is None else r[1] for r in res], dtype=float)[codes],
                     index=s.index)
     plain = vals.where(den.isna())
-    scale = "1-5"
-    if plain.notna().any():
-        hi, lo = plain.max(), plain.min()
-        if hi > 10:
-            scale = "0-100"
-        elif hi > 5:
-            scale = "0-10" if lo == 0 else "1-10"
+    scale = _scale_of(plain)
     # x/d and plain numbers on a wider scale both become x * 5 / d (8/10 -> 4 stars), floored at 1.
     width = {"1-5": 5.0, "1-10": 10.0, "0-10": 10.0, "0-100": 100.0}[scale]
     denom = den.fillna(width)
+    above = (present & (vals > denom)).fillna(False).astype(bool)
     out = (vals * 5 / denom).where(denom == 5, (vals * 5 / denom).clip(lower=1))
     out = out.round(2)
-    bad = present & (out.isna() | (out < 1) | (out > 5))
+    bad = present & ~above & (out.isna() | (out < 1) | (out > 5))
     # A rating of exactly 0 on a 1-5 scale, or "-1" placeholders, are unusable, not rescaled.
-    out = out.where(~bad)
-    return RatingParse(out, bad.fillna(False).astype(bool), scale)
+    out = out.where(~bad & ~above)
+    return RatingParse(out, bad.fillna(False).astype(bool), scale, above)
 
 
 def age_to_segment(col: pd.Series) -> pd.Series | None:

@@ -1,9 +1,11 @@
 """Executive summary of the insights: an LLM writes it from the computed facts only, or a template does.
 
 The facts go to the model as structured JSON (numbers already formatted as the report shows them); no
-comment text is sent. The reply is accepted only if every number in it appears in the facts — a model
-that invents or recomputes a figure is rejected and the template summary is used instead. With no
-OPENAI_API_KEY the template is used directly.
+comment text is sent, and every string of the facts (product, region, channel names, titles) is redacted
+first (analysis.privacy): a product or channel named with a phone number or an e-mail does not leave.
+The reply is accepted only if every number in it appears in the facts — a model that invents or recomputes
+a figure is rejected and the template summary is used instead. With no OPENAI_API_KEY the template is
+used directly.
 """
 from __future__ import annotations
 
@@ -132,20 +134,22 @@ SYSTEM = ("Eres analista de consumo. Escribe un resumen ejecutivo breve (máximo
 
 def executive_summary(facts: dict, lang: str = "es") -> dict:
     """{'text', 'source': 'llm'|'template', 'reason'}; reason says why the template was used."""
+    from analysis.privacy import redact_obj
     from models.llm import LLMClient, LLMConfig, LLMError
 
     config = LLMConfig.from_env()
     if config is None:
         return {"text": template_summary(facts, lang), "source": "template", "reason": "no_api_key"}
+    sent = redact_obj(facts)
     messages = [{"role": "system", "content": SYSTEM.format(lang="español" if lang == "es" else "English")},
-                {"role": "user", "content": json.dumps(facts, ensure_ascii=False)}]
+                {"role": "user", "content": json.dumps(sent, ensure_ascii=False)}]
     try:
         reply = LLMClient(config).chat(messages, temperature=0.0, max_tokens=400)
     except LLMError as e:
         return {"text": template_summary(facts, lang), "source": "template",
                 "reason": f"llm_error:{e.reason}"}
     text = (reply.text or "").strip()
-    bad = unsupported_numbers(text, facts)
+    bad = unsupported_numbers(text, sent)
     if not text or bad:
         return {"text": template_summary(facts, lang), "source": "template",
                 "reason": "empty" if not text else "unsupported_numbers:" + ",".join(sorted(bad))}

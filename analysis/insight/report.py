@@ -260,13 +260,13 @@ def _markdown(d: ReportData, img: dict[str, str]) -> str:
         out += [t.round(2).to_markdown(index=False) if _has_tabulate()
                 else "```\n" + t.round(2).to_string(index=False) + "\n```", ""]
     if d.segment_pair:
-        a, b = d.segment_pair
+        a, b = (md(x) for x in d.segment_pair)   # region names are the user's data
         sig = d.segments[d.segments["significant"]].head(10)
         out += [f"## Segmentos: {a} vs {b}", ""]
         if sig.empty:
             out += ["Sin diferencias significativas.", ""]
         for r in sig.to_dict("records"):
-            out.append(f"- {r['attribute']} ({r['polarity']}): {wording.fmt_pct(r['share_a'])} en {a} vs "
+            out.append(f"- {md(r['attribute'])} ({r['polarity']}): {wording.fmt_pct(r['share_a'])} en {a} vs "
                        f"{wording.fmt_pct(r['share_b'])} en {b} (q = {r['q']:.1e})")
         out.append("")
     return "\n".join(out)
@@ -280,12 +280,27 @@ def _has_tabulate() -> bool:
         return False
 
 
+_OWN_IMAGE = "data:image/png;base64,"
+
+
 def _html(d: ReportData) -> str:
+    """HTML from the report's Markdown: raw HTML off (user text is escaped as text before), and images only
+    from the report itself (its charts, embedded as data URIs): any other image is rendered as its alt
+    text, so no remote image (a tracking beacon) can ever be fetched by whoever opens the report."""
     from markdown_it import MarkdownIt
 
-    img = {k: "data:image/png;base64," + base64.b64encode(v).decode() for k, v in d.charts.items()}
+    img = {k: _OWN_IMAGE + base64.b64encode(v).decode() for k, v in d.charts.items()}
     md = _markdown(d, img)
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(md)
+    parser = MarkdownIt("commonmark", {"html": False}).enable("table")
+    default_image = parser.renderer.rules["image"]
+
+    def own_images_only(self, tokens, idx, options, env):
+        if not str(tokens[idx].attrGet("src") or "").startswith(_OWN_IMAGE):
+            return self.renderInline(tokens[idx].children or [], options, env)
+        return default_image(tokens, idx, options, env)
+
+    parser.add_render_rule("image", own_images_only)
+    body = parser.render(md)
     return ("<!doctype html><html lang='es'><head><meta charset='utf-8'><title>Informe Sabor</title>"
             "<style>body{font-family:sans-serif;max-width:900px;margin:2em auto;line-height:1.45}"
             "img{max-width:100%}"

@@ -90,7 +90,7 @@ def _uncertain(res) -> np.ndarray:
     return class_confidence(res.probs, res.sentiment) < UNCERTAIN_BELOW
 
 
-def scan_foods(store, analyzer, lexicon_version: str, batch_size: int = 64) -> int:
+def scan_foods(store, analyzer, lexicon_version: str, batch_size: int = 64, stop=None) -> int:
     """Food mentions for comments scored before the lexicon changed (or before foods existed): one more
     encoder pass over them, predictions untouched. Returns how many comments were scanned."""
     from models.mentions import find_foods
@@ -104,6 +104,8 @@ def scan_foods(store, analyzer, lexicon_version: str, batch_size: int = 64) -> i
                                                    lexicon_version))
     todo = todo[has_food]
     for s in range(0, len(todo), batch_size):
+        if stop is not None and stop.is_set():
+            return s
         batch = todo.iloc[s:s + batch_size]
         res = analyzer.analyze(batch["text"].tolist(), batch_size=batch_size)
         for version, part in batch.assign(_i=range(len(batch))).groupby("model_version"):
@@ -114,13 +116,16 @@ def scan_foods(store, analyzer, lexicon_version: str, batch_size: int = 64) -> i
     return int(len(has_food))
 
 
-def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int | None = None) -> dict:
+def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int | None = None,
+            stop: threading.Event | None = None) -> dict:
     """Score every comment in `feedback` that has no prediction for the active model version.
 
-    Returns {"model_version", "scored", "cached", "truncated", "seconds", "pending"}: `scored` texts went
-    through the model, `cached` comments were copied from an identical text already scored under this
-    version, `pending` is what is left when `limit` stopped early. `progress(done, total)` is called after
-    each batch (done/total in comments scored by the model).
+    Returns {"model_version", "scored", "cached", "truncated", "seconds", "pending", "stopped"}: `scored`
+    texts went through the model, `cached` comments were copied from an identical text already scored under
+    this version, `pending` is what is left when `limit` or `stop` ended the run early. `progress(done,
+    total)` is called after each batch (done/total in comments scored by the model). `stop` (see
+    analysis.ops.shutdown) is looked at between batches: each batch is committed on its own, so a stop
+    keeps every finished batch and the next run scores only the rest.
     """
     t0 = time.perf_counter()
     analyzer = get_analyzer()
@@ -133,7 +138,11 @@ def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int |
     if progress:
         progress(0, total)
     # pending_predictions returns texts ordered by length: consecutive batches pad little.
+    stopped = False
     for s in range(0, total, batch_size):
+        if stop is not None and stop.is_set():
+            stopped = True
+            break
         batch = todo.iloc[s:s + batch_size]
         tb = time.perf_counter()
         res = analyzer.analyze(batch["text"].tolist(), batch_size=batch_size)
@@ -147,13 +156,14 @@ def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int |
             progress(scored, total)
     # Duplicates of the texts just scored (same text_hash) take their copy now.
     cached += store_mod.copy_cached_predictions(store, version, lexicon_version)
-    foods_rescanned = scan_foods(store, analyzer, lexicon_version, batch_size)
+    foods_rescanned = 0 if stopped else scan_foods(store, analyzer, lexicon_version, batch_size, stop)
     if cached:
         metrics.PREDICTION_CACHE_HITS.labels(model=version).inc(cached)
     return {"model_version": version, "scored": scored, "cached": cached, "truncated": truncated,
             "foods_rescanned": foods_rescanned, "lexicon_version": lexicon_version,
             "seconds": round(time.perf_counter() - t0, 3),
-            "pending": store_mod.count_unscored(store, version)}
+            "pending": store_mod.count_unscored(store, version),
+            "stopped": bool(stop is not None and stop.is_set())}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -217,10 +227,11 @@ def classify_file(input_path, text_column: str, output_path, progress: Progress 
     df["stars_pred"] = pd.array([v[2] for v in vals], dtype="Int64")
     df["attributes"] = [v[3] for v in vals]
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".xlsx":
-        df.to_excel(out, index=False)
-    else:
-        df.to_csv(out, index=False)
+    # Through the one neutraliser every export uses: a cell such as =HYPERLINK(...) from the input file
+    # (or a comment) is written as text, never as a live spreadsheet formula.
+    from analysis.exports import safe_csv_bytes, safe_xlsx_bytes
+
+    out.write_bytes(safe_xlsx_bytes(df) if out.suffix.lower() == ".xlsx" else safe_csv_bytes(df))
     counts = pd.Series(df["sentiment"]).value_counts().to_dict()
     return {"input": str(src), "output": str(out), "rows": len(df), "scored": len(uniq),
             "empty": int((texts == "").sum()), "truncated": truncated, "model_version": version,

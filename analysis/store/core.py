@@ -232,6 +232,7 @@ class Store:
                 "upload_id": upload_id, "rows_loaded": int(status.get("ok", 0)),
                 "duplicates_in_db": int(status.get("dup_db", 0)),
                 "rows_rejected": len(rejected),
+                "rejected_by_reason": {str(k): int(v) for k, v in rejected["reason"].value_counts().items()},
                 "date_min": str(dmin) if dmin else None, "date_max": str(dmax) if dmax else None,
             }
             self._record_upload(cur, report, counts)

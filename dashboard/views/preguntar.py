@@ -11,7 +11,7 @@ from analysis.ask import ask
 from analysis.ask.answer import Answer, fmt_number
 from analysis.ask.facts import load_facts
 from analysis.ask.phrasing import suggestions
-from dashboard.common import empty_state, get_store, lang, page_header, tr
+from dashboard.common import csv_download, empty_state, get_store, lang, page_header, tr
 
 HISTORY_KEY = "ask_history"
 MAX_HISTORY = 30
@@ -64,6 +64,7 @@ def render(a: Answer, i: int) -> None:
         _chart(a, i)
         if a.chart != "number":
             st.dataframe(a.frame(), hide_index=True, width="stretch", key=f"ask_table_{i}")
+            csv_download(a.frame(), f"sabor_respuesta_{i + 1}.csv", key=f"dl_ask_{i}")
         with st.expander(tr("SQL ejecutado", "SQL that ran")):
             st.code(a.sql, language="sql", wrap_lines=True)
 

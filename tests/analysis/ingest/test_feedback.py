@@ -280,8 +280,10 @@ def test_a_50000_character_row_is_rejected_with_its_reason_and_the_rest_loads(st
     rep = ingest_bytes(store, data, "largo.csv")
     assert rep.rows_loaded == 1
     assert rep.rejected_by_reason == {"text_too_long": 1}
-    raw = store.scalar("SELECT raw FROM rejected_rows")
-    assert len(raw) > 50000  # the user's row is kept whole, downloadable
+    raw = json.loads(store.scalar("SELECT raw FROM rejected_rows"))
+    # The row is kept, its huge cell cut to SABOR_MAX_REJECTED_CELL_CHARS with its length said.
+    assert raw["comentario"].startswith("muy rico muy rico") and "50,400 caracteres" in raw["comentario"]
+    assert len(raw["comentario"]) < 2100 and raw["fecha"] == "01/01/2024"
 
 
 def test_failure_in_the_middle_of_a_load_rolls_everything_back(store, monkeypatch):

@@ -76,3 +76,19 @@ def test_one_header_feeds_one_column_and_exact_beats_partial():
     m = auto_map(["Summary", "Text", "Review Title", "Date"], FEEDBACK_SYNONYMS)
     assert m.columns["text"] == "Text" and m.columns["date"] == "Date"
     assert len(set(m.columns.values())) == len(m.columns)
+
+
+def test_an_outlier_never_rescales_the_column_it_is_out_of_range():
+    r = parse_ratings(pd.Series(["5", "4", "1", "999", "5", "50", "6/5"]))
+    assert r.scale == "1-5"
+    assert r.ratings.tolist()[:3] == [5.0, 4.0, 1.0]
+    assert r.out_of_range.tolist() == [False, False, False, True, False, True, True]
+    assert not r.invalid.any()
+
+
+@pytest.mark.parametrize("values, scale", [
+    (["10", "6", "2", "8"], "1-10"), (["0", "7", "10", "3"], "0-10"), (["80", "55", "100", "20"], "0-100"),
+    (["5", "4"] * 200 + ["7"], "1-5"),          # one 7 in 401 ratings is a typo, not a 1-10 survey
+])
+def test_a_wider_scale_needs_enough_values_on_it(values, scale):
+    assert parse_ratings(pd.Series(values)).scale == scale

@@ -17,6 +17,7 @@ from analysis.months import month_name
 from analysis.ops.scoring import analyze
 from analysis.store import Store
 from tests import plant as pl
+from tests.conftest import need_shared
 
 pytestmark = pytest.mark.slow
 
@@ -30,8 +31,7 @@ CASES = {
 @pytest.fixture(scope="module", params=list(CASES))
 def pipeline(request, tmp_path_factory):
     """(store, planted) after the whole pipeline ran on one planted corpus."""
-    if not pl.SHARED.is_dir():
-        pytest.skip(f"shared data not found at {pl.SHARED}")
+    need_shared(pl.SHARED)
     load, rising, falling, start, n = CASES[request.param]
     planted = pl.plant(load(), rising, falling, start, n=n)
     folder = tmp_path_factory.mktemp(request.param)
