@@ -37,6 +37,9 @@ class JobState:
 
 _state = JobState()
 _lock = threading.Lock()
+# Held while the process writes model results: the background analysis and the app's refresh
+# (analysis.ops.refresh.start_in_app) never score the same comments at once.
+WORK_LOCK = threading.RLock()
 
 
 def state() -> JobState:
@@ -59,11 +62,13 @@ def start_analysis(store) -> bool:
         from analysis.ops.scoring import analyze
 
         try:
-            job.result = analyze(store, progress=progress)
+            with WORK_LOCK:
+                job.result = analyze(store, progress=progress)
             from analysis.insight.topics import ensure_current
 
             job.phase = "topics"      # a first fit, or the new comments joining their nearest topic
-            job.result["topics"] = ensure_current(store)
+            with WORK_LOCK:
+                job.result["topics"] = ensure_current(store)
             log.info("background_analysis_done",
                      extra={"scored": job.result.get("scored"),
                             "duration_ms": int((time.time() - job.started) * 1000)})
