@@ -244,6 +244,11 @@ def cmd_serve(args) -> int:
     store = Store.open()
     store.refresh_gauges()
     health.watch_quality(store)
+    health.watch_freshness(store)
+    from analysis.ops.refresh import start_in_app
+
+    if start_in_app(store) is not None:   # SABOR_INBOX: the app collects files and alerts by itself
+        log.info("inbox_in_app_started")
     if args.analyze:
         from analysis.ops import jobs
 

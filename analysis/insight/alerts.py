@@ -302,6 +302,20 @@ def group(matched: pd.DataFrame, told: set[str] | frozenset = frozenset()) -> li
     return out
 
 
+def preview(rules: list[Rule], shifts: pd.DataFrame, told: set[str] | frozenset = frozenset(),
+            lang: str = "es") -> pd.DataFrame:
+    """What `rules` match among `shifts` now, as the dashboard lists it: the headline, the numbers, the
+    rules and whether the series was already told (then it will not be sent again). Pure."""
+    m = match(rules, shifts)
+    cols = ["headline", "rate_before", "rate_after", "q", "n_after", "rules", "told"]
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+    m = m.assign(headline=[wording.headline(r, lang) for r in m.to_dict("records")],
+                 told=[series_key(r) in told for r in m.to_dict("records")],
+                 rules=m["rules"].map(", ".join))
+    return m.sort_values("q")[cols].reset_index(drop=True)
+
+
 # --- the message -------------------------------------------------------------------------------------
 
 def public_url() -> str:

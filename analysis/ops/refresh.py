@@ -192,6 +192,26 @@ def stage_alerts(store, run_id: str, cfg: RefreshConfig) -> tuple[dict, dict]:
                  "deliveries_failed": delivered["failed"]}
 
 
+def current_shifts(store, dimensions: tuple[str, ...], today: date | None = None) -> pd.DataFrame:
+    """Significant shifts of `dimensions`: those of the latest scan when it covered them, else scanned now
+    (for the dashboard's rule preview before any refresh ran)."""
+    from analysis.insight import trends
+
+    last = discovery.get_setting(store, FP_RUN_KEY)
+    run = rstore.get_run(store, last) if last else None
+    scanned = set((run or {}).get("stages", {}).get("trends", {}).get("dimensions", []))
+    if run and set(dimensions) <= scanned:
+        shifts = rstore.shifts_of_run(store, last)
+        return shifts[shifts["dimension"].isin(dimensions)].reset_index(drop=True)
+    frames = []
+    for dim in dimensions:
+        scan = trends.shift_scan(store, by=dim, today=today)
+        sig = scan[scan["significant"]]
+        if len(sig):
+            frames.append(sig.assign(end_month=sig["after_to"])[rstore.SHIFT_COLUMNS])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=rstore.SHIFT_COLUMNS)
+
+
 STAGE_FUNCS = {"inbox": stage_inbox, "score": stage_score, "topics": stage_topics, "trends": stage_trends,
                "alerts": stage_alerts}
 

@@ -147,3 +147,37 @@ def test_the_summary_is_plain_json(demo, rules_file):
     for k in ("files_loaded", "files_failed", "scored", "shifts_found", "alerts_sent", "alerts_new", "run_id",
               "status", "stages"):
         assert k in again
+
+
+def test_the_app_collects_its_inbox_itself_and_records_a_run(demo, rules_file, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from analysis.ops.refresh import start_in_app
+    from tests.analysis.ops.test_inbox import FEEDBACK
+
+    box = tmp_path / "entrada"
+    monkeypatch.setenv("SABOR_ALERT_RULES", rules_file)
+    monkeypatch.setenv("SABOR_REFRESH_SKIP", "score,topics")
+    monkeypatch.setenv("SABOR_REFRESH_DIMENSIONS", "attribute")
+    monkeypatch.setenv("SABOR_INBOX_SETTLE_S", "0.5")
+    stop = threading.Event()
+    thread = start_in_app(demo, box, interval_s=0, stop=stop)
+    try:
+        assert box.is_dir()                                      # made on start
+        new = FEEDBACK.replace(b"/2024,", b"/2026,")             # same comments, new dates: new rows
+        (box / "hoy.csv").write_bytes(new)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (box / "done" / "hoy.csv.report.json").exists():
+            time.sleep(0.2)
+        assert (box / "done" / "hoy.csv.report.json").exists()
+        runs = rstore.refresh_runs(demo)
+        while time.monotonic() < deadline and (runs.empty or runs["status"].iloc[0] == "running"):
+            time.sleep(0.2)
+            runs = rstore.refresh_runs(demo)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    run = runs.iloc[0]
+    assert (run["trigger"], run["status"], run["files_loaded"], run["rows_loaded"]) == ("app", "ok", 1, 40)
+    assert run["alerts_new"] == 1 and not thread.is_alive()
