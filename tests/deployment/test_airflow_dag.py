@@ -35,8 +35,9 @@ def dagbag(airflow_python: str, folder, tmp_path, sabor_bin: str = "sabor") -> d
     out = tmp_path / "dagbag.json"
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AIRFLOW_HOME": str(tmp_path / "airflow"),
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "SABOR_BIN": sabor_bin}
-    r = subprocess.run([airflow_python, str(ROOT / "tests" / "deployment" / "airflow_dagbag.py"), str(folder), RUN,
-                        str(out)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    checker = ROOT / "tests" / "deployment" / "airflow_dagbag.py"
+    r = subprocess.run([airflow_python, str(checker), str(folder), RUN, str(out)], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, r.stderr[-3000:]
     return json.loads(out.read_text())
 
@@ -81,8 +82,8 @@ def test_the_rendered_commands_run_the_real_cli_stage_by_stage(airflow_python, d
                "SABOR_ALERT_RULES": str(rules), "SABOR_ALERT_WEBHOOK_URL": hook.url,
                "SABOR_REFRESH_SKIP": "score,topics", "SABOR_REFRESH_DIMENSIONS": "attribute"}
         for stage in STAGES:                  # as Airflow's workers would, in the DAG's order
-            r = subprocess.run(["bash", "-c", tasks[stage]["command"]], env=env, capture_output=True, text=True,
-                               timeout=600, check=False)
+            r = subprocess.run(["bash", "-c", tasks[stage]["command"]], env=env, capture_output=True,
+                               text=True, timeout=600, check=False)
             assert r.returncode == 0, (stage, r.stderr[-2000:])
     assert len(hook.requests) == 1
     from analysis.ops.refresh import summary
