@@ -268,8 +268,13 @@ def _refresh_config(args, **kw):
     from analysis.ops.refresh import STAGES, RefreshConfig
 
     inbox = args.inbox or os.environ.get("SABOR_INBOX") or None
-    if inbox and not Path(inbox).expanduser().is_dir():
-        raise BadInput(f"{inbox}: la carpeta de entrada no existe")
+    if inbox:
+        from analysis.ops.inbox import Inbox
+
+        try:
+            Inbox(inbox).check()          # made when missing if its parent exists (a fresh volume)
+        except FileNotFoundError as e:
+            raise BadInput(str(e)) from None
     rules = args.rules or os.environ.get("SABOR_ALERT_RULES") or None
     try:
         if rules:

@@ -9,9 +9,10 @@ Layout of the folder (`sabor watch DIR`, `sabor refresh --inbox DIR`, `SABOR_INB
 
 A file is read only when it is complete: when a `<file>.ready` marker sits beside it, or when its size
 and modification time have not changed for `settle_s` seconds (two observations apart). Hidden files and
-names ending in .part/.tmp/.crdownload/.partial are never read; with `require_marker` only files with a
-marker are. The same bytes are never loaded twice: a file whose sha256 is already in `uploads` (loaded by
-any path) goes to done/ as a duplicate. Everything lives on disk and in the database, so a restart
+names ending in .part/.tmp/.crdownload/.partial are never read, nor symbolic links (the inbox reads only
+what was dropped into it); with `require_marker` only files with a marker are. The same bytes are never
+loaded twice: a file whose sha256 is already in `uploads` (loaded by any path) goes to done/ as a
+duplicate. Everything lives on disk and in the database, so a restart
 simply picks up what is still in the folder; a crash after loading and before moving is seen as a
 duplicate next time.
 """
@@ -85,7 +86,11 @@ class Inbox:
         return cls(root, settle_s=float(os.environ.get("SABOR_INBOX_SETTLE_S", 2)),
                    require_marker=os.environ.get("SABOR_INBOX_REQUIRE_READY", "0") == "1")
 
-    def check(self) -> None:
+    def check(self, create: bool = True) -> None:
+        """The folder exists (made when missing and its parent exists: a first scheduled run on a fresh
+        volume must not fail)."""
+        if not self.root.is_dir() and create and self.root.parent.is_dir():
+            self.root.mkdir(exist_ok=True)
         if not self.root.is_dir():
             raise FileNotFoundError(f"{self.root}: la carpeta de entrada no existe")
 
@@ -97,11 +102,14 @@ class Inbox:
                 continue
             for p in folder.iterdir():
                 name = p.name
-                if (not p.is_file() or name.startswith((".", "~")) or name.endswith(PARTIAL_SUFFIXES)
-                        or name.endswith(REPORT_SUFFIXES)):
+                if (p.is_symlink() or not p.is_file() or name.startswith((".", "~"))
+                        or name.endswith(PARTIAL_SUFFIXES) or name.endswith(REPORT_SUFFIXES)):
                     continue
-                out.append((p, kind))
-        return sorted(out, key=lambda t: (t[0].stat().st_mtime_ns, str(t[0])))
+                try:
+                    out.append((p.stat().st_mtime_ns, p, kind))
+                except FileNotFoundError:        # moved away meanwhile
+                    continue
+        return [(p, kind) for _, p, kind in sorted(out, key=lambda t: (t[0], str(t[1])))]
 
     def ready(self) -> list[tuple[Path, str | None]]:
         """Files complete now: a .ready marker, or size and mtime unchanged for settle_s seconds."""
@@ -114,7 +122,10 @@ class Inbox:
                 continue
             if self.require_marker:
                 continue
-            st = p.stat()
+            try:
+                st = p.stat()
+            except FileNotFoundError:
+                continue
             sig = (st.st_size, st.st_mtime_ns)
             prev = self._seen.get(p)
             if prev is None or prev[:2] != sig:

@@ -151,3 +151,14 @@ def test_a_bad_file_goes_to_failed_with_the_reason_and_the_database_is_untouched
     assert store.feedback_count() == 0 and len(store.uploads()) == 0
     txt = (inbox.root / "failed" / "sin_texto.csv.report.txt").read_text()
     assert "No se cargó" in txt and "columna de comentarios" in txt
+
+
+def test_links_are_not_followed_and_a_missing_inbox_is_made_under_an_existing_parent(tmp_path):
+    outside = tmp_path / "secreto.csv"
+    outside.write_bytes(FEEDBACK)
+    box = Inbox(tmp_path / "entrada")
+    box.check()                                              # a fresh volume: the folder is made
+    (box.root / "enlace.csv").symlink_to(outside)
+    assert box.candidates() == []
+    with pytest.raises(FileNotFoundError):
+        Inbox(tmp_path / "no" / "existe").check()

@@ -54,8 +54,8 @@ def test_refresh_prints_json_for_schedulers_and_a_second_run_sends_nothing(demo_
 def test_exit_codes_bad_input_partial_and_locked(demo_truth_copy, rules, tmp_path):
     bad = tmp_path / "malas.yaml"
     bad.write_text("rules:\n  - name: x\n    direction: lateral\n", encoding="utf-8")
-    for args in (["--rules", str(bad)], ["--inbox", str(tmp_path / "no-existe")], ["--skip", "todo"],
-                 ["--stage", "alerts"]):
+    for args in (["--rules", str(bad)], ["--inbox", str(tmp_path / "no-existe" / "entrada")],
+                 ["--skip", "todo"], ["--stage", "alerts"]):
         r = sabor("refresh", *args, db=demo_truth_copy, env=QUICK_ENV)
         assert r.returncode == 2, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1 and "sabor: error:" in r.stderr, r.stderr
@@ -181,3 +181,17 @@ def test_refresh_through_the_real_model_delivers_one_webhook_and_one_email(tmp_p
     assert alert["sentence"] in plain and alert["link"] in plain
     for payload in (json.dumps(hook.requests[0].body, ensure_ascii=False), plain, r.stdout):
         assert EMAIL not in payload and PHONE not in payload
+
+
+def test_watch_once_with_refresh_loads_and_alerts(demo_truth_copy, rules, tmp_path):
+    box = tmp_path / "entrada"
+    box.mkdir()
+    (box / "vacio.csv").write_text("", encoding="utf-8")
+    (box / "vacio.csv.ready").write_text("")
+    with WebhookReceiver() as hook:
+        env = QUICK_ENV | {"SABOR_ALERT_WEBHOOK_URL": hook.url, "SABOR_ALERT_RULES": str(rules),
+                           "SABOR_REFRESH_SKIP": "score,topics"}
+        r = sabor("watch", str(box), "--once", "--refresh", db=demo_truth_copy, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("failed: vacio.csv") and "vacío" in r.stdout
+    assert len(hook.requests) == 1 and (box / "failed" / "vacio.csv.report.json").is_file()
