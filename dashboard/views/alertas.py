@@ -84,7 +84,7 @@ if "al_pick_next" in st.session_state:          # chosen by the last save/delete
     st.session_state["al_pick"] = st.session_state.pop("al_pick_next")
 pick = st.selectbox(tr("Crear o editar una regla", "Create or edit a rule"), [NEW] + list(editable),
                     key="al_pick",
-                    format_func=lambda v: (tr("➕ Nueva regla", "➕ New rule") if v == NEW
+                    format_func=lambda v: (tr("+ Nueva regla", "+ New rule") if v == NEW
                                            else editable[v].name))
 cur = editable.get(pick) or alerts.Rule(name="")
 with st.form(f"al_form_{pick}"):

@@ -95,7 +95,7 @@ def test_runs_inbox_files_and_alerts_sent_after_a_refresh(demo, tmp_path, monkey
     frames = [d.value for d in at.dataframe]
     rules_table = frames[0]
     assert rules_table["origen"].tolist() == [str(rules)]            # YAML rules listed, not editable
-    assert at.selectbox(key="al_pick").options == ["➕ Nueva regla"]
+    assert at.selectbox(key="al_pick").options == ["+ Nueva regla"]
     runs = next(f for f in frames if "run_id" in f.columns and "status" in f.columns)
     assert runs["run_id"].tolist() == [out["run_id"]] and runs["status"].tolist() == ["partial"]
     inbox = next(f for f in frames if "moved_to" in f.columns)
