@@ -1,7 +1,8 @@
 # Sabor: two commands on a fresh machine.
 #   make run   installs what is missing (.venv, pinned requirements) and starts the dashboard on the demo data,
 #              with the HTTP API on 127.0.0.1:$(API_PORT) served by the same process (one DuckDB writer)
-#   make test  installs what tests need (Python dev tools, Debian chromium + prometheus) and runs every test
+#   make test  installs what tests need (Python dev tools, Debian chromium + prometheus, Airflow in its
+#              own venv for the DAG check) and runs every test
 # A stamp keyed on the requirements' hash makes the second run install nothing.
 
 PYTHON ?= python3.11
@@ -17,7 +18,7 @@ DEV_HASH := $(shell cat requirements.txt requirements-dev.txt pyproject.toml | s
 RUN_STAMP := $(VENV)/.installed-run-$(REQ_HASH)
 DEV_STAMP := $(VENV)/.installed-dev-$(DEV_HASH)
 
-.PHONY: run test install install-dev system-deps demo lint bench clean-db
+.PHONY: run test install install-dev system-deps airflow-env demo lint bench clean-db
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Se necesita Python 3.11 ($(PYTHON))"; exit 1; }
@@ -42,6 +43,11 @@ install-dev: $(DEV_STAMP)
 system-deps:
 	@bash scripts/install_system_deps.sh
 
+# Apache Airflow in its own venv (it cannot sit beside the pinned stack), only to load
+# deployment/airflow/ in Airflow's DagBag; built once (~1 min), cached under ~/.cache/sabor.
+airflow-env:
+	@PYTHON=$(PYTHON) bash scripts/airflow_venv.sh >/dev/null
+
 demo: install
 	$(PY) -m analysis.cli demo
 
@@ -52,7 +58,7 @@ run: install
 	$(PY) -m analysis.cli serve --port $(PORT) --address 127.0.0.1 --analyze \
 		--api-port $(API_PORT) --api-address 127.0.0.1
 
-test: install-dev system-deps
+test: install-dev system-deps airflow-env
 	$(PY) -m pytest -q
 
 lint: install-dev

@@ -1,6 +1,8 @@
 """`sabor` command line. Same functions as the dashboard, so everything the UI does runs headless.
 
-Exit codes: 0 success, 2 bad input (one-line reason on stderr), 1 unexpected failure.
+Exit codes: 0 success, 2 bad input (one-line reason on stderr), 1 unexpected failure; `sabor refresh`
+also 3 (it ran, but some inbox files or alert deliveries failed: see the JSON), and every command 75 when
+the database is locked by another process (DuckDB has one writer; try again later).
 """
 from __future__ import annotations
 
@@ -18,8 +20,27 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+EXIT_PARTIAL = 3      # sabor refresh: ran, but a file or a delivery failed
+EXIT_LOCKED = 75      # EX_TEMPFAIL: the database is held by another process; a scheduler should retry
+
+
 class BadInput(Exception):
     pass
+
+
+def _lock_holder(e: BaseException) -> str | None:
+    """The one-line reason when `e` is DuckDB refusing the file because another process holds it."""
+    text = str(e)
+    if "lock" not in text.lower() or type(e).__module__.split(".")[0] not in ("duckdb", "_duckdb"):
+        return None
+    import re
+
+    pid = re.search(r"\(PID (\d+)\)", text)
+    path = re.search(r'on file "([^"]+)"', text)
+    who = f"el proceso {pid.group(1)}" if pid else "otro proceso"
+    where = path.group(1) if path else "la base de datos"
+    return (f"{where} está en uso por {who} (DuckDB admite un solo proceso escritor); "
+            f"vuelva a intentarlo cuando termine o detenga ese proceso")
 
 
 def _store(args):
@@ -367,6 +388,11 @@ def cmd_serve(args) -> int:
     store = _open_for_serving(log)
     store.refresh_gauges()
     health.watch_quality(store)
+    health.watch_freshness(store)
+    from analysis.ops.refresh import start_in_app
+
+    if start_in_app(store) is not None:   # SABOR_INBOX: the app collects files and alerts by itself
+        log.info("inbox_in_app_started")
     if args.api_port:
         from analysis.api import create_app
         from analysis.api.server import start_in_thread, warm_up
@@ -398,6 +424,123 @@ def cmd_serve(args) -> int:
         # the scorer stops between batches and DuckDB closes before the interpreter does
         jobs.finish(store)
     return code
+
+
+def _refresh_config(args, **kw):
+    from analysis.insight.alerts import RuleError, load_rules_file
+    from analysis.ops import notify
+    from analysis.ops.refresh import STAGES, RefreshConfig
+
+    inbox = args.inbox or os.environ.get("SABOR_INBOX") or None
+    if inbox:
+        from analysis.ops.inbox import Inbox
+
+        try:
+            Inbox(inbox).check()          # made when missing if its parent exists (a fresh volume)
+        except FileNotFoundError as e:
+            raise BadInput(str(e)) from None
+    rules = args.rules or os.environ.get("SABOR_ALERT_RULES") or None
+    try:
+        if rules:
+            load_rules_file(rules)                  # a bad rules file stops before anything is loaded
+        notify.channels_from_env()
+    except (RuleError, ValueError) as e:
+        raise BadInput(str(e)) from None
+    skip = set(getattr(args, "skip", None) or [])
+    unknown = skip - set(STAGES)
+    if unknown:
+        raise BadInput(f"--skip: etapa desconocida {sorted(unknown)}; use {', '.join(STAGES)}")
+    if skip:
+        kw["skip"] = frozenset(skip)
+    return RefreshConfig.from_env(inbox=Path(inbox).expanduser() if inbox else None, rules_file=rules, **kw)
+
+
+def _print_refresh(out: dict, fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+        return
+    print(f"Actualización {out['run_id']}: {out['status']} en {out.get('seconds') or 0:.1f} s")
+    print(f"  archivos cargados {out['files_loaded']}, fallidos {out['files_failed']}, "
+          f"ya cargados {out['files_duplicate']}; filas {out['rows_loaded']:,}")
+    print(f"  comentarios analizados {out['scored']:,}; cambios significativos {out['shifts_found']}")
+    print(f"  alertas nuevas {out['alerts_new']}, enviadas {out['alerts_sent']}, "
+          f"entregas fallidas {out['deliveries_failed']}")
+    for f in out["files"]:
+        print(f"  - {f['file']}: {f['status']}" + (f" ({f['reason']})" if f.get("reason") else ""))
+    for a in out["alerts"]:
+        print(f"  * {a['sentence']}")
+
+
+def cmd_refresh(args) -> int:
+    from analysis.ops.refresh import run_refresh, run_stage, summary
+
+    cfg = _refresh_config(args, trigger=args.trigger)
+    store = _store(args)
+    if args.stage == "all":
+        if args.run_id and not args.run_id.strip():
+            raise BadInput("--run-id vacío")
+        out = run_refresh(store, cfg, run_id=args.run_id or None)
+        _print_refresh(out, args.format)
+        return 0 if out["status"] == "ok" else EXIT_PARTIAL
+    if not args.run_id:
+        raise BadInput("--stage necesita --run-id (el mismo para todas las etapas de una ejecución)")
+    result = run_stage(store, args.stage, args.run_id, cfg)
+    out = summary(store, args.run_id) | {"stage": args.stage, "stage_result": result}
+    _print_refresh(out, args.format)
+    failed = result.get("files_failed", 0) or (result.get("deliveries") or {}).get("failed", 0)
+    return EXIT_PARTIAL if failed else 0
+
+
+def cmd_watch(args) -> int:
+    import signal
+    import threading
+
+    from analysis.ops.inbox import Inbox, watch
+    from analysis.ops.logs import get_logger
+    from analysis.store import Store, default_db_path
+
+    inbox = Inbox.from_env(args.dir)
+    if args.settle is not None:
+        inbox.settle_s = args.settle
+    try:
+        inbox.check()
+    except FileNotFoundError as e:
+        raise BadInput(str(e)) from None
+    cfg = _refresh_config(argparse.Namespace(inbox=args.dir, rules=None), trigger="watch") if args.refresh \
+        else None
+    db = Path(args.db).expanduser() if args.db else default_db_path()
+    log = get_logger("sabor.watch")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def handle(batch) -> None:
+        # The database is opened per batch and closed after it: between files the lock is free for
+        # `sabor refresh`, `sabor ingest` or a scheduled job.
+        store = Store.open(db)
+        try:
+            if cfg is not None:
+                from analysis.ops.refresh import RefreshConfig, run_refresh
+
+                out = run_refresh(store, RefreshConfig(**{**cfg.__dict__, "files": batch}))
+                files = out["files"]
+            else:
+                files = inbox.process(store, batch)["files"]
+        finally:
+            store.close()
+        for f in files:
+            print(f"{f['status']}: {f['file']} ({f.get('kind') or '-'}, {f['rows_loaded']:,} filas) → "
+                  f"{f.get('moved_to')}" + (f" — {f['reason']}" if f.get("reason") else ""), flush=True)
+
+    log.info("watch_started", extra={"settle_s": inbox.settle_s, "refresh": bool(args.refresh)})
+    print(f"sabor: vigilando {inbox.root} (Ctrl+C para terminar)", file=sys.stderr, flush=True)
+    if args.once:
+        batch = inbox.wait_ready()
+        if batch:
+            handle(batch)
+        return 0
+    watch(inbox, handle, stop, interval=args.interval)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -453,6 +596,25 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--output", required=True)
     sp = add("health", cmd_health, "comprobar que la base de datos abre y el modelo carga")
     sp.add_argument("--deep", action="store_true", help="cargar también el modelo")
+    sp = add("refresh", cmd_refresh,
+             "actualizar: carpeta de entrada → análisis → temas → tendencias → alertas (para cron/Airflow)")
+    sp.add_argument("--inbox", help="carpeta de entrada (por defecto $SABOR_INBOX)")
+    sp.add_argument("--rules", help="reglas de alerta en YAML (por defecto $SABOR_ALERT_RULES)")
+    sp.add_argument("--format", choices=["json", "text"], default="text")
+    sp.add_argument("--stage", choices=["all", "inbox", "score", "topics", "trends", "alerts"], default="all",
+                    help="una sola etapa de la ejecución --run-id (una tarea por etapa en Airflow)")
+    sp.add_argument("--run-id", help="identificador de la ejecución (el mismo en todas sus etapas)")
+    sp.add_argument("--skip", action="append", metavar="ETAPA",
+                    help="no ejecutar esta etapa (inbox, score, topics, trends, alerts); repetible")
+    sp.add_argument("--trigger", default="cli", help=argparse.SUPPRESS)
+    sp = add("watch", cmd_watch, "cargar los archivos que se dejen en una carpeta")
+    sp.add_argument("dir")
+    sp.add_argument("--interval", type=float, default=1.0, help="segundos entre revisiones (1)")
+    sp.add_argument("--settle", type=float, default=None,
+                    help="segundos sin cambios para dar un archivo por completo ($SABOR_INBOX_SETTLE_S o 2)")
+    sp.add_argument("--refresh", action="store_true",
+                    help="tras cada lote: analizar, temas, tendencias y alertas (como sabor refresh)")
+    sp.add_argument("--once", action="store_true", help="procesar lo que esté listo y salir")
     sp = add("serve", cmd_serve, "iniciar el panel (igual que make run)")
     sp.add_argument("--port", type=int, default=int(os.environ.get("SABOR_PORT", "8501")))
     sp.add_argument("--address", default=os.environ.get("SABOR_ADDRESS", "127.0.0.1"))
@@ -537,6 +699,10 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             return 130
         except Exception as e:  # noqa: BLE001 -- one JSON line with the traceback, not a bare traceback
+            reason = _lock_holder(e)
+            if reason is not None:
+                print(f"sabor: error: {reason}", file=sys.stderr)
+                return EXIT_LOCKED
             logs.get_logger("sabor.cli").exception("command_failed",
                                                    extra={"command": args.command, "error": type(e).__name__})
             return 1

@@ -25,6 +25,7 @@ PAGES = [  # (file, title es, title en, icon, url path)
     ("recomendaciones.py", "Recomendaciones", "Recommendations", ":material/lightbulb:", "recomendaciones"),
     ("preguntar.py", "Preguntar", "Ask the data", ":material/chat:", "preguntar"),
     ("cargar.py", "Cargar datos", "Load data", ":material/upload_file:", "cargar"),
+    ("alertas.py", "Alertas", "Alerts", ":material/notifications:", "alertas"),
     ("modelo.py", "Modelo", "Model", ":material/psychology:", "modelo"),
 ]
 

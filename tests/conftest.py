@@ -61,6 +61,18 @@ def demo_truth_store(tmp_path_factory):
     s.close()
 
 
+@pytest.fixture
+def demo_truth_copy(demo_truth_store, tmp_path) -> Path:
+    """A private copy of the `demo_truth_store` file (that store is shared read-only), for tests that
+    write: open it with Store.open(path) or hand it to a `sabor` subprocess."""
+    import shutil
+
+    demo_truth_store.cursor().execute("CHECKPOINT")     # everything in the file, nothing left in the WAL
+    dest = tmp_path / "demo_copy.duckdb"
+    shutil.copyfile(demo_truth_store.path, dest)
+    return dest
+
+
 @pytest.fixture(scope="session")
 def real_dir() -> Path:
     return need_shared(SHARED_REAL)

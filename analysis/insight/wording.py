@@ -255,6 +255,39 @@ def describe_content(f: dict, audience: str, lang: str = "es", worse: bool = Fal
     return title, text
 
 
+# Shift alerts (analysis/insight/alerts.py): one sentence with the numbers, a title, and the few words the
+# webhook card and the e-mail put around them.
+def alert_sentence(row, lang: str = "es") -> str:
+    """'empaque negativo ↑ en Galletas de kiwicha desde octubre 2025: 1.7% → 26.5% de los comentarios (44 de
+    166 desde entonces; +24.8 pp; q = 3e-39).' for one trend-engine row."""
+    es = lang != "en"
+    if row["metric"] == "negative_share":
+        of = "de sus menciones son quejas" if es else "of its mentions are complaints"
+    else:
+        of = "de los comentarios" if es else "of comments"
+    k, n = int(row["k_after"]), int(row["n_after"])
+    count = f"{k:,} de {n:,} desde entonces" if es else f"{k:,} of {n:,} since then"
+    pp = f"{100 * float(row['effect']):+.1f} pp".replace("-", "−")
+    return (f"{headline(row, lang)}: {fmt_pct(row['rate_before'])} → {fmt_pct(row['rate_after'])} {of} "
+            f"({count}; {pp}; q = {float(row['q']):.1g}).")
+
+
+def alert_title(row, lang: str = "es") -> str:
+    return f"Sabor · {'nuevo cambio' if lang != 'en' else 'new shift'}: {headline(row, lang)}"
+
+
+ALERT_WORDS = {
+    "comments": ("Comentarios recientes (datos personales ocultos)",
+                 "Recent comments (personal data hidden)"),
+    "also": ("También en", "Also in"), "rules": ("Regla", "Rule"), "open": ("Ver en Sabor", "Open in Sabor"),
+    "more": ("y {n} más", "and {n} more"),
+}
+
+
+def alert_word(name: str, lang: str = "es") -> str:
+    return _pick(ALERT_WORDS[name], lang)
+
+
 def md_escape(text) -> str:
     """User text (comments, product names) shown as plain text inside Markdown: one line (a line break in
     a comment cannot start a heading or leave a quote), and no link, image, HTML, heading or emphasis."""

@@ -130,6 +130,40 @@ def watch_quality(store, max_age_s: float = 60.0) -> None:
     metrics.SENTIMENT_DRIFT.set_function(current)
 
 
+# -- freshness for Prometheus ----------------------------------------------------------------------
+def newest_feedback_age(store, now: float | None = None) -> float | None:
+    """Seconds since the date of the newest comment dated to the day (its midnight, UTC); None when no
+    comment has a day. Comment dates, not load times: a feed that keeps delivering only old or repeated
+    rows is as stale as one that stopped."""
+    from datetime import UTC, datetime
+
+    newest = store.scalar("SELECT max(date) FROM feedback WHERE date_precision = 'day'")
+    if newest is None:
+        return None
+    midnight = datetime(newest.year, newest.month, newest.day, tzinfo=UTC).timestamp()
+    return max(0.0, (time.time() if now is None else now) - midnight)
+
+
+def watch_freshness(store, max_age_s: float = 60.0) -> None:
+    """Make `sabor_newest_feedback_age_seconds` computed at scrape time from this store (the query runs at
+    most once a minute; the age itself is always current)."""
+    from analysis.ops import metrics
+
+    cache = {"at": float("-inf"), "newest": None}
+
+    def current() -> float:
+        if time.monotonic() - cache["at"] > max_age_s:
+            try:
+                age = newest_feedback_age(store)
+                cache["newest"] = None if age is None else time.time() - age
+            except Exception:  # noqa: BLE001 - a scrape must never fail because of the database
+                cache["newest"] = None
+            cache["at"] = time.monotonic()
+        return float("nan") if cache["newest"] is None else max(0.0, time.time() - cache["newest"])
+
+    metrics.NEWEST_FEEDBACK_AGE.set_function(current)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 

@@ -65,6 +65,9 @@ _history: dict[str, JobState] = {}     # the last jobs by id (bounded), for GET 
 _KEEP = 20
 _thread: threading.Thread | None = None
 PROGRESS_LOG_S = 30.0
+# Held while the process writes model results: the background analysis and the app's refresh
+# (analysis.ops.refresh.start_in_app) never score the same comments at once.
+WORK_LOCK = threading.RLock()
 
 
 def state() -> JobState:
@@ -102,12 +105,14 @@ def start_analysis(store) -> bool:
         from analysis.ops.scoring import analyze
 
         try:
-            job.result = analyze(store, progress=progress, stop=STOP)
+            with WORK_LOCK:
+                job.result = analyze(store, progress=progress, stop=STOP)
             if not STOP.is_set():
                 from analysis.insight.topics import ensure_current
 
                 job.phase = "topics"      # a first fit, or the new comments joining their nearest topic
-                job.result["topics"] = ensure_current(store)
+                with WORK_LOCK:
+                    job.result["topics"] = ensure_current(store)
             log.info("background_analysis_stopped" if STOP.is_set() else "background_analysis_done",
                      extra={"scored": job.result.get("scored"), "pending": job.result.get("pending"),
                             "duration_ms": int((time.time() - job.started) * 1000)})

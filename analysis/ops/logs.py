@@ -31,7 +31,8 @@ SENSITIVE_FIELDS = frozenset({
     "text", "texts", "comment", "comments", "comentario", "comentarios", "review", "question", "pregunta",
     "prompt", "completion", "answer", "respuesta", "row", "rows", "verbatim", "content", "body",
 })
-_SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.IGNORECASE)
+# WEBHOOK: an incoming-webhook URL carries its token in the path (Slack, Teams).
+_SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|WEBHOOK)", re.IGNORECASE)
 # Key-shaped strings even when not in the environment (OpenAI "sk-...", bearer tokens).
 _SECRET_PATTERNS = (
     re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"),

@@ -94,6 +94,23 @@ ACTIVE_SESSIONS = _get_or_create(Gauge, "sabor_active_sessions",
 DB_SIZE_BYTES = _get_or_create(Gauge, "sabor_db_size_bytes", "Size of the DuckDB file.")
 FEEDBACK_ROWS = _get_or_create(Gauge, "sabor_feedback_rows", "Rows in the feedback table.")
 
+# Regular collection and alerts (analysis/ops/refresh.py, inbox.py, notify.py).
+_REFRESH_BUCKETS = (1, 5, 10, 30, 60, 120, 300, 600, 1200, 3600)
+REFRESH_RUNS = _get_or_create(
+    Counter, "sabor_refresh_runs_total", "Refresh runs, by outcome (ok, partial, failed).", ("outcome",))
+REFRESH_SECONDS = _get_or_create(
+    Histogram, "sabor_refresh_seconds", "Time of one refresh run (all its stages).", buckets=_REFRESH_BUCKETS)
+INBOX_FILES = _get_or_create(
+    Counter, "sabor_inbox_files_total", "Files taken from the inbox, by outcome (loaded, failed, duplicate).",
+    ("outcome",))
+ALERT_DELIVERIES = _get_or_create(
+    Counter, "sabor_alert_deliveries_total",
+    "Alert delivery attempts, by channel and outcome (sent, failed).",
+    ("channel", "outcome"))
+NEWEST_FEEDBACK_AGE = _get_or_create(
+    Gauge, "sabor_newest_feedback_age_seconds",
+    "Seconds since the date of the newest comment (comments dated to the day; NaN when there are none).")
+
 
 # --- Operations: free space of the volume that holds the DuckDB file, read at scrape time so
 # the disk-full alert works without node-exporter and without anyone remembering to refresh it.

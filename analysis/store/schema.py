@@ -71,6 +71,41 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         """CREATE TABLE audit_log (
             logged_at TIMESTAMP NOT NULL, actor VARCHAR NOT NULL, action VARCHAR NOT NULL, detail JSON)""",
     ]),
+    # Regular collection and shift alerts: every refresh run, the files the inbox took, the significant
+    # shifts a run found, the alert rules edited in the dashboard, the alerts raised (one per shift, never
+    # twice: `alert_series` holds every series already told) and each alert's delivery per channel.
+    (4, [
+        """CREATE TABLE refresh_runs (
+            run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
+            trigger VARCHAR, status VARCHAR NOT NULL, files_loaded INTEGER DEFAULT 0,
+            files_failed INTEGER DEFAULT 0, files_duplicate INTEGER DEFAULT 0, rows_loaded BIGINT DEFAULT 0,
+            scored BIGINT DEFAULT 0, shifts_found INTEGER DEFAULT 0, alerts_new INTEGER DEFAULT 0,
+            alerts_sent INTEGER DEFAULT 0, deliveries_failed INTEGER DEFAULT 0, seconds DOUBLE,
+            error VARCHAR, stages JSON)""",
+        """CREATE TABLE inbox_files (
+            sha256 VARCHAR NOT NULL, file_name VARCHAR NOT NULL, kind VARCHAR, status VARCHAR NOT NULL,
+            upload_id VARCHAR, rows_loaded BIGINT, reason VARCHAR, moved_to VARCHAR,
+            seen_at TIMESTAMP NOT NULL, run_id VARCHAR)""",
+        """CREATE TABLE refresh_shifts (
+            run_id VARCHAR NOT NULL, dimension VARCHAR NOT NULL, key VARCHAR NOT NULL, polarity VARCHAR,
+            metric VARCHAR, segment_type VARCHAR, segment VARCHAR, direction VARCHAR, start_month VARCHAR,
+            end_month VARCHAR, rate_before DOUBLE, rate_after DOUBLE, effect DOUBLE, q DOUBLE,
+            k_before BIGINT, n_before BIGINT, k_after BIGINT, n_after BIGINT, tier INTEGER)""",
+        """CREATE TABLE alert_rules (
+            rule_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, enabled BOOLEAN NOT NULL,
+            spec JSON NOT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE alerts (
+            alert_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL, run_id VARCHAR,
+            dimension VARCHAR, key VARCHAR, direction VARCHAR, start_month VARCHAR, headline VARCHAR,
+            rules JSON, message JSON NOT NULL)""",
+        """CREATE TABLE alert_series (series_key VARCHAR PRIMARY KEY, alert_id VARCHAR NOT NULL)""",
+        # status: pending -> sending -> sent | failed (retried by later refreshes) | gave_up; a delivery
+        # left in 'sending' by a crash becomes 'unknown' and is never sent again automatically.
+        """CREATE TABLE alert_deliveries (
+            alert_id VARCHAR NOT NULL, channel VARCHAR NOT NULL, status VARCHAR NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, last_error VARCHAR, last_attempt_at TIMESTAMP,
+            sent_at TIMESTAMP, next_attempt_at TIMESTAMP, PRIMARY KEY (alert_id, channel))""",
+    ]),
 ]
 
 

@@ -9,7 +9,8 @@ import yaml
 from tests.deployment.conftest import DEPLOY, ROOT
 
 K8S = DEPLOY / "kubernetes"
-FILES = ["configmap.yaml", "secret.example.yaml", "pvc.yaml", "deployment.yaml", "service.yaml"]
+FILES = ["configmap.yaml", "secret.example.yaml", "pvc.yaml", "deployment.yaml", "service.yaml",
+         "cronjob.yaml"]
 
 
 def validator():
@@ -115,3 +116,41 @@ def test_kubernetes_validate_rejects_a_broken_manifest():
     _container(dep)["unknownField"] = True
     with pytest.raises(kv.ValidationError):
         kv.validate(dep, kv.latest_version(), strict=True)
+
+
+def test_the_refresh_cronjob_runs_sabor_refresh_on_the_apps_volume_one_at_a_time():
+    text = (K8S / "cronjob.yaml").read_text()
+    cj, dep, svc = load("cronjob.yaml"), load("deployment.yaml"), load("service.yaml")
+    spec = cj["spec"]
+    assert spec["concurrencyPolicy"] == "Forbid" and spec["schedule"].split()[0] == "*/15"
+    # shipped suspended, and the comment says why: the app holds the single DuckDB writer
+    assert spec["suspend"] is True and "ONE writer" in text and "SABOR_INBOX" in text and "exits 75" in text
+    job = spec["jobTemplate"]["spec"]
+    pod = job["template"]["spec"]
+    assert pod["restartPolicy"] == "Never" and job["backoffLimit"] == 0
+    (c,) = pod["containers"]
+    app = _container(dep)
+    assert c["image"] == app["image"] and "command" not in c             # the image's entry point stays
+    assert c["args"][:4] == ["sabor", "refresh", "--inbox", "/data/inbox"] and "json" in c["args"]
+    assert c["envFrom"] == app["envFrom"]
+    secret = load("secret.example.yaml")
+    for e in c["env"]:
+        ref = e["valueFrom"]["secretKeyRef"]
+        assert ref["name"] == secret["metadata"]["name"] and ref["key"] in secret["stringData"]
+        assert ref["optional"] is True
+    assert {e["name"] for e in c["env"]} <= {e["name"] for e in app["env"]}
+    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"]
+              if "persistentVolumeClaim" in v}
+    mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+    assert claims[next(n for n, p in mounts.items() if p == "/data")] == load("pvc.yaml")["metadata"]["name"]
+    assert pod["securityContext"] == dep["spec"]["template"]["spec"]["securityContext"]
+    assert c["securityContext"]["allowPrivilegeEscalation"] is False
+    # its pods are never behind the dashboard's Service; they prefer the app's node (ReadWriteOnce volume)
+    labels = job["template"]["metadata"]["labels"]
+    assert not svc["spec"]["selector"].items() <= labels.items()
+    (pref,) = pod["affinity"]["podAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    app_labels = dep["spec"]["template"]["metadata"]["labels"]
+    assert pref["podAffinityTerm"]["labelSelector"]["matchLabels"].items() <= app_labels.items()
+    cm = load("configmap.yaml")["data"]
+    assert cm["SABOR_INBOX"] == ""
+    assert "SABOR_SMTP_PASSWORD" not in cm and "SABOR_ALERT_WEBHOOK_URL" not in cm

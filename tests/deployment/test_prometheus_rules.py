@@ -39,7 +39,7 @@ def test_required_alerts_exist_with_severity_and_help():
     alerts = _alerts()
     for name in ("SaborDown", "SaborIngestRejectsHigh", "SaborUploadErrorsSpike", "SaborInferenceLatencyHigh",
                  "SaborLLMErrors", "SaborSQLGuardRejectionsSpike", "SaborSentimentDrift",
-                 "SaborDBVolumeNearlyFull"):
+                 "SaborDBVolumeNearlyFull", "SaborNoNewFeedback", "SaborAlertDeliveriesFailing"):
         assert name in alerts, f"missing alert {name}"
     for name, rule in alerts.items():
         assert rule["labels"]["severity"] in {"warning", "critical"}, name

@@ -114,6 +114,30 @@ def test_drift_gauge_is_served_at_scrape_time(store, exporter, monkeypatch):
     assert values["sabor_sentiment_drift"] == pytest.approx(1.0)
 
 
+def test_newest_feedback_age_is_served_at_scrape_time(store, exporter, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from analysis.ingest import ingest_bytes
+    from analysis.ops import metrics
+    from tests.conftest import scrape
+
+    assert health.newest_feedback_age(store) is None                      # no comment yet
+    today = datetime.now(UTC).date()
+    old, newest = today - timedelta(days=9), today - timedelta(days=4)
+    ingest_bytes(store, (f"fecha,comentario\n{old:%d/%m/%Y},Muy rico el chifle de verdad\n"
+                         f"{newest:%d/%m/%Y},Demasiado dulce la chicha morada\n"
+                         "2026,Solo el año: no cuenta como el más nuevo\n").encode(), "f.csv")
+    midnight = datetime(newest.year, newest.month, newest.day, tzinfo=UTC).timestamp()
+    assert health.newest_feedback_age(store, now=midnight + 3600) == pytest.approx(3600)
+    monkeypatch.setattr(metrics.NEWEST_FEEDBACK_AGE, "_child_samples",
+                        metrics.NEWEST_FEEDBACK_AGE._child_samples)
+    health.watch_freshness(store)
+    values = {s.name: s.value for f in text_string_to_metric_families(scrape(*exporter)) for s in f.samples}
+    assert 4 * 86400 <= values["sabor_newest_feedback_age_seconds"] < 5 * 86400     # past the 3-day alert
+
+
 @pytest.mark.slow
 def test_deep_check_loads_the_model(tmp_path):
     model = health.readiness(tmp_path / "sabor.duckdb", deep=True)["checks"]["model"]
