@@ -58,7 +58,8 @@ def candidates(store, filters: Filters | None = None, today: date | None = None,
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     rows = pd.concat(frames, ignore_index=True)
-    rows = rows.assign(_all=(rows["segment_type"] != "all").astype(int)).sort_values(["q", "_all"])
+    rows = rows.assign(_all=(rows["segment_type"] != "all").astype(int)).sort_values(
+        ["q", "_all", "dimension", "key", "segment_type", "segment"], kind="stable")
     rows = rows.drop_duplicates(["dimension", "key"]).drop(columns="_all")
     fams = _families(store) if "mention" in dimensions else set()
     rows["level"] = [_level(d, k, fams) for d, k in zip(rows["dimension"], rows["key"])]
@@ -129,7 +130,8 @@ def _explained(store, rows: pd.DataFrame, filters: Filters | None, alpha: float)
 def _group(rows: pd.DataFrame, ids: list[set[str]]) -> list[list[int]]:
     """Indices of rows that tell the same story (same direction, overlapping comments), strongest lead
     first: readable level, then q."""
-    order = sorted(range(len(rows)), key=lambda i: (LEVEL_ORDER[rows.iloc[i]["level"]], rows.iloc[i]["q"]))
+    order = sorted(range(len(rows)), key=lambda i: (LEVEL_ORDER[rows.iloc[i]["level"]], rows.iloc[i]["q"],
+                                                   rows.iloc[i]["key"]))
     used, groups = set(), []
     for i in order:
         if i in used:
@@ -172,5 +174,6 @@ def discover(store, filters: Filters | None = None, today: date | None = None, n
     explained = rows[rows["explained_by"].notna()]
     explained = explained.assign(related=[[] for _ in range(len(explained))],
                                  verbatims=[[] for _ in range(len(explained))])
-    out = out.assign(_a=-out["effect"].abs()).sort_values(["q", "_a"]).drop(columns="_a")
+    out = out.assign(_a=-out["effect"].abs()).sort_values(["q", "_a", "key"], kind="stable") \
+        .drop(columns="_a")
     return pd.concat([out, explained], ignore_index=True)[COLUMNS]

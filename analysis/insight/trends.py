@@ -478,8 +478,11 @@ def _empty_result() -> pd.DataFrame:
 def _rank(df: pd.DataFrame) -> pd.DataFrame:
     order = {"significant": 0, "not significant": 1, "insufficient data": 2}
     df = df.assign(_o=df["status"].map(order), _e=-df["effect"].abs().fillna(0))
-    return df.sort_values(["_o", "q", "_e"], na_position="last").drop(columns=["_o", "_e"])[RESULT_COLS] \
-        .reset_index(drop=True)
+    # ties (q underflows to 0 for strong shifts) broken by the series itself: the SQL's group order is not
+    # stable between runs, and the API and the CLI must rank alike
+    ties = [c for c in SERIES_COLS if c in df.columns]
+    return df.sort_values(["_o", "q", "_e", *ties], na_position="last", kind="stable") \
+        .drop(columns=["_o", "_e"])[RESULT_COLS].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------------
