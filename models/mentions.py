@@ -5,7 +5,7 @@ The lexicon is `models/lexicon/foods.csv` (columns entry, family, variants, lang
 an optional user file with the same columns (`SABOR_FOOD_LEXICON=/ruta/mis_alimentos.csv`). Each written
 form is expanded automatically: Spanish plurals (-s, -es, -z→-ces), diminutives (-ito/-ita, -cito,
 "cafecito", "papita", "chelita"), English plurals for `en` rows; text and forms are compared folded
-(lower case, no accents, `models.taste.fold`), so "CEVICHE", "cebiche" and "Cebichito" are one entry.
+(lower case, no accents, `models.text.fold`), so "CEVICHE", "cebiche" and "Cebichito" are one entry.
 
 All forms are compiled into one trie-shaped regex, matched at word boundaries, longest form first, so a
 multi-word entry consumes its words ("leche de tigre" is not "leche", "ají de gallina" not "ají" +
@@ -33,7 +33,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.taste import fold, split_clauses
+from models.text import evidence_of, fold, polarity_from_probs, split_clauses
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 BASE_FILE = LEXICON_DIR / "foods.csv"
@@ -66,7 +66,7 @@ def _squash(folded: str) -> str:
     return " ".join(folded.replace("-", " ").split())
 
 
-_FOLDED: dict[int, str] = {}      # code point -> models.taste.fold of that character, filled on demand
+_FOLDED: dict[int, str] = {}      # code point -> models.text.fold of that character, filled on demand
 
 
 def _fold_text(text: str) -> str:
@@ -780,8 +780,6 @@ def food_rows(text: str, clauses: list[tuple[int, int]], mentions: list[FoodMent
               clause_probs) -> list[dict]:
     """One row per food mention with its polarity: the cue next to the food when it says something
     unmistakable, else the clause's sentiment (`clause_probs`: (len(clauses), 3) [neg, neu, pos])."""
-    from models.taste import evidence_of, polarity_from_probs
-
     rows = []
     for m in mentions:
         p = clause_probs[m.clause]
