@@ -17,7 +17,7 @@ def test_roles_are_ordered_and_each_may_do_what_the_one_before_may():
     assert access.ROLES == ("viewer", "analyst", "admin")
     table = {r: {a for a in access.ACTIONS if access.allowed(r, a)} for r in access.ROLES}
     assert table["viewer"] == {"read"}
-    assert table["analyst"] == {"read", "upload", "ask", "analyze"}
+    assert table["analyst"] == {"read", "upload", "ask", "analyze", "report", "alerts"}
     assert table["admin"] == set(access.ACTIONS)
     assert not access.allowed(None, "read") and not access.allowed("root", "read")
     assert access.roles_for("delete") == ["admin"] and access.roles_for("upload") == ["analyst", "admin"]
