@@ -165,21 +165,14 @@ def cmd_ingest(args) -> int:
             report = ingest_file(store, args.file, overrides, kind=kind)
         except IngestError as e:
             raise BadInput(str(e)) from None
-        from analysis.store import audit
+        from analysis.store import audit, load_detail
 
-        audit(store, _cli_actor(), f"{kind}.upload", _load_detail(report))
+        audit(store, _cli_actor(), f"{kind}.upload", load_detail(report))
     if args.format == "json":
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str))
     else:
         print(report.to_text(args.lang))
     return 0
-
-
-def _load_detail(report) -> dict:
-    """What the audit trail keeps of a load: the file's name and hash and its row counts (no content)."""
-    return {"upload_id": report.upload_id, "file_name": report.file_name, "sha256": report.sha256,
-            "rows_read": report.rows_read, "rows_loaded": report.rows_loaded,
-            "rows_rejected": report.rows_rejected}
 
 
 def _ingest_through_app(app, args, kind: str):
@@ -205,11 +198,11 @@ def cmd_demo(args) -> int:
 
     store = _store(args)
     reports = load_demo(store)
-    from analysis.store import audit
+    from analysis.store import audit, load_detail
 
     for r in reports:
         if r.upload_id:
-            audit(store, _cli_actor(), f"{r.kind}.upload", _load_detail(r))
+            audit(store, _cli_actor(), f"{r.kind}.upload", load_detail(r))
     for r in reports:
         print(r.to_text(args.lang))
         print()
