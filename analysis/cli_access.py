@@ -13,18 +13,9 @@ import os
 import sys
 from pathlib import Path
 
+from analysis import cli_common as cli
 from analysis.access import ROLES
-
-
-class BadInput(Exception):
-    """Bad input: `sabor` prints the one-line reason and exits 2 (defined here so that `python -m
-    analysis.cli`, whose module is `__main__`, and this module raise the same class)."""
-
-
-def _cli():
-    from analysis import cli
-
-    return cli
+from analysis.cli_common import BadInput
 
 
 def _password(args, confirm: bool = True) -> str:
@@ -46,7 +37,6 @@ def cmd_user(args) -> int:
     from analysis.ops.handover import HandoverError
     from analysis.store.users import add_user, list_users, remove_user, set_password
 
-    cli = _cli()
     store, app = cli._store_or_app(args)
     actor = cli._cli_actor()
     sub = args.user_command
@@ -96,7 +86,6 @@ def cmd_erase(args) -> int:
     from analysis.ops.handover import HandoverError
     from analysis.store.erasure import EraseError, erase, find
 
-    cli = _cli()
     crit = {"match": args.match, "feedback_id": args.feedback_id, "source_id": args.source_id}
     store, app = cli._store_or_app(args)
     try:
@@ -130,7 +119,6 @@ def cmd_audit(args) -> int:
     from analysis.exports import plain, safe_csv_bytes
     from analysis.store import audit_entries
 
-    cli = _cli()
     df = audit_entries(cli._store(args), limit=args.limit, action=args.action)
     if args.format == "csv":
         data = safe_csv_bytes(df)
@@ -155,7 +143,6 @@ def cmd_db(args) -> int:
     decrypting."""
     from analysis.store.crypto import EncryptionError, convert, encryption_key, is_encrypted
 
-    cli = _cli()
     path = cli._db_path(args)
     try:
         if args.db_command == "status":
