@@ -65,7 +65,9 @@ def write_runfile(db: str | Path, host: str, port: int) -> Path:
 
 
 def remove_runfile() -> None:
-    global _WRITTEN
+    """At exit: the file goes, and its secret stops working."""
+    global _WRITTEN, _SECRET
+    _SECRET = None
     if _WRITTEN is not None:
         try:
             info = json.loads(_WRITTEN.read_text(encoding="utf-8"))
