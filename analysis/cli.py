@@ -354,13 +354,15 @@ def cmd_token(args) -> int:
     from analysis.store import create_token, list_tokens, revoke_token
 
     try:
-        store = _store(args)
+        store, app = _store_or_app(args)
     except Exception as e:  # DuckDB admits one writing process: the running app holds the file
         if "lock" not in str(e).lower():
             raise
         raise BadInput("la base de datos está abierta por la app en marcha (sabor serve / make run): "
                        "deténgala para gestionar tokens, o use la API con un token admin "
                        "(POST /api/v1/tokens)") from None
+    if app is not None:
+        return _token_through_app(app, args)
     if args.token_command == "create":
         try:
             token = create_token(store, args.name, args.role, actor="cli")
@@ -387,6 +389,29 @@ def cmd_token(args) -> int:
         print("Sin tokens: cree uno con `sabor token create --role viewer --name N`.")
     else:
         print(df.to_string(index=False))
+    return 0
+
+
+def _token_through_app(app, args) -> int:
+    """`sabor token` handed to the running app (its /api/v1/tokens routes, as the local administrator)."""
+    from analysis.ops.handover import HandoverError
+
+    try:
+        if args.token_command == "create":
+            out = app.post_json("/api/v1/tokens", {"name": args.name, "role": args.role})
+            print(json.dumps(out, ensure_ascii=False) if args.format == "json" else out["token"])
+        elif args.token_command == "revoke":
+            app.delete(f"/api/v1/tokens/{args.name}")
+            print(f"token {args.name!r} revocado")
+        else:
+            import pandas as pd
+
+            q = "?include_revoked=true" if args.all else ""
+            df = pd.DataFrame(app.get(f"/api/v1/tokens{q}")["items"])
+            print(df.to_json(orient="records", force_ascii=False) if args.format == "json"
+                  else (df.to_string(index=False) if not df.empty else "Sin tokens."))
+    except HandoverError as e:
+        raise BadInput(str(e)) from None
     return 0
 
 
@@ -464,6 +489,10 @@ def cmd_serve(args) -> int:
 
     store = _open_for_serving(log)
     store.refresh_gauges()
+    from analysis import signin
+
+    if signin.auth_enabled() and signin.bootstrap_admin(store):   # SABOR_ADMIN_USER, no user yet
+        log.info("first_admin_created")
     health.watch_quality(store)
     health.watch_freshness(store)
     from analysis.ops.refresh import start_in_app

@@ -63,14 +63,50 @@ def one(db: str, n_analyze: int, repeat: int) -> dict:
     return out
 
 
+def interleaved(plain_db: str, enc_db: str, rounds: int) -> dict:
+    """The same reads on both files in one process, alternating, so that a busy machine weighs on both
+    alike: median seconds of the overview queries and of a question, per file."""
+    sys.path.insert(0, str(ROOT))
+    import statistics
+
+    from analysis.ask import ask
+    from analysis.insight import overview
+    from analysis.store import Store
+
+    key = os.environ.pop("SABOR_DB_KEY")
+    plain = Store.open(plain_db)
+    os.environ["SABOR_DB_KEY"] = key
+    enc = Store.open(enc_db)
+    assert enc.encrypted and not plain.encrypted
+    times: dict = {(m, w): [] for m in ("plain", "encrypted") for w in ("overview", "ask")}
+    for _ in range(rounds):
+        for mode, s in (("plain", plain), ("encrypted", enc)):
+            t = time.perf_counter()
+            overview.kpis(s), overview.monthly(s)
+            [overview.by_dimension(s, d) for d in ("product", "region")]
+            times[(mode, "overview")].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            ask(s, "¿cuántos comentarios negativos hay por región?")
+            times[(mode, "ask")].append(time.perf_counter() - t)
+    med = {f"{m}_{w}_s": statistics.median(v) for (m, w), v in times.items()}
+    med["overview_ratio"] = round(med["encrypted_overview_s"] / med["plain_overview_s"], 2)
+    med["ask_ratio"] = round(med["encrypted_ask_s"] / med["plain_ask_s"], 2)
+    return med
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--analyze", type=int, default=500, help="comments to score with BERT in each mode")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=20, help="alternating rounds of the interleaved reads")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--interleave", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(one(args.child, args.analyze, args.repeat)))
+        return
+    if args.interleave:
+        print(json.dumps(interleaved(*args.interleave, args.rounds)))
         return
     results = {}
     with tempfile.TemporaryDirectory() as d:
@@ -86,9 +122,15 @@ def main() -> None:
             crypto = [ln for ln in r.stderr.splitlines() if "database_encrypted" in ln]
             if crypto:
                 results[mode]["crypto"] = json.loads(crypto[-1]).get("crypto")
+        env.update(SABOR_DB_KEY="bench-key-" + "x" * 24, SABOR_DB_ALLOW_MBEDTLS="1")
+        r = subprocess.run([sys.executable, __file__, "--interleave", str(Path(d) / "plain.duckdb"),
+                            str(Path(d) / "encrypted.duckdb"), "--rounds", str(args.rounds)],
+                           capture_output=True, text=True, env=env, check=True)
+        results["interleaved_reads"] = json.loads(r.stdout.strip().splitlines()[-1])
     p, e = results["plain"], results["encrypted"]
     ratios = {k: round(e[k] / p[k], 2) for k in p if k.endswith("_s") and p[k] > 0}
-    print(json.dumps({"plain": p, "encrypted": e, "encrypted_over_plain": ratios}, indent=2))
+    print(json.dumps({"plain": p, "encrypted": e, "encrypted_over_plain": ratios,
+                      "interleaved_reads": results["interleaved_reads"]}, indent=2))
 
 
 if __name__ == "__main__":

@@ -128,6 +128,9 @@ def test_cli_writes_are_handed_to_the_running_app_and_reads_wait_then_say_who(se
     r = sabor("user", "add", "rosa", "--role", "viewer", "--password-stdin", db=db,
               stdin="clave-larga-rosa\n")
     assert r.returncode == 0, r.stderr
+    r = sabor("token", "create", "--role", "viewer", "--name", "bi", "--format", "json", db=db)
+    assert r.returncode == 0, r.stderr
+    assert _call(srv.api, json.loads(r.stdout)["token"], "GET", "/api/v1/uploads")[0] == 200
     r = sabor("erase", "--match", "rosa.vega@mail.pe", "--format", "json", db=db)
     assert r.returncode == 0 and json.loads(r.stdout)["comments"] == 1, r.stderr
     r = sabor("analyze", "--quiet", db=db, timeout=600)
@@ -140,7 +143,8 @@ def test_cli_writes_are_handed_to_the_running_app_and_reads_wait_then_say_who(se
     acts = [(e["action"], e["actor"]) for e in trail["items"]]
     assert ("feedback.upload", acts[0][1]) in acts and acts[0][1].startswith("cli:")
     assert {"feedback.upload", "user.add", "erase", "analyze.start"} <= {a for a, _ in acts}
-    assert all(a.startswith("cli:") for act, a in acts if act != "token.create")
+    assert ("token.create", acts[0][1]) in acts
+    assert all(a.startswith("cli:") for act, a in acts if act != "token.create" or a != "cli")
     # the run-file's secret is the app's, not a token: unknown elsewhere, useless from a wrong value
     status, _ = _call(srv.api, "x" + info["secret"], "GET", "/api/v1/users")
     assert status == 401
