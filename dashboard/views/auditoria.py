@@ -107,7 +107,7 @@ if needle.strip():
             st.rerun()
 if "er_done" in st.session_state:
     n = st.session_state.pop("er_done")
-    st.success(tr(f"{n:,} comentarios borrados con todo lo derivado; registrado en la auditoría sin el "
+    st.success(tr(f"{n:,} comentario(s) borrado(s) con todo lo derivado; registrado en la auditoría sin el "
                   "texto.",
                   f"{n:,} comments erased with everything derived; recorded in the audit trail without the "
                   "text."))

@@ -78,7 +78,7 @@ def test_signin_roles_audit_and_erasure_in_the_browser(app_server, page, tmp_pat
     page.get_by_label("Texto, correo o id").press("Enter")
     page.get_by_text(f"Se borrarían {n_person}", exact=False).wait_for()
     page.get_by_role("button", name="Borrar definitivamente").click()
-    page.get_by_text(f"{n_person} comentarios borrados", exact=False).wait_for()
+    page.get_by_text(f"{n_person} comentario(s) borrado(s)", exact=False).wait_for()
     page.screenshot(path=str(tmp_path / "admin.png"), full_page=True)
 
     # the server still holds the file: read what is left through a copy of it (the WAL holds the latest)
