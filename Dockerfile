@@ -48,13 +48,15 @@ RUN useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin sab
     && mkdir -p /data \
     && chown sabor:sabor /data
 
-# In a container the servers must listen on all interfaces (the defaults are loopback only).
+# In a container the servers must listen on all interfaces (the defaults are loopback only), and the
+# dashboard asks for a sign-in (SABOR_AUTH=1; first admin from SABOR_ADMIN_USER/SABOR_ADMIN_PASSWORD).
 ENV SABOR_DB=/data/sabor.duckdb \
     SABOR_METRICS_ADDR=0.0.0.0 \
     SABOR_METRICS_PORT=9108 \
     SABOR_API_ADDR=0.0.0.0 \
     SABOR_API_PORT=8600 \
     SABOR_LOG_LEVEL=INFO \
+    SABOR_AUTH=1 \
     STREAMLIT_SERVER_ADDRESS=0.0.0.0 \
     STREAMLIT_SERVER_PORT=8501 \
     STREAMLIT_SERVER_HEADLESS=true \

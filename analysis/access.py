@@ -4,8 +4,13 @@ No web framework here: the API (`analysis.api.auth`) and the dashboard ask `allo
 refuse the rest. Roles are ordered; each one may do everything the one before it may:
 
 - viewer: read (feedback, market series, trends, topics, insights, report, health, jobs)
-- analyst: also upload feedback and market files, ask questions, start an analysis
-- admin: also manage API tokens, delete uploads, read the audit trail
+- analyst: also upload feedback and market files, ask questions, start an analysis, prepare a report,
+  edit alert rules
+- admin: also manage API tokens and dashboard users, delete uploads, erase a person's comments, train the
+  model, read the audit trail
+
+The dashboard's sign-in (`analysis.signin`) uses the same roles: a page or button whose action the role may
+not do is not shown, and the code behind it asks `allowed` again before acting.
 """
 from __future__ import annotations
 
@@ -17,8 +22,13 @@ ACTIONS: dict[str, str] = {
     "upload": "analyst",
     "ask": "analyst",
     "analyze": "analyst",
+    "report": "analyst",
+    "alerts": "analyst",
     "tokens": "admin",
+    "users": "admin",
     "delete": "admin",
+    "erase": "admin",
+    "train": "admin",
     "audit": "admin",
 }
 

@@ -24,29 +24,16 @@ EXIT_PARTIAL = 3      # sabor refresh: ran, but a file or a delivery failed
 EXIT_LOCKED = 75      # EX_TEMPFAIL: the database is held by another process; a scheduler should retry
 
 
-class BadInput(Exception):
-    pass
-
-
-def _lock_holder(e: BaseException) -> str | None:
-    """The one-line reason when `e` is DuckDB refusing the file because another process holds it."""
-    text = str(e)
-    if "lock" not in text.lower() or type(e).__module__.split(".")[0] not in ("duckdb", "_duckdb"):
-        return None
-    import re
-
-    pid = re.search(r"\(PID (\d+)\)", text)
-    path = re.search(r'on file "([^"]+)"', text)
-    who = f"el proceso {pid.group(1)}" if pid else "otro proceso"
-    where = path.group(1) if path else "la base de datos"
-    return (f"{where} está en uso por {who} (DuckDB admite un solo proceso escritor); "
-            f"vuelva a intentarlo cuando termine o detenga ese proceso")
-
-
-def _store(args):
-    from analysis.store import Store
-
-    return Store.open(args.db) if args.db else Store.open()
+# The helpers `sabor user|erase|audit|db` share (analysis/cli_common.py): one BadInput class, also when
+# this module runs as __main__.
+from analysis.cli_common import (  # noqa: E402
+    BadInput,
+    _cli_actor,
+    _is_locked,
+    _lock_holder,
+    _store,
+    _store_or_app,
+)
 
 
 def _progress_bar(desc: str):
@@ -101,10 +88,18 @@ def cmd_ingest(args) -> int:
         overrides = parse_map_args(args.map)
     except ValueError as e:
         raise BadInput(str(e)) from None
-    try:
-        report = ingest_file(_store(args), args.file, overrides, kind="market" if args.market else "feedback")
-    except IngestError as e:
-        raise BadInput(str(e)) from None
+    kind = "market" if args.market else "feedback"
+    store, app = _store_or_app(args)
+    if app is not None:
+        report = _ingest_through_app(app, args, kind)
+    else:
+        try:
+            report = ingest_file(store, args.file, overrides, kind=kind)
+        except IngestError as e:
+            raise BadInput(str(e)) from None
+        from analysis.store import audit, load_detail
+
+        audit(store, _cli_actor(), f"{kind}.upload", load_detail(report))
     if args.format == "json":
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str))
     else:
@@ -112,10 +107,34 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def _ingest_through_app(app, args, kind: str):
+    """`sabor ingest` handed to the running app: the same file through its API; the same report back."""
+    from dataclasses import fields
+
+    from analysis.ingest import LoadReport
+    from analysis.ops.handover import HandoverError
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise BadInput(f"{args.file}: el archivo no existe")
+    try:
+        rep = app.upload(f"/api/v1/{kind}", path, [("map", m) for m in (args.map or [])])
+    except HandoverError as e:
+        raise BadInput(str(e)) from None
+    known = {f.name for f in fields(LoadReport)}
+    return LoadReport(**{k: v for k, v in rep.items() if k in known})
+
+
 def cmd_demo(args) -> int:
     from analysis.demo import load_demo
 
-    reports = load_demo(_store(args))
+    store = _store(args)
+    reports = load_demo(store)
+    from analysis.store import audit, load_detail
+
+    for r in reports:
+        if r.upload_id:
+            audit(store, _cli_actor(), f"{r.kind}.upload", load_detail(r))
     for r in reports:
         print(r.to_text(args.lang))
         print()
@@ -129,7 +148,12 @@ def cmd_analyze(args) -> int:
     from analysis.ops.scoring import analyze
 
     stop = shutdown.install()
-    store = _store(args)
+    store, app = _store_or_app(args)
+    if app is not None:
+        return _analyze_through_app(app, args)
+    from analysis.store import audit
+
+    audit(store, _cli_actor(), "analyze.start", {"limit": args.limit, "topics": bool(args.topics)})
     try:
         result = analyze(store, progress=None if args.quiet else _progress_bar("Analizando"),
                          limit=args.limit, stop=stop)
@@ -140,6 +164,24 @@ def cmd_analyze(args) -> int:
     finally:
         store.close()
     print(json.dumps(result, ensure_ascii=False, default=str))
+    return 0
+
+
+def _analyze_through_app(app, args) -> int:
+    """`sabor analyze` handed to the running app: its background scorer (the dashboard's job), followed to
+    the end. `--limit` and `--topics` are the app's to decide (it fits topics after scoring by itself)."""
+    from analysis.ops.handover import HandoverError
+
+    try:
+        started = app.post_json("/api/v1/analyze", {})
+        job = app.wait_job(started["job"]["id"], progress=None if args.quiet else _progress_bar("Analizando"))
+    except HandoverError as e:
+        raise BadInput(str(e)) from None
+    if job.get("status") == "failed":
+        print(f"sabor: error: el análisis falló en la app: {job.get('error')}", file=sys.stderr)
+        return 1
+    print(json.dumps({**(job.get("result") or {}), "job_id": job["id"], "handed_over": True},
+                     ensure_ascii=False, default=str))
     return 0
 
 
@@ -177,8 +219,32 @@ def cmd_train(args) -> int:
                        log=lambda m: log.info("train_step", extra={"detail": str(m)}))
     except (KeyError, ValueError) as e:
         raise BadInput(str(e).strip("'\"")) from None
+    _audit_training(args, report)
     print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     return 0
+
+
+def _audit_training(args, report) -> None:
+    """Who trained which model version from which file: in the database's audit trail (the model lives in
+    models/registry, not in the database, so a database held by the app is waited for, then skipped with
+    a log line rather than failing a finished training)."""
+    import hashlib
+
+    from analysis.ops.logs import get_logger
+    from analysis.store import audit
+
+    detail = {"input": Path(args.input).name,
+              "sha256": hashlib.sha256(Path(args.input).read_bytes()).hexdigest(),
+              "finetune": bool(args.finetune)}
+    if isinstance(report, dict):
+        detail.update({k: report[k] for k in ("version", "model_version", "rows", "train_rows", "test_rows")
+                       if k in report})
+    try:
+        audit(_store(args), _cli_actor(), "model.train", detail)
+    except Exception as e:  # noqa: BLE001
+        if not _is_locked(e):
+            raise
+        get_logger("sabor.train").warning("audit_not_recorded", extra={"reason": "database_locked", **detail})
 
 
 def cmd_trends(args) -> int:
@@ -236,7 +302,12 @@ def cmd_topics(args) -> int:
 def cmd_ask(args) -> int:
     from analysis.ask import ask
 
-    answer = ask(_store(args), args.question)
+    store = _store(args)
+    answer = ask(store, args.question)
+    from analysis.store import audit
+
+    audit(store, _cli_actor(), "ask", {"question": answer.question, "sql": answer.sql,
+                                       "backend": answer.backend, "error": answer.error})
     if args.format == "json":
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2, default=str))
     else:
@@ -283,13 +354,15 @@ def cmd_token(args) -> int:
     from analysis.store import create_token, list_tokens, revoke_token
 
     try:
-        store = _store(args)
+        store, app = _store_or_app(args)
     except Exception as e:  # DuckDB admits one writing process: the running app holds the file
         if "lock" not in str(e).lower():
             raise
         raise BadInput("la base de datos está abierta por la app en marcha (sabor serve / make run): "
                        "deténgala para gestionar tokens, o use la API con un token admin "
                        "(POST /api/v1/tokens)") from None
+    if app is not None:
+        return _token_through_app(app, args)
     if args.token_command == "create":
         try:
             token = create_token(store, args.name, args.role, actor="cli")
@@ -319,12 +392,38 @@ def cmd_token(args) -> int:
     return 0
 
 
+def _token_through_app(app, args) -> int:
+    """`sabor token` handed to the running app (its /api/v1/tokens routes, as the local administrator)."""
+    from analysis.ops.handover import HandoverError
+
+    try:
+        if args.token_command == "create":
+            out = app.post_json("/api/v1/tokens", {"name": args.name, "role": args.role})
+            print(json.dumps(out, ensure_ascii=False) if args.format == "json" else out["token"])
+        elif args.token_command == "revoke":
+            app.delete(f"/api/v1/tokens/{args.name}")
+            print(f"token {args.name!r} revocado")
+        else:
+            import pandas as pd
+
+            q = "?include_revoked=true" if args.all else ""
+            df = pd.DataFrame(app.get(f"/api/v1/tokens{q}")["items"])
+            print(df.to_json(orient="records", force_ascii=False) if args.format == "json"
+                  else (df.to_string(index=False) if not df.empty else "Sin tokens."))
+    except HandoverError as e:
+        raise BadInput(str(e)) from None
+    return 0
+
+
 def _open_for_serving(log):
     """The Store for a serving process; a database another process holds is bad input, said in one line."""
     from analysis.store import Store
+    from analysis.store.crypto import EncryptionError
 
     try:
         return Store.open()
+    except EncryptionError as e:
+        raise BadInput(str(e)) from None
     except Exception as e:  # duckdb.IOException on the lock; anything else is a real failure
         if "lock" in str(e).lower():
             log.error("database_locked", extra={"error": type(e).__name__})
@@ -360,8 +459,11 @@ def cmd_api(args) -> int:
     store.refresh_gauges()
     health.watch_quality(store)
     warm_up(store)
+    from analysis.ops import handover
+
     try:
-        serve_forever(create_app(store), args.address, args.port)
+        serve_forever(create_app(store), args.address, args.port,
+                      on_bound=lambda port: handover.write_runfile(store.path, args.address, port))
     except OSError as e:
         raise BadInput(f"no se pudo abrir {args.address}:{args.port}: {e.strerror or e}") from None
     return 0
@@ -387,6 +489,10 @@ def cmd_serve(args) -> int:
 
     store = _open_for_serving(log)
     store.refresh_gauges()
+    from analysis import signin
+
+    if signin.auth_enabled() and signin.bootstrap_admin(store):   # SABOR_ADMIN_USER, no user yet
+        log.info("first_admin_created")
     health.watch_quality(store)
     health.watch_freshness(store)
     from analysis.ops.refresh import start_in_app
@@ -399,10 +505,14 @@ def cmd_serve(args) -> int:
 
         warm_up(store)
         try:  # before Streamlit binds: when the dashboard answers, the API already does
-            start_in_thread(create_app(store), args.api_address, args.api_port)
+            server = start_in_thread(create_app(store), args.api_address, args.api_port)
         except OSError as e:
             raise BadInput(f"no se pudo abrir la API en {args.api_address}:{args.api_port}: "
                            f"{e.strerror or e}") from None
+        from analysis.ops import handover
+
+        # the CLI hands its writes to this process through the API (one writer; analysis.ops.handover)
+        handover.write_runfile(store.path, args.api_address, int(server.effective_port))
     if args.analyze:
         jobs.start_analysis(store)  # the dashboard opens at once; BERT scores the backlog meanwhile
 
@@ -422,6 +532,9 @@ def cmd_serve(args) -> int:
         code = e.code if isinstance(e.code, int) else 0
     finally:
         # the scorer stops between batches and DuckDB closes before the interpreter does
+        from analysis.ops import handover
+
+        handover.remove_runfile()
         jobs.finish(store)
     return code
 
@@ -640,6 +753,9 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--all", action="store_true", help="incluir los revocados")
     tp.add_argument("--format", choices=["text", "json"], default="text")
     tp.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    from analysis import cli_access
+
+    cli_access.add_commands(sub, add)
     return p
 
 

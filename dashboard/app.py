@@ -13,6 +13,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 
 from analysis.filters import Filters
 from analysis.insight import overview
+from dashboard import auth
 from dashboard.common import count_page_view, data_version, get_store, start_metrics_once, tr
 
 st.set_page_config(page_title="Sabor", page_icon=":material/local_dining:", layout="wide")
@@ -27,7 +28,10 @@ PAGES = [  # (file, title es, title en, icon, url path)
     ("cargar.py", "Cargar datos", "Load data", ":material/upload_file:", "cargar"),
     ("alertas.py", "Alertas", "Alerts", ":material/notifications:", "alertas"),
     ("modelo.py", "Modelo", "Model", ":material/psychology:", "modelo"),
+    ("auditoria.py", "Auditoría", "Audit trail", ":material/shield_person:", "auditoria"),
 ]
+# The action a page needs (analysis.access); the rest need "read". A role sees only the pages it may use.
+PAGE_ACTIONS = {"cargar": "upload", "preguntar": "ask", "auditoria": "audit"}
 
 
 @st.cache_data(show_spinner=False)
@@ -59,14 +63,20 @@ def sidebar() -> None:
         n = get_store().feedback_count()
         st.caption(tr(f"{n:,} comentarios en la base · {date.today():%d/%m/%Y}",
                       f"{n:,} comments in the database · {date.today():%Y-%m-%d}"))
+        auth.sidebar_user()
 
 
 st.session_state.setdefault("lang", "es")
 # Pages live in views/, not pages/: Streamlit treats a pages/ folder next to the entrypoint as an old-style
 # multipage app, and a deep link (/tendencias) would then run the page without this router.
 VIEWS = ROOT / "dashboard" / "views"
+if auth.current_user() is None:   # SABOR_AUTH=1 and nobody signed in: only the sign-in page exists
+    st.navigation([st.Page(auth.login_view, title=tr("Iniciar sesión", "Sign in"), icon=":material/login:",
+                           url_path="ingresar", default=True)]).run()
+    st.stop()
 pages = [st.Page(str(VIEWS / f), title=tr(es, en), icon=icon, url_path=url, default=(url == "resumen"))
-         for f, es, en, icon, url in PAGES if (VIEWS / f).exists()]
+         for f, es, en, icon, url in PAGES
+         if (VIEWS / f).exists() and auth.can(PAGE_ACTIONS.get(url, "read"))]
 nav = st.navigation(pages)
 sidebar()
 count_page_view(nav.url_path or "resumen")

@@ -97,10 +97,18 @@ def empty_state() -> bool:
 
 def load_demo_button(key: str) -> None:
     """Load the bundled demo data (once; a file already loaded is skipped) and redraw."""
+    from dashboard import auth
+
+    if not auth.can("upload"):
+        return
     if st.button(tr("Cargar datos de demostración", "Load demo data"), key=key):
         from analysis.demo import load_demo
+        from analysis.store import audit, load_detail
 
+        auth.require("upload")
         with st.spinner(tr("Cargando demo…", "Loading demo…")):
-            load_demo(get_store())
+            for rep in load_demo(get_store()):
+                if rep.upload_id:
+                    audit(get_store(), auth.actor(), f"{rep.kind}.upload", load_detail(rep))
         st.cache_data.clear()
         st.rerun()

@@ -7,6 +7,7 @@ without it is public (health, the OpenAPI description, the docs).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from apiflask import APIBlueprint
@@ -74,7 +75,23 @@ def current_principal() -> Principal | None:
 
 def actor() -> str:
     p = current_principal()
+    if p is not None and g.get("local"):
+        return p.name              # the CLI on this machine, through the run-file (analysis.ops.handover)
     return f"token:{p.name}" if p else "anonymous"
+
+
+_LOOPBACK = ("127.0.0.1", "::1")
+_ACTOR_RE = re.compile(r"^cli:[A-Za-z0-9._@-]{1,64}$")
+
+
+def _local_principal(token: str) -> Principal | None:
+    """The CLI of this machine handing work to this process: the run-file's secret, from loopback only."""
+    from analysis.ops import handover
+
+    if request.remote_addr not in _LOOPBACK or not handover.is_local_secret(token):
+        return None
+    who = request.headers.get("X-Sabor-Actor", "")
+    return Principal(who if _ACTOR_RE.match(who) else "cli:local", "admin")
 
 
 def install(app: Flask, get_store: Callable, limiter: RateLimiter) -> None:
@@ -87,6 +104,10 @@ def install(app: Flask, get_store: Callable, limiter: RateLimiter) -> None:
         token = bearer_token()
         if token is None:
             raise problem(401, "missing_token", headers=_CHALLENGE)
+        principal = _local_principal(token)
+        if principal is not None:
+            g.principal, g.local = principal, True
+            return None      # the machine's own administrator: no per-token rate limit
         principal = authenticate(get_store(), token)
         if principal is None:
             raise problem(401, "invalid_token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

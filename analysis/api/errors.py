@@ -61,6 +61,7 @@ DETAILS: dict[str, tuple[str, str]] = {
     "token_not_found": ("No hay un token activo llamado {name}.", "There is no active token called {name}."),
     "token_exists": ("Ya existe un token activo llamado {name}; revóquelo antes o use otro nombre.",
                      "An active token called {name} already exists; revoke it first or use another name."),
+    "user_not_found": ("No hay un usuario activo llamado {name}.", "There is no active user called {name}."),
     "internal": ("Error interno; se registró con el id de la solicitud {request_id}.",
                  "Internal error; it was logged with request id {request_id}."),
     "unavailable": ("La base de datos o el modelo no están listos.",

@@ -58,9 +58,12 @@ def start_in_thread(app, host: str, port: int, stop_process_on_exit: bool = True
     return server
 
 
-def serve_forever(app, host: str, port: int) -> None:
+def serve_forever(app, host: str, port: int, on_bound=None) -> None:
+    """Serve in the foreground; `on_bound(port)` runs once the port is bound (the run-file is written)."""
     server = make_server(app, host, port)
     log.info("api_started", extra={"addr": host, "port": int(server.effective_port)})
+    if on_bound is not None:
+        on_bound(int(server.effective_port))
     try:
         server.run()
     finally:

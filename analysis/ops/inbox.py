@@ -35,6 +35,7 @@ from analysis.ingest.readers import check_size, read_table
 from analysis.ingest.schema import FEEDBACK_SYNONYMS, MARKET_SYNONYMS, auto_map
 from analysis.ops import metrics
 from analysis.ops.logs import get_logger
+from analysis.store import audit, load_detail
 from analysis.store import refresh as rstore
 
 log = get_logger("sabor.inbox")
@@ -176,6 +177,7 @@ class Inbox:
                 kind = kind_hint or detect_kind(data, path.name)
                 result["kind"] = kind
                 rep = ingest_bytes(store, data, path.name, kind=kind)
+                audit(store, "inbox", f"{kind}.upload", load_detail(rep))
                 result.update(status="loaded", rows_loaded=int(rep.rows_loaded), upload_id=rep.upload_id)
                 report = {"status": "loaded", **rep.to_dict()}
                 text = rep.to_text()

@@ -13,6 +13,7 @@ from analysis.store.access import (
     authenticate,
     create_token,
     list_tokens,
+    load_detail,
     revoke_token,
 )
 from analysis.store.core import Store, default_db_path
@@ -37,6 +38,6 @@ from analysis.store.topics import (
 
 __all__ = ["MIGRATIONS", "QUERYABLE", "SCHEMA_VERSION", "VIEWS", "Principal", "Store", "audit", "audit_count",
            "audit_entries", "authenticate", "copy_cached_predictions", "count_unpredicted", "count_unscored",
-           "create_token", "default_db_path", "delete_upload", "get_embeddings", "list_tokens",
+           "create_token", "default_db_path", "delete_upload", "get_embeddings", "list_tokens", "load_detail",
            "model_prediction_summary", "model_uncertain_count", "pending_predictions", "put_embeddings",
            "revoke_token", "save_topic_run", "set_current_topic_run", "topic_runs", "write_predictions"]

@@ -108,6 +108,14 @@ def audit(store: Store, actor: str, action: str, detail: dict | None = None) -> 
         _audit(cur, actor, action, detail)
 
 
+def load_detail(report) -> dict:
+    """What the audit trail keeps of a load (CLI, page, API, inbox): the file's name and SHA-256 and its row
+    counts, never its content."""
+    return {"upload_id": report.upload_id, "file_name": report.file_name, "sha256": report.sha256,
+            "rows_read": report.rows_read, "rows_loaded": report.rows_loaded,
+            "rows_rejected": report.rows_rejected}
+
+
 def audit_entries(store: Store, limit: int = 100, offset: int = 0, action: str | None = None) -> pd.DataFrame:
     """Newest first: logged_at, actor, action, detail (JSON text)."""
     cond, params = ("WHERE action = ?", [action]) if action else ("", [])

@@ -35,7 +35,11 @@ class Store:
     def __init__(self, path: Path):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = duckdb.connect(str(path), config={"enable_external_access": False})
+        from analysis.store import crypto
+
+        # SABOR_DB_KEY: an encrypted file, attached to an in-memory DuckDB as catalog `sabor` (crypto.py)
+        self._con, self._catalog = crypto.connect(path, crypto.encryption_key())
+        self.encrypted = self._catalog is not None
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._migrate()
@@ -60,13 +64,16 @@ class Store:
         """A cursor for the calling thread (one DuckDB connection is not safe to share across threads)."""
         cur = getattr(self._local, "cur", None)
         if cur is None:
-            cur = self._con.cursor()
+            cur = self.new_cursor()
             self._local.cur = cur
         return cur
 
     def new_cursor(self) -> duckdb.DuckDBPyConnection:
         """A fresh cursor the caller owns (for guarded queries that may be interrupted)."""
-        return self._con.cursor()
+        cur = self._con.cursor()
+        if self._catalog:   # each DuckDB cursor has its own default catalog
+            cur.execute(f"USE {self._catalog}")
+        return cur
 
     def query(self, sql: str, params: list | tuple | None = None, kind: str = "app") -> pd.DataFrame:
         start = time.perf_counter()

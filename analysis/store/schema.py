@@ -106,6 +106,13 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             attempts INTEGER NOT NULL DEFAULT 0, last_error VARCHAR, last_attempt_at TIMESTAMP,
             sent_at TIMESTAMP, next_attempt_at TIMESTAMP, PRIMARY KEY (alert_id, channel))""",
     ]),
+    # Sign-in: local dashboard users (an argon2id hash of the password, never the password; a removed user
+    # keeps its row with `removed_at` and no hash, so the audit trail's names still resolve).
+    (5, [
+        """CREATE TABLE users (
+            username VARCHAR NOT NULL, role VARCHAR NOT NULL, pw_hash VARCHAR,
+            created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, removed_at TIMESTAMP)""",
+    ]),
 ]
 
 

@@ -38,11 +38,19 @@ def analyze_button(key: str) -> None:
         _progress()
         if job.running:
             return
+    from dashboard import auth
+
+    if not auth.can("analyze"):
+        return
     n = count_unpredicted(get_store())
     if not n:
         return
     st.info(tr(f"{n:,} comentarios aún no tienen sentimiento ni atributos de sabor.",
                f"{n:,} comments have no sentiment or taste attributes yet."))
     if st.button(tr(f"Analizar {n:,} comentarios con BERT", f"Analyse {n:,} comments with BERT"), key=key):
-        jobs.start_analysis(get_store())
+        auth.require("analyze")
+        if jobs.start_analysis(get_store()):
+            from analysis.store import audit
+
+            audit(get_store(), auth.actor(), "analyze.start", {"job_id": jobs.state().id})
         st.rerun()

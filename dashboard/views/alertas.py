@@ -8,6 +8,7 @@ import streamlit as st
 from analysis.insight import alerts
 from analysis.ops import notify, refresh
 from analysis.store import refresh as history
+from dashboard import auth
 from dashboard.common import csv_download, get_store, lang, page_header, tr
 
 page_header("Alertas", "Alerts",
@@ -79,68 +80,77 @@ else:
     st.caption(tr("Aún no hay reglas: cree una abajo (o use un archivo YAML con SABOR_ALERT_RULES).",
                   "No rules yet: create one below (or use a YAML file with SABOR_ALERT_RULES)."))
 
-editable = {r.rule_id: r for r in rules if r.source == "dashboard"}
-if "al_pick_next" in st.session_state:          # chosen by the last save/delete, before the widget exists
-    st.session_state["al_pick"] = st.session_state.pop("al_pick_next")
-pick = st.selectbox(tr("Crear o editar una regla", "Create or edit a rule"), [NEW] + list(editable),
-                    key="al_pick",
-                    format_func=lambda v: (tr("+ Nueva regla", "+ New rule") if v == NEW
-                                           else editable[v].name))
-cur = editable.get(pick) or alerts.Rule(name="")
-with st.form(f"al_form_{pick}"):
-    name = st.text_input(tr("Nombre", "Name"), cur.name, key=f"al_name_{pick}")
-    c1, c2, c3 = st.columns(3)
-    dim = c1.selectbox(tr("Dimensión", "Dimension"), list(DIM_LABEL), list(DIM_LABEL).index(cur.dimension),
-                       format_func=lambda v: _label(DIM_LABEL, v), key=f"al_dim_{pick}")
-    key = c2.text_input(tr("Clave (vacío = cualquiera; varias separadas por comas)",
-                           "Key (empty = any; several separated by commas)"), ", ".join(cur.key),
-                        key=f"al_key_{pick}")
-    pol = c3.selectbox(tr("Polaridad", "Polarity"), list(POL_LABEL), list(POL_LABEL).index(cur.polarity),
-                       format_func=lambda v: _label(POL_LABEL, v), key=f"al_pol_{pick}")
-    c4, c5, c6 = st.columns(3)
-    seg_type = c4.selectbox(tr("Tipo de segmento", "Segment type"), list(SEG_LABEL),
-                            list(SEG_LABEL).index(cur.segment_type),
-                            format_func=lambda v: _label(SEG_LABEL, v), key=f"al_segt_{pick}")
-    seg = c5.text_input(tr("Segmento (vacío = cualquiera: Lima, sur, dulces…)",
-                           "Segment (empty = any: Lima, sur, dulces…)"), ", ".join(cur.segment),
-                        key=f"al_seg_{pick}")
-    direction = c6.selectbox(tr("Dirección", "Direction"), list(DIR_LABEL),
-                             list(DIR_LABEL).index(cur.direction), format_func=lambda v: _label(DIR_LABEL, v),
-                             key=f"al_dir_{pick}")
-    c7, c8, c9, c10 = st.columns(4)
-    effect = c7.number_input(tr("Efecto mínimo (puntos %)", "Minimum effect (% points)"), 0.0, 100.0,
-                             float(cur.min_effect_pp), 0.5, key=f"al_eff_{pick}")
-    max_q = c8.number_input(tr("q máximo", "Maximum q"), 0.0, 1.0, float(cur.max_q), 0.005, format="%.3f",
-                            key=f"al_q_{pick}")
-    volume = c9.number_input(tr("Volumen mínimo (comentarios desde el cambio)",
-                                "Minimum volume (comments since the shift)"), 0, None, int(cur.min_volume),
-                             10, key=f"al_vol_{pick}")
-    recent = c10.number_input(tr("Solo cambios de los últimos N meses (0 = todos)",
-                                 "Only shifts of the last N months (0 = all)"), 0, 120,
-                              int(cur.recent_months or 0), 1, key=f"al_recent_{pick}")
-    metric = st.selectbox(tr("Medida", "Measure"), list(METRIC_LABEL), list(METRIC_LABEL).index(cur.metric),
-                          format_func=lambda v: _label(METRIC_LABEL, v), key=f"al_metric_{pick}")
-    enabled = st.checkbox(tr("Activa", "Enabled"), cur.enabled, key=f"al_on_{pick}")
-    saved = st.form_submit_button(tr("Guardar regla", "Save rule"))
-if saved:
-    data = {"name": name, "dimension": dim, "key": [k for k in key.split(",") if k.strip()] or ANY,
-            "polarity": pol, "metric": metric, "segment_type": seg_type,
-            "segment": [s for s in seg.split(",") if s.strip()] or ANY, "direction": direction,
-            "min_effect_pp": effect, "max_q": max_q, "min_volume": int(volume),
-            "recent_months": int(recent) or None, "enabled": enabled}
-    try:
-        rule = alerts.save_rule(store, data, None if pick == NEW else pick)
-    except alerts.RuleError as e:
-        st.error(str(e))
-    else:
-        st.session_state["al_msg"] = tr(f"Regla «{rule.name}» guardada.", f"Rule “{rule.name}” saved.")
-        st.session_state["al_pick_next"] = rule.rule_id
+if auth.can("alerts"):   # analysts and admins edit rules; a viewer reads them
+    editable = {r.rule_id: r for r in rules if r.source == "dashboard"}
+    if "al_pick_next" in st.session_state:   # chosen by the last save/delete, before the widget exists
+        st.session_state["al_pick"] = st.session_state.pop("al_pick_next")
+    pick = st.selectbox(tr("Crear o editar una regla", "Create or edit a rule"), [NEW] + list(editable),
+                        key="al_pick",
+                        format_func=lambda v: (tr("+ Nueva regla", "+ New rule") if v == NEW
+                                               else editable[v].name))
+    cur = editable.get(pick) or alerts.Rule(name="")
+    with st.form(f"al_form_{pick}"):
+        name = st.text_input(tr("Nombre", "Name"), cur.name, key=f"al_name_{pick}")
+        c1, c2, c3 = st.columns(3)
+        dim = c1.selectbox(tr("Dimensión", "Dimension"), list(DIM_LABEL),
+                           list(DIM_LABEL).index(cur.dimension),
+                           format_func=lambda v: _label(DIM_LABEL, v), key=f"al_dim_{pick}")
+        key = c2.text_input(tr("Clave (vacío = cualquiera; varias separadas por comas)",
+                               "Key (empty = any; several separated by commas)"), ", ".join(cur.key),
+                            key=f"al_key_{pick}")
+        pol = c3.selectbox(tr("Polaridad", "Polarity"), list(POL_LABEL), list(POL_LABEL).index(cur.polarity),
+                           format_func=lambda v: _label(POL_LABEL, v), key=f"al_pol_{pick}")
+        c4, c5, c6 = st.columns(3)
+        seg_type = c4.selectbox(tr("Tipo de segmento", "Segment type"), list(SEG_LABEL),
+                                list(SEG_LABEL).index(cur.segment_type),
+                                format_func=lambda v: _label(SEG_LABEL, v), key=f"al_segt_{pick}")
+        seg = c5.text_input(tr("Segmento (vacío = cualquiera: Lima, sur, dulces…)",
+                               "Segment (empty = any: Lima, sur, dulces…)"), ", ".join(cur.segment),
+                            key=f"al_seg_{pick}")
+        direction = c6.selectbox(tr("Dirección", "Direction"), list(DIR_LABEL),
+                                 list(DIR_LABEL).index(cur.direction),
+                                 format_func=lambda v: _label(DIR_LABEL, v),
+                                 key=f"al_dir_{pick}")
+        c7, c8, c9, c10 = st.columns(4)
+        effect = c7.number_input(tr("Efecto mínimo (puntos %)", "Minimum effect (% points)"), 0.0, 100.0,
+                                 float(cur.min_effect_pp), 0.5, key=f"al_eff_{pick}")
+        max_q = c8.number_input(tr("q máximo", "Maximum q"), 0.0, 1.0, float(cur.max_q), 0.005,
+                                format="%.3f",
+                                key=f"al_q_{pick}")
+        volume = c9.number_input(tr("Volumen mínimo (comentarios desde el cambio)",
+                                    "Minimum volume (comments since the shift)"), 0, None,
+                                 int(cur.min_volume),
+                                 10, key=f"al_vol_{pick}")
+        recent = c10.number_input(tr("Solo cambios de los últimos N meses (0 = todos)",
+                                     "Only shifts of the last N months (0 = all)"), 0, 120,
+                                  int(cur.recent_months or 0), 1, key=f"al_recent_{pick}")
+        metric = st.selectbox(tr("Medida", "Measure"), list(METRIC_LABEL),
+                              list(METRIC_LABEL).index(cur.metric),
+                              format_func=lambda v: _label(METRIC_LABEL, v), key=f"al_metric_{pick}")
+        enabled = st.checkbox(tr("Activa", "Enabled"), cur.enabled, key=f"al_on_{pick}")
+        saved = st.form_submit_button(tr("Guardar regla", "Save rule"))
+    if saved:
+        auth.require("alerts")
+        data = {"name": name, "dimension": dim, "key": [k for k in key.split(",") if k.strip()] or ANY,
+                "polarity": pol, "metric": metric, "segment_type": seg_type,
+                "segment": [s for s in seg.split(",") if s.strip()] or ANY, "direction": direction,
+                "min_effect_pp": effect, "max_q": max_q, "min_volume": int(volume),
+                "recent_months": int(recent) or None, "enabled": enabled}
+        try:
+            rule = alerts.save_rule(store, data, None if pick == NEW else pick)
+        except alerts.RuleError as e:
+            st.error(str(e))
+        else:
+            st.session_state["al_msg"] = tr(f"Regla «{rule.name}» guardada.",
+                                            f"Rule “{rule.name}” saved.")
+            st.session_state["al_pick_next"] = rule.rule_id
+            st.rerun()
+    if pick != NEW and st.button(tr("Eliminar esta regla", "Delete this rule"), key="al_delete"):
+        auth.require("alerts")
+        alerts.delete_rule(store, pick)
+        st.session_state["al_msg"] = tr(f"Regla «{cur.name}» eliminada.", f"Rule “{cur.name}” deleted.")
+        st.session_state["al_pick_next"] = NEW
         st.rerun()
-if pick != NEW and st.button(tr("Eliminar esta regla", "Delete this rule"), key="al_delete"):
-    alerts.delete_rule(store, pick)
-    st.session_state["al_msg"] = tr(f"Regla «{cur.name}» eliminada.", f"Rule “{cur.name}” deleted.")
-    st.session_state["al_pick_next"] = NEW
-    st.rerun()
 if st.session_state.get("al_msg"):
     st.success(st.session_state.pop("al_msg"))
 

@@ -6,6 +6,8 @@ import streamlit as st
 
 from analysis.ingest import IngestError, LoadReport, ingest_bytes, preview, reason_label
 from analysis.ingest.schema import FEEDBACK_COLUMNS, MARKET_COLUMNS
+from analysis.store import audit, load_detail
+from dashboard import auth
 from dashboard.common import csv_download, get_store, load_demo_button, page_header, tr
 from dashboard.components.analyze import analyze_button
 
@@ -18,6 +20,7 @@ LABELS = {
     "value": ("Valor", "Value"), "year": ("Año", "Year"),
 }
 
+auth.require("upload")
 page_header("Cargar datos", "Load data",
             "CSV, XLSX, JSON o Parquet; encabezados en español o inglés; fechas día/mes.",
             "CSV, XLSX, JSON or Parquet; Spanish or English headers; day-first dates.")
@@ -90,12 +93,14 @@ def upload_flow(kind: str, key: str) -> None:
     overrides = mapping_editor(list(map(str, raw.df.columns)), mapping.columns, cols, f"map_{key}")
     if st.button(tr("Cargar en la base de datos", "Load into the database"), type="primary",
                  key=f"load_{key}"):
+        auth.require("upload")
         try:
             with st.spinner(tr("Cargando…", "Loading…")):
                 rep = ingest_bytes(store, data, up.name, overrides or None, kind=kind)
         except IngestError as e:
             st.error(str(e))
             return
+        audit(store, auth.actor(), f"{kind}.upload", load_detail(rep))
         st.session_state[f"report_{key}"] = rep
         st.cache_data.clear()
     rep = st.session_state.get(f"report_{key}")

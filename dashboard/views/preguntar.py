@@ -11,11 +11,14 @@ from analysis.ask import ask
 from analysis.ask.answer import Answer, fmt_number
 from analysis.ask.facts import load_facts
 from analysis.ask.phrasing import suggestions
+from analysis.store import audit
+from dashboard import auth
 from dashboard.common import csv_download, empty_state, get_store, lang, page_header, tr
 
 HISTORY_KEY = "ask_history"
 MAX_HISTORY = 30
 
+auth.require("ask")
 page_header("Preguntar", "Ask the data",
             "Pregunte en español o inglés. Cada respuesta muestra la cifra, el SQL que se ejecutó "
             "y un gráfico.",
@@ -101,6 +104,8 @@ if not empty_state():
     if pending:
         with st.spinner(tr("Consultando…", "Querying…")):
             answer = ask(store, pending, history=history, allow_rows=allow_rows)
+        audit(store, auth.actor(), "ask", {"question": answer.question, "sql": answer.sql,
+                                           "backend": answer.backend, "error": answer.error})
         history.append(answer)
         del history[:-MAX_HISTORY]
 

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.insight import cells, drivers, overview, recommendations, report, wording
+from dashboard import auth
 from dashboard.common import (
     csv_download,
     current_filters,
@@ -160,7 +161,8 @@ if not empty_state():
     st.subheader(tr("Informe", "Report"))
     fmt = st.radio(tr("Formato", "Format"), list(report.FORMATS), horizontal=True, key="report_fmt",
                    format_func=lambda v: {"md": "Markdown", "html": "HTML", "pdf": "PDF"}[v])
-    if st.button(tr("Preparar informe", "Prepare report"), key="report_prepare"):
+    if auth.can("report") and st.button(tr("Preparar informe", "Prepare report"), key="report_prepare"):
+        auth.require("report")
         with st.spinner(tr("Generando informe con gráficos…", "Building the report with charts…")):
             st.session_state["report_ready"] = (version, f, fmt, _report_bytes(version, f, fmt, lang()))
     ready = st.session_state.get("report_ready")

@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.insight import topics, trends, wording
-from analysis.store import set_current_topic_run, topic_runs
+from analysis.store import audit, set_current_topic_run, topic_runs
+from dashboard import auth
 from dashboard.common import (
     csv_download,
     current_filters,
@@ -63,8 +64,11 @@ if not empty_state():
     top_l, top_r = st.columns([3, 1])
     with top_r:
         label = tr("Calcular temas con los filtros actuales", "Fit topics on the current filters")
-        if st.button(label, key="refit_topics", type="primary" if current.empty else "secondary"):
+        if auth.can("analyze") and st.button(label, key="refit_topics",
+                                             type="primary" if current.empty else "secondary"):
+            auth.require("analyze")
             refit(store, f)
+            audit(store, auth.actor(), "topics.fit", {"filters": str(f)})
             runs = topic_runs(store)
             current = runs[runs["is_current"]]
     if current.empty:
@@ -90,8 +94,10 @@ if not empty_state():
             st.dataframe(runs.drop(columns=["params"]), hide_index=True, width="stretch")
             other = st.selectbox(tr("Usar otra ejecución", "Use another run"),
                                  runs.loc[~runs["is_current"], "run_id"].tolist(), key="topic_run_pick")
-            if st.button(tr("Hacer actual", "Make current"), key="topic_run_use"):
+            if auth.can("analyze") and st.button(tr("Hacer actual", "Make current"), key="topic_run_use"):
+                auth.require("analyze")
                 set_current_topic_run(store, other)
+                audit(store, auth.actor(), "topics.use", {"run_id": other})
                 st.cache_data.clear()
                 st.rerun()
 

@@ -17,7 +17,7 @@ def test_roles_are_ordered_and_each_may_do_what_the_one_before_may():
     assert access.ROLES == ("viewer", "analyst", "admin")
     table = {r: {a for a in access.ACTIONS if access.allowed(r, a)} for r in access.ROLES}
     assert table["viewer"] == {"read"}
-    assert table["analyst"] == {"read", "upload", "ask", "analyze"}
+    assert table["analyst"] == {"read", "upload", "ask", "analyze", "report", "alerts"}
     assert table["admin"] == set(access.ACTIONS)
     assert not access.allowed(None, "read") and not access.allowed("root", "read")
     assert access.roles_for("delete") == ["admin"] and access.roles_for("upload") == ["analyst", "admin"]
@@ -28,14 +28,14 @@ def test_roles_are_ordered_and_each_may_do_what_the_one_before_may():
 
 
 def test_tokens_are_stored_as_a_hash_shown_once_and_revocable(store):
-    from analysis.store import audit_entries, authenticate, create_token, list_tokens, revoke_token
+    from analysis.store import Principal, audit_entries, authenticate, create_token, list_tokens, revoke_token
 
     token = create_token(store, "bi", "viewer")
     assert token.startswith("sabor_") and len(token) > 40
     rows = store.query("SELECT * FROM api_tokens")
     assert token not in rows.to_string()
     assert rows["token_hash"][0] == hashlib.sha256(token.encode()).hexdigest()
-    assert authenticate(store, token) == ("bi", "viewer")
+    assert authenticate(store, token) == Principal("bi", "viewer")
     assert authenticate(store, token + "x") is None and authenticate(store, "") is None
     with pytest.raises(ValueError):
         create_token(store, "bi", "admin")       # one active token per name
@@ -45,7 +45,7 @@ def test_tokens_are_stored_as_a_hash_shown_once_and_revocable(store):
     assert revoke_token(store, "bi") and not revoke_token(store, "bi")
     assert authenticate(store, token) is None
     again = create_token(store, "bi", "analyst")   # a revoked name can be issued again
-    assert authenticate(store, again) == ("bi", "analyst")
+    assert authenticate(store, again) == Principal("bi", "analyst")
     assert len(list_tokens(store, include_revoked=True)) == 2
     log = audit_entries(store)
     assert list(log["action"]) == ["token.create", "token.revoke", "token.create"]   # newest first

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 
 def blueprints() -> list:
-    from analysis.api.routes import admin, ask, feedback, health, insights, jobs, market
+    from analysis.api.routes import admin, ask, feedback, health, insights, jobs, market, people
 
-    return [health.bp, feedback.bp, market.bp, insights.bp, ask.bp, jobs.bp, admin.bp]
+    return [health.bp, feedback.bp, market.bp, insights.bp, ask.bp, jobs.bp, admin.bp, people.bp]

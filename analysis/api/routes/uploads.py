@@ -13,7 +13,7 @@ from analysis.api.routes.common import json_response, store
 from analysis.api.schemas import FileIn, RowsIn
 from analysis.ingest import IngestError, ingest_bytes
 from analysis.ingest.schema import parse_map_args
-from analysis.store import audit
+from analysis.store import audit, load_detail
 
 
 def _validation(where: str, messages) -> Exception:
@@ -66,8 +66,5 @@ def load(kind: str):
         if e.reason == "too_large":
             raise problem(413, "too_large") from None
         raise problem(422, f"ingest_{e.reason}", _detail=str(e), reason=e.reason) from None
-    audit(store(), actor(), f"{kind}.upload",
-          {"upload_id": report.upload_id, "file_name": report.file_name, "sha256": report.sha256,
-           "rows_read": report.rows_read, "rows_loaded": report.rows_loaded,
-           "rows_rejected": report.rows_rejected})
+    audit(store(), actor(), f"{kind}.upload", load_detail(report))
     return json_response(report.to_dict(), 201, {"Location": f"/api/v1/uploads/{report.upload_id}"})
