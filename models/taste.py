@@ -107,11 +107,16 @@ LEXICON: dict[str, list[str]] = {
 }
 
 # Complaints about the taste itself, whatever the tone of the sentence (applied per attribute).
-_INTENS = r"(muy|demasiad[oa]s?|super|sumamente|excesivamente|extremadamente|tan|bastante|algo|un poco|" \
+_INTENS = r"(muy|demasiad[oa]s?|super|sumamente|excesivamente|exageradamente|extremadamente|tan|bastante|" \
+          r"algo|un poco|" \
           r"too|overly|very|extremely|way too|so|excessively)"
 NEGATIVE_CUES: dict[str, list[str]] = {
     "dulce": [_INTENS + r" (dulce|dulz\w*|azucarad\w*|sweet|sugary)", r"empalag\w*", r"cloying\w*",
-              r"sickly sweet"],
+              r"sickly sweet",
+              # excess said with the sugar itself, as "mucha sal" / "pura sal" for salado
+              r"(mucha|demasiada|exceso de|cargad[oa]s? de|llen[oa]s? de|pur[oa]) azucar",
+              r"(le |les )?sobr(a|aba|o) (el |de )?(azucar|dulce)", r"menos (azucar|dulce)",
+              r"(less|too much) sugar"],
     "salado": [_INTENS + r" (salad[oa]s?|salty)", r"(le )?falt\w* (de )?sal", r"sin sal",
                r"needs? (more )?salt", r"salobre", r"salmuera",
                r"(mucha|demasiada|exceso de|pasad[oa]s? de|cargad[oa]s? de|llen[oa]s? de|pur[oa]) sal",
