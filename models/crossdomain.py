@@ -72,6 +72,19 @@ def taste_figures(head: sent.SentimentHead, log=print) -> dict:
     return out
 
 
+def kept_confusion(head: sent.SentimentHead, data: dict) -> dict:
+    """Sentiment confusion counts of `head` on the balanced kept quarters of every rated Spanish corpus
+    pooled (in domain): where its errors are, for the Modelo page."""
+    from sklearn.metrics import confusion_matrix
+
+    from models.heads import CLASSES
+
+    t = pd.concat([loco.test_sets(data[c], "kept")["balanced"] for c in corpora.RATED_ES], ignore_index=True)
+    pred = head.predict(recipes.vectors(head, t["text"].tolist()))
+    return {"labels": list(CLASSES), "n": int(len(t)),
+            "matrix": confusion_matrix(t["cls"], pred.sentiment, labels=list(CLASSES)).tolist()}
+
+
 def ship(run_id: str, log=print, registry: Path | None = None) -> dict:
     """Train the run's recipe on quarters 0–2 of every corpus, pick its cuts on development rows of those,
     measure it in domain on the kept quarters, register it with the LOCO table of `run_id`."""
@@ -88,6 +101,7 @@ def ship(run_id: str, log=print, registry: Path | None = None) -> dict:
     log(f"shipping {version}: {len(fit_rows)} training rows, {len(dev_rows)} development rows")
     head, info = recipes.fit(recipe, fit_rows, dev_rows, version, log=log)
     in_domain = {c: recipes.score_head(head, loco.test_sets(data[c], "kept")) for c in corpora.RATED_ES}
+    confusion = kept_confusion(head, data)
     meta = {
         "version": version, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "encoder": info.get("encoder"), "head": recipes.ORDINAL_DESCRIPTION, "recipe": recipe.describe(),
@@ -110,7 +124,7 @@ def ship(run_id: str, log=print, registry: Path | None = None) -> dict:
                          "summary_dev": res.get("summary_dev"), "summary_kept": res.get("summary_kept")},
         "in_domain_kept": {"note": ("Same corpora as training, its kept-aside quarter (never trained or "
                                     "tuned on): in-domain figures, not cross-domain."),
-                           "corpora": in_domain, "summary": loco.summary(in_domain)},
+                           "corpora": in_domain, "summary": loco.summary(in_domain), "confusion": confusion},
     }
     meta["taste_eval"] = taste_figures(head, log)
     d = (registry or sent.registry_dir()) / version
