@@ -104,3 +104,65 @@ def load_demo_button(key: str) -> None:
             load_demo(get_store())
         st.cache_data.clear()
         st.rerun()
+
+
+# -- numbers, per language ----------------------------------------------------------------------------
+def fmt_num(x, decimals: int = 0, ui_lang: str | None = None) -> str:
+    """1.234,5 in Spanish, 1,234.5 in English (None → "–")."""
+    if x is None:
+        return "–"
+    s = f"{float(x):,.{decimals}f}" if decimals else f"{int(round(float(x))):,}"
+    if (ui_lang or lang()) == "es":
+        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return s
+
+
+def fmt_pct(frac, decimals: int = 0, ui_lang: str | None = None) -> str:
+    """A share (0..1) as a percentage in the UI language: 12 % / 12%."""
+    if frac is None:
+        return "–"
+    s = fmt_num(frac * 100, decimals, ui_lang)
+    return f"{s} %" if (ui_lang or lang()) == "es" else f"{s}%"
+
+
+# -- Streamlit's own strings and layout ------------------------------------------------------------------
+# Streamlit 1.67 draws a few texts of its own with no parameter to change them: the file uploader's
+# button ("Upload") and its limit line ("200MB per file • CSV, ..."). The English node is hidden
+# (display:none, so it is neither seen nor read by a screen reader's text) and the UI language's text is
+# drawn in its place with ::after. tests/e2e/test_walkthrough.py checks both, in both languages.
+def _css_text(s: str) -> str:
+    return s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def streamlit_texts_css(ui_lang: str | None = None, types: str = "") -> str:
+    ui = ui_lang or lang()
+    mb = st.get_option("server.maxUploadSize")
+    button = "Subir archivo" if ui == "es" else "Upload a file"
+    drop = "Arrastre un archivo aquí" if ui == "es" else "Drag and drop a file here"
+    limit = f"Límite {mb} MB por archivo" if ui == "es" else f"Limit {mb} MB per file"
+    limit += f" · {types}" if types else ""
+    return f"""<style>
+[data-testid="stFileUploaderDropzoneInstructions"] > div > * {{ display: none; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::before {{
+  content: "{_css_text(drop)}"; display: block; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
+  content: "{_css_text(limit)}"; display: block; font-size: 0.8rem; opacity: 0.7; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] {{ display: none; }}
+[data-testid="stFileUploaderDropzone"] button::after {{ content: "{_css_text(button)}"; }}
+/* values a user needs are never cut with an ellipsis: metrics and long labels wrap */
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {{ white-space: normal !important;
+  overflow-wrap: anywhere; text-overflow: clip !important; overflow: visible !important; }}
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{ white-space: normal !important;
+  text-overflow: clip !important; overflow: visible !important; }}
+[data-testid="stWidgetLabel"] p {{ white-space: normal !important; }}
+</style>"""
+
+
+def inject_streamlit_texts(types: str = "") -> None:
+    """Put the language's texts over Streamlit's own English ones (see streamlit_texts_css)."""
+    st.html(streamlit_texts_css(types=types))
+
+
+def choose_placeholder() -> str:
+    """The multiselect placeholder ("Choose options" is Streamlit's English default)."""
+    return tr("Elija opciones", "Choose options")

@@ -7,7 +7,7 @@ import streamlit as st
 from analysis.ingest import IngestError, LoadReport, ingest_bytes, preview, reason_label
 from analysis.ingest.schema import FEEDBACK_COLUMNS, MARKET_COLUMNS
 from dashboard.common import csv_download, get_store, load_demo_button, page_header, tr
-from dashboard.components.analyze import analyze_button
+from dashboard.components.readiness import notice
 
 NONE = "—"
 LABELS = {
@@ -49,8 +49,8 @@ def show_report(rep: LoadReport) -> None:
         csv_download(rejected, f"rechazadas_{rep.file_name}.csv",
                      tr("Descargar filas rechazadas", "Download rejected rows"),
                      key=f"dl_rej_{rep.upload_id}")
-    for notice in rep.notices(lang):
-        st.info(notice)
+    for note in rep.notices(lang):
+        st.info(note)
     for w in rep.warnings:
         st.warning(w)
 
@@ -110,7 +110,7 @@ tab_fb, tab_market, tab_hist = st.tabs([tr("Comentarios", "Feedback"),
                                         tr("Historial", "History")])
 with tab_fb:
     upload_flow("feedback", "csv")
-    analyze_button("analyze_cargar")
+    notice("cargar", "analyze_cargar")
     if not store.feedback_count():
         load_demo_button("load_demo")
 with tab_market:

@@ -12,6 +12,7 @@ from analysis.ask.answer import Answer, fmt_number
 from analysis.ask.facts import load_facts
 from analysis.ask.phrasing import suggestions
 from dashboard.common import csv_download, empty_state, get_store, lang, page_header, tr
+from dashboard.components.readiness import notice
 
 HISTORY_KEY = "ask_history"
 MAX_HISTORY = 30
@@ -71,6 +72,7 @@ def render(a: Answer, i: int) -> None:
 
 if not empty_state():
     store = get_store()
+    notice("preguntar", "analyze_preguntar")
     history: list[Answer] = st.session_state.setdefault(HISTORY_KEY, [])
     llm_on = bool(os.environ.get("OPENAI_API_KEY"))
     allow_rows = False

@@ -16,7 +16,7 @@ from dashboard.common import (
     page_header,
     tr,
 )
-from dashboard.components.analyze import analyze_button
+from dashboard.components.readiness import not_yet, not_yet_text, notice
 
 page_header("Recomendaciones", "Recommendations",
             "Acciones para desarrollo de producto y marketing, cada una con sus cifras, comentarios reales "
@@ -83,7 +83,7 @@ if not empty_state():
     f = current_filters()
     # the database file is part of the cache key: two databases can have the same row counts
     version = f"{get_store().path}|{data_version()}"
-    analyze_button("analyze_recomendaciones")
+    ready = notice("recomendaciones", "analyze_recomendaciones")
     with st.spinner(tr("Calculando recomendaciones…", "Computing recommendations…")):
         facts = _facts(version, f, lang())
     recs, drv, summary = facts.recs, facts.drivers, facts.summary
@@ -100,7 +100,9 @@ if not empty_state():
                       if summary["source"] == "llm" else "Automatic summary from the figures."))
 
     st.subheader(tr("Recomendaciones", "Recommendations"))
-    if recs.empty:
+    if recs.empty and not_yet(ready):
+        st.warning(not_yet_text(ready), icon=":material/hourglass_top:")
+    elif recs.empty:
         st.info(tr("Sin cambios significativos en el tiempo con los filtros actuales: no hay recomendaciones "
                    "que respaldar con datos.",
                    "No significant change over time with the current filters: "

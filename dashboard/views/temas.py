@@ -14,10 +14,12 @@ from dashboard.common import (
     current_filters,
     data_version,
     empty_state,
+    fmt_num,
     get_store,
     page_header,
     tr,
 )
+from dashboard.components.readiness import notice
 
 page_header("Temas", "Topics",
             "Temas encontrados automáticamente en los comentarios (BERTopic). "
@@ -58,6 +60,7 @@ def _summary(version: str, f):
 if not empty_state():
     store = get_store()
     f = current_filters()
+    ready = notice("temas", "analyze_temas")
     runs = topic_runs(store)
     current = runs[runs["is_current"]]
     top_l, top_r = st.columns([3, 1])
@@ -67,6 +70,12 @@ if not empty_state():
             refit(store, f)
             runs = topic_runs(store)
             current = runs[runs["is_current"]]
+    if current.empty and ready.running:
+        with top_l:
+            st.info(tr("Los temas se calcularán automáticamente al terminar el análisis en curso.",
+                       "Topics will be computed automatically when the running analysis ends."),
+                    icon=":material/hourglass_top:")
+        st.stop()
     if current.empty:
         with top_l:
             st.info(tr("Aún no se han calculado temas. Pulse el botón: con miles de comentarios tarda unos "
@@ -85,6 +94,13 @@ if not empty_state():
             f"Run {run['run_id']} · {int(run['n_docs']):,} comments · {int(run['n_topics'])} topics · "
             f"unassigned: {run['outlier_share']:.1%} (before reassignment: "
             f"{params.get('outlier_share_clustered', float('nan')):.1%}) · {run['embedding_model']}"))
+    if ready.topics_pending and ready.topics_fitted:
+        with top_l:
+            st.warning(tr(f"{fmt_num(ready.topics_pending)} comentarios aún no tienen tema: se asignan al "
+                          "tema más cercano al terminar el análisis (o al pulsar «Calcular temas»).",
+                          f"{fmt_num(ready.topics_pending)} comments have no topic yet: they join their "
+                          "nearest topic when the analysis ends (or on «Fit topics»)."),
+                       icon=":material/hourglass_top:")
     if len(runs) > 1:
         with st.expander(tr(f"Ejecuciones anteriores ({len(runs) - 1})", f"Previous runs ({len(runs) - 1})")):
             st.dataframe(runs.drop(columns=["params"]), hide_index=True, width="stretch")

@@ -18,6 +18,7 @@ from dashboard.common import (
     page_header,
     tr,
 )
+from dashboard.components.readiness import not_yet, not_yet_text, notice
 
 page_header("Tendencias", "Trends",
             "Gustos que suben o bajan, dónde y desde cuándo. Solo se marcan como cambio los que superan la "
@@ -25,6 +26,8 @@ page_header("Tendencias", "Trends",
             "Tastes rising or falling, where and since when. Only changes that pass the statistical test "
             "(q < 0.05) are flagged. Click a point to read the comments.")
 
+# Dimensions whose shares come from the model (scoring, then topics): partial while comments wait for it.
+NEEDS_MODEL = {"attribute", "mention", "topic"}
 BY_LABEL = {"attribute": ("Atributo de sabor", "Taste attribute"), "mention": ("Alimentos", "Foods"),
             "topic": ("Tema", "Topic"), "term": ("Palabras", "Words"), "product": ("Producto", "Product"),
             "region": ("Región", "Region")}
@@ -105,6 +108,7 @@ def _ensure_topics(store) -> None:
 if not empty_state():
     store = get_store()
     f = current_filters()
+    ready = notice("tendencias", "analyze_tendencias")
     _deep_link()
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
     by = c1.radio(tr("Analizar por", "Analyse by"), list(BY_LABEL), horizontal=True, key="tr_by",
@@ -115,6 +119,12 @@ if not empty_state():
     window = c3.number_input(tr("Últimos meses", "Latest months"), 1, 12, 3, key="tr_window")
     baseline = c4.number_input(tr("Meses de base", "Baseline months"), 1, 24, 6, key="tr_baseline")
 
+    partial_results = by in NEEDS_MODEL and not_yet(ready)
+    if by == "topic" and ready.running:
+        # the background job fits or extends the topics after scoring: never a second fit at once
+        st.info(tr("Los temas se calcularán al terminar el análisis en curso.",
+                   "Topics will be computed when the running analysis ends."))
+        st.stop()
     if by == "topic":
         _ensure_topics(store)
     view = _view(data_version(), f, by, period, int(window), int(baseline), lang())
@@ -141,9 +151,11 @@ if not empty_state():
                       f"Period {partial:%Y-%m} is incomplete: it is drawn hollow and left out of the tests "
                       "(half a month is not a drop)."))
 
+    if partial_results:
+        st.warning(not_yet_text(ready), icon=":material/hourglass_top:")
     if view.headlines:
         st.success("  \n".join(f"**{h}**" for h in view.headlines[:3]))
-    else:
+    elif not partial_results:
         st.info(tr("Ningún cambio supera la prueba estadística con estos filtros.",
                    "No change passes the statistical test with these filters."))
 
@@ -161,7 +173,8 @@ if not empty_state():
                     d = ok[ok["direction"] == direction]
                     d = d.reindex(d["effect"].abs().sort_values(ascending=False).index)
                     if d.empty:
-                        st.caption(tr("Ninguno significativo.", "None significant."))
+                        st.caption(tr("Aún no analizado.", "Not analysed yet.") if partial_results
+                                   else tr("Ninguno significativo.", "None significant."))
                         continue
                     st.dataframe(wording.shift_table(d, lang()), hide_index=True, width="stretch",
                                  column_config={"p": st.column_config.NumberColumn(format="%.1e"),
@@ -181,7 +194,9 @@ if not empty_state():
     st.subheader(tr("Los cambios más fuertes, mes a mes", "The strongest changes, month by month"))
     sel_row, sel_month = None, None
     if top.empty:
-        st.caption(tr("Sin cambios significativos que graficar.", "No significant change to chart."))
+        st.caption(tr("Aún no analizado: sin cambios que graficar todavía.",
+                      "Not analysed yet: no change to chart so far.") if partial_results
+                   else tr("Sin cambios significativos que graficar.", "No significant change to chart."))
     else:
         fig = small_multiples(counts, top, partial, period)
         event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="tr_multiples",

@@ -1,0 +1,110 @@
+"""One readiness notice for every page that reads model results (analysis.ops.readiness).
+
+While the background job scores, the notice shows its progress and what the page will show when it is
+done, and refreshes itself; when the job ends the page reruns with the final results. With comments left
+unscored and no job running it offers to start one. A page asks `not_yet()` before saying "no change":
+while comments wait for the model, "no significant change" is "not analysed yet".
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.ops import jobs
+from analysis.ops import readiness as rd
+from dashboard.common import fmt_num, fmt_pct, get_store, tr
+
+# What each page will show once every comment is analysed (es, en).
+WILL_SHOW = {
+    "resumen": ("el sentimiento y la proporción de negativos de todos los comentarios",
+                "the sentiment and the negative share of every comment"),
+    "tendencias": ("qué gustos, alimentos y temas suben o bajan, con su prueba estadística",
+                   "which tastes, foods and topics rise or fall, with their statistical test"),
+    "temas": ("los temas de todos los comentarios, con su sentimiento",
+              "the topics of every comment, with their sentiment"),
+    "recomendaciones": ("las recomendaciones respaldadas por los cambios significativos",
+                        "the recommendations backed by the significant changes"),
+    "preguntar": ("respuestas sobre sentimiento, sabor y alimentos de todos los comentarios",
+                  "answers about sentiment, taste and foods for every comment"),
+    "cargar": ("lo que cambió este archivo: cambios nuevos, temas que crecieron",
+               "what this file changed: new shifts, topics that grew"),
+}
+
+
+def current() -> rd.Readiness:
+    """The readiness now (one query of a few ms; never cached: it is the live state)."""
+    return rd.compute(get_store(), jobs.state())
+
+
+def progress_text(r: rd.Readiness) -> str:
+    if r.running and r.job_phase == "topics":
+        return tr("Buscando temas con BERTopic (después del análisis de sentimiento)…",
+                  "Finding topics with BERTopic (after the sentiment analysis)…")
+    left = ""
+    if r.running and r.seconds_left > 0:
+        mins = r.seconds_left / 60
+        left = tr(f" · faltan {fmt_num(mins, 0 if mins >= 1 else 1)} min",
+                  f" · {fmt_num(mins, 0 if mins >= 1 else 1)} min left")
+    return tr(f"Análisis en curso: {fmt_num(r.scored)} de {fmt_num(r.comments)} comentarios analizados "
+              f"({fmt_pct(r.fraction)}){left}.",
+              f"Analysis in progress: {fmt_num(r.scored)} of {fmt_num(r.comments)} comments analysed "
+              f"({fmt_pct(r.fraction)}){left}.")
+
+
+def not_yet_text(r: rd.Readiness) -> str:
+    """What a page says where it would otherwise say "no change": the truth is "not analysed yet"."""
+    return tr(f"Aún no analizado: faltan {fmt_num(r.pending)} de {fmt_num(r.comments)} comentarios por "
+              "analizar. Que no aparezca un cambio no significa que no lo haya.",
+              f"Not analysed yet: {fmt_num(r.pending)} of {fmt_num(r.comments)} comments still wait for "
+              "the model. No change shown does not mean no change.")
+
+
+def not_yet(r: rd.Readiness | None = None) -> bool:
+    """True while results are partial (comments unscored, or a job still writing)."""
+    r = r or current()
+    return r.comments > 0 and not r.trends_ready
+
+
+@st.fragment(run_every=2)
+def _live(page: str) -> None:
+    r = current()
+    if not r.running:
+        # the job ended while the page was open: redraw the whole page with the final results
+        if st.session_state.pop("_rd_running", False):
+            st.rerun()
+        return
+    st.session_state["_rd_running"] = True
+    st.progress(min(r.fraction, 1.0) if r.job_phase != "topics" else 1.0, text=progress_text(r))
+    es, en = WILL_SHOW.get(page, WILL_SHOW["resumen"])
+    st.info(tr(f"Cuando termine, esta página mostrará {es}. Hasta entonces muestra solo lo ya analizado.",
+               f"When it is done, this page will show {en}. Until then it shows only what is analysed."),
+            icon=":material/hourglass_top:")
+
+
+def notice(page: str, key: str) -> rd.Readiness:
+    """The readiness notice at the top of `page`; returns the readiness the page should honour."""
+    r = current()
+    if r.state == "empty":
+        return r
+    if r.running:
+        _live(page)
+        return r
+    if r.job_status == "failed" and r.job_error:
+        st.error(tr(f"El análisis falló: {r.job_error}", f"The analysis failed: {r.job_error}"))
+    if r.pending:
+        es, en = WILL_SHOW.get(page, WILL_SHOW["resumen"])
+        st.warning(tr(f"{fmt_num(r.pending)} de {fmt_num(r.comments)} comentarios aún no tienen sentimiento "
+                      f"ni atributos de sabor. Analícelos para ver {es}.",
+                      f"{fmt_num(r.pending)} of {fmt_num(r.comments)} comments have no sentiment or taste "
+                      f"attributes yet. Analyse them to see {en}."), icon=":material/pending:")
+        if st.button(tr(f"Analizar {fmt_num(r.pending)} comentarios con BERT",
+                        f"Analyse {fmt_num(r.pending)} comments with BERT"), key=key):
+            jobs.start_analysis(get_store())
+            st.rerun()
+    elif r.job_status == "done" and st.session_state.get("_rd_seen_done") != jobs.state().id:
+        st.session_state["_rd_seen_done"] = jobs.state().id
+        res = jobs.state().result
+        st.success(tr(f"Análisis listo: {fmt_num(res.get('scored', 0))} comentarios analizados, "
+                      f"{fmt_num(res.get('cached', 0))} desde la caché.",
+                      f"Analysis done: {fmt_num(res.get('scored', 0))} scored, "
+                      f"{fmt_num(res.get('cached', 0))} from cache."))
+    return r
