@@ -4,9 +4,9 @@ Every page that reads model results, `sabor health` and `GET /api/v1/readiness` 
 so a strategist never reads "no change" where the truth is "not analysed yet". Pure: the counts come
 from the store in one query, the background job's state (analysis.ops.jobs) is passed in.
 
-Stages, in order: comments loaded → scored by the active model (sentiment, taste, foods) → topics
-(a current BERTopic run covering every comment) → trends (computed on demand from the above, so they
-are ready exactly when scoring is complete and no job is still writing).
+Stages, in order: comments loaded → scored by the model (sentiment, taste, foods) → topics (a current
+BERTopic run covering every comment) → trends (computed on demand from the above: shifts of taste and
+foods are final once scoring is complete and no job is still scoring; topic shifts once topics are).
 """
 from __future__ import annotations
 
@@ -60,9 +60,10 @@ class Readiness:
 
     @property
     def trends_ready(self) -> bool:
-        """Shifts in taste, foods and sentiment can be read as final: every comment is scored and no job
-        is still writing results."""
-        return self.scored_ready and not self.running
+        """Shifts in taste, foods and sentiment can be read as final: every comment is scored and no job is
+        still scoring (a job in its topic phase no longer changes them; topic shifts wait for
+        `topics_ready`)."""
+        return self.scored_ready and not (self.running and self.job_phase != "topics")
 
     @property
     def fraction(self) -> float:

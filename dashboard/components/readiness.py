@@ -58,21 +58,29 @@ def not_yet_text(r: rd.Readiness) -> str:
               "the model. No change shown does not mean no change.")
 
 
-def not_yet(r: rd.Readiness | None = None) -> bool:
-    """True while results are partial (comments unscored, or a job still writing)."""
+def not_yet(r: rd.Readiness | None = None, by: str = "attribute") -> bool:
+    """True while results of dimension `by` are partial: comments unscored or still being scored (topics:
+    not every comment has a topic of the current run yet)."""
     r = r or current()
+    if by == "topic":
+        return r.comments > 0 and not (r.trends_ready and r.topics_ready)
     return r.comments > 0 and not r.trends_ready
 
 
+def _stage(r: rd.Readiness) -> tuple:
+    return r.running, r.job_phase, r.trends_ready, r.topics_ready
+
+
 @st.fragment(run_every=2)
-def _live(page: str) -> None:
+def _live(page: str, drawn: tuple) -> None:
+    """The progress, redrawn every 2 s; when a stage ends (scoring, topics, the job) the whole page reruns
+    so its results are the final ones. `drawn` is the stage the page was drawn at (a fragment rerun keeps
+    its arguments)."""
     r = current()
+    if _stage(r) != drawn:
+        st.rerun()
     if not r.running:
-        # the job ended while the page was open: redraw the whole page with the final results
-        if st.session_state.pop("_rd_running", False):
-            st.rerun()
         return
-    st.session_state["_rd_running"] = True
     st.progress(min(r.fraction, 1.0) if r.job_phase != "topics" else 1.0, text=progress_text(r))
     es, en = WILL_SHOW.get(page, WILL_SHOW["resumen"])
     st.info(tr(f"Cuando termine, esta página mostrará {es}. Hasta entonces muestra solo lo ya analizado.",
@@ -86,7 +94,7 @@ def notice(page: str, key: str) -> rd.Readiness:
     if r.state == "empty":
         return r
     if r.running:
-        _live(page)
+        _live(page, _stage(r))
         return r
     if r.job_status == "failed" and r.job_error:
         st.error(tr(f"El análisis falló: {r.job_error}", f"The analysis failed: {r.job_error}"))

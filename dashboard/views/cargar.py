@@ -144,9 +144,13 @@ def what_changed(rep: LoadReport, key: str, ready) -> None:
             st.caption(tr("Ninguno.", "None."))
         _shift_lines(out["ended_shifts"])
     st.markdown(tr("**Temas que crecieron con este archivo**", "**Topics that grew with this file**"))
-    if out["topics"].empty:
-        st.caption(tr("Ninguno (o aún no hay temas para estos comentarios).",
-                      "None (or these comments have no topics yet)."))
+    if not ready.topics_ready:
+        st.caption(tr("Los temas de estos comentarios aún se están calculando: los que crecieron aparecerán "
+                      "aquí al terminar.",
+                      "The topics of these comments are still being computed: the ones that grew appear "
+                      "here when done."))
+    elif out["topics"].empty:
+        st.caption(tr("Ninguno creció con este archivo.", "None grew with this file."))
     for t in out["topics"].to_dict("records"):
         st.markdown(f"- [{wording.md_escape(str(t['label']))}](/temas) · "
                     f"{wording.fmt_pct(t['share_before'])} → {wording.fmt_pct(t['share_new'])} "

@@ -83,7 +83,7 @@ if not empty_state():
     f = current_filters()
     # the database file is part of the cache key: two databases can have the same row counts
     version = f"{get_store().path}|{data_version()}"
-    ready = notice("recomendaciones", "analyze_recomendaciones")
+    data_ready = notice("recomendaciones", "analyze_recomendaciones")
     with st.spinner(tr("Calculando recomendaciones…", "Computing recommendations…")):
         facts = _facts(version, f, lang())
     recs, drv, summary = facts.recs, facts.drivers, facts.summary
@@ -100,8 +100,8 @@ if not empty_state():
                       if summary["source"] == "llm" else "Automatic summary from the figures."))
 
     st.subheader(tr("Recomendaciones", "Recommendations"))
-    if recs.empty and not_yet(ready):
-        st.warning(not_yet_text(ready), icon=":material/hourglass_top:")
+    if recs.empty and not_yet(data_ready):
+        st.warning(not_yet_text(data_ready), icon=":material/hourglass_top:")
     elif recs.empty:
         st.info(tr("Sin cambios significativos en el tiempo con los filtros actuales: no hay recomendaciones "
                    "que respaldar con datos.",

@@ -119,7 +119,7 @@ if not empty_state():
     window = c3.number_input(tr("Últimos meses", "Latest months"), 1, 12, 3, key="tr_window")
     baseline = c4.number_input(tr("Meses de base", "Baseline months"), 1, 24, 6, key="tr_baseline")
 
-    partial_results = by in NEEDS_MODEL and not_yet(ready)
+    partial_results = by in NEEDS_MODEL and not_yet(ready, by)
     if by == "topic" and ready.running:
         # the background job fits or extends the topics after scoring: never a second fit at once
         st.info(tr("Los temas se calcularán al terminar el análisis en curso.",

@@ -53,7 +53,9 @@ def test_a_running_job_is_scoring_and_trends_are_not_final(store):
     # every comment has a prediction (an older model's) but a job is still writing: not final yet
     assert r.state == "scoring" and r.running and not r.trends_ready
     job.phase = "topics"
-    assert readiness.compute(store, job).state == "topics"
+    r = readiness.compute(store, job)
+    # scoring is over: taste and food shifts are final; topic shifts wait for the topics
+    assert r.state == "topics" and r.trends_ready and not r.topics_ready
     d = readiness.compute(store, job).to_dict()
     assert d["state"] == "topics" and d["job_status"] == "running" and d["job_total"] == 3
     json.dumps(d)   # plain JSON for the API and the CLI

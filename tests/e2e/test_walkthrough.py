@@ -1,0 +1,302 @@
+"""The walkthrough: three journeys a new user takes, in a real browser, in Spanish and in English.
+
+1. A strategist on the demo: Resumen → Tendencias → click a point → the comments → Recomendaciones →
+   download the report; every other page visited too.
+2. An analyst uploads a real shared file, waits for the scoring (the load report, then the progress, then
+   "what this file changed"), and asks a question.
+3. Pages visited while scoring is in progress say so, and never "no change" where the truth is "not yet".
+   The scorer is slowed down by its test-only switches (SABOR_TEST_SCORE_BATCH/_PAUSE_S) so the state is
+   reached deterministically, not by timing.
+
+Every page and state is saved as a screenshot (1280×800; the main pages also 390 px wide, a phone) under
+test-artifacts/walkthrough/ (gitignored). On every page: no exception, no word of the other language among
+the visible texts of the interface (comments quoted from the data, tables and chart internals excluded).
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.ingest import ingest_file
+from analysis.store import Store
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+SHOTS = ROOT / "test-artifacts" / "walkthrough"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+# Words that give the other language away (none of them is also a word of the page's language).
+ENGLISH = {"the", "and", "with", "choose", "options", "upload", "browse", "drag", "drop", "file", "files",
+           "comments", "comment", "trends", "overview", "topics", "analysis", "analysed", "analyse", "none",
+           "change", "changes", "significant", "load", "rows", "loaded", "rejected", "per", "which", "what",
+           "when", "this", "page", "show", "shows", "will", "yet", "not", "from", "by", "limit", "running",
+           "ask", "question", "questions", "download", "report", "model", "alerts", "filters", "dates"}
+SPANISH = {"los", "las", "del", "con", "comentarios", "comentario", "cargar", "datos", "tendencias",
+           "temas", "según", "aún", "análisis", "elija", "opciones", "subir", "archivo", "filas", "ningún",
+           "ninguno", "cambio", "cambios", "página", "cuando", "muestra", "mostrará", "preguntas", "sin",
+           "para", "una", "límite", "arrastre", "informe", "descargar", "filtros", "fechas", "qué", "está"}
+
+# Visible text of the interface: text nodes that are rendered, outside the data (quoted comments, code,
+# tables drawn on canvas, chart internals, the chosen values of selects) and the bilingual language switch;
+# plus the texts drawn by CSS over Streamlit's own (the uploader's).
+_VISIBLE_JS = """
+() => {
+  const skip = 'blockquote, pre, code, [data-testid="stCode"], .js-plotly-plot, [data-testid="stDataFrame"],'
+    + '[data-baseweb="select"], [data-testid="stChatMessage"] [data-testid="stChatMessageContent"] p,'
+    + '[data-testid="stExpander"] [data-testid="stText"], [data-testid="stToolbar"],'
+    + '[data-testid="stHeader"]';
+  const out = [];
+  for (const root of document.querySelectorAll('[data-testid="stSidebar"], [data-testid="stMain"]')) {
+    const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let n;
+    while ((n = w.nextNode())) {
+      const el = n.parentElement;
+      if (!el || el.closest(skip) || !n.textContent.trim()) continue;
+      if (!el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
+      out.push(n.textContent.trim());
+    }
+    for (const el of root.querySelectorAll('*')) {
+      for (const pseudo of ['::before', '::after']) {
+        const c = getComputedStyle(el, pseudo).content;
+        if (c && c !== 'none' && c !== 'normal' && c.startsWith('"')) out.push(c.slice(1, -1));
+      }
+    }
+  }
+  return out;
+}
+"""
+BILINGUAL = {"Idioma / Language", "Español", "English"}
+
+
+class Walk:
+    def __init__(self, page, url: str, name: str):
+        self.page, self.url, self.name = page, url, name
+        self.dir = SHOTS / name
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True)
+        self.n = 0
+        self.errors: list[str] = []
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def settle(self) -> None:
+        """Wait until Streamlit finished running the script (no 'running' indicator, no spinner)."""
+        self.page.wait_for_timeout(400)
+        self.page.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+            " && !document.querySelector('[data-testid=\"stSpinner\"]')", timeout=180_000)
+        self.page.wait_for_timeout(300)
+
+    def shot(self, label: str, phone: bool = False) -> None:
+        self.n += 1
+        self.page.screenshot(path=str(self.dir / f"{self.n:02d}_{label}.png"), full_page=True)
+        if phone:
+            self.page.set_viewport_size(PHONE)
+            self.page.wait_for_timeout(800)
+            self.page.screenshot(path=str(self.dir / f"{self.n:02d}_{label}_390.png"), full_page=True)
+            self.page.set_viewport_size(DESKTOP)
+            self.page.wait_for_timeout(500)
+
+    def check(self, lang: str) -> list[str]:
+        """No exception on the page; no word of the other language in the interface's visible texts."""
+        exc = self.page.locator('[data-testid="stException"]')
+        assert exc.count() == 0, exc.first.inner_text()
+        assert not self.errors, self.errors
+        texts = [t for t in self.page.evaluate(_VISIBLE_JS) if t not in BILINGUAL]
+        words = {w.lower() for t in texts for w in re.findall(r"[^\W\d_]+", t)}
+        foreign = words & (ENGLISH if lang == "es" else SPANISH)
+        assert not foreign, (lang, sorted(foreign), [t for t in texts if set(
+            w.lower() for w in re.findall(r"[^\W\d_]+", t)) & foreign][:10])
+        return texts
+
+    def nav(self, title: str) -> None:
+        self.page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+        self.settle()
+
+    def set_lang(self, lang: str) -> None:
+        self.page.locator('[data-testid="stSidebar"] [data-testid="stRadio"] label',
+                          has_text="English" if lang == "en" else "Español").click()
+        self.settle()
+
+
+def _texts_have(texts: list[str], fragment: str) -> bool:
+    return any(fragment in t for t in texts)
+
+
+# -- journey 1: the strategist on the demo ---------------------------------------------------------------
+PAGES = {"es": ["Resumen", "Tendencias", "Temas", "Recomendaciones", "Preguntar", "Cargar datos",
+                "Alertas", "Modelo"],
+         "en": ["Overview", "Trends", "Topics", "Recommendations", "Ask the data", "Load data", "Alerts",
+                "Model"]}
+WORDS = {"es": {"monthly": "Comentarios y calificación por mes", "behind": "Comentarios detrás de",
+                "prepare": "Preparar informe", "download": "Descargar informe",
+                "placeholder": "Elija opciones",
+                "upload": "Subir archivo", "limit": "Límite 200 MB por archivo"},
+         "en": {"monthly": "Comments and rating per month", "behind": "Comments behind",
+                "prepare": "Prepare report", "download": "Download report", "placeholder": "Choose options",
+                "upload": "Upload a file", "limit": "Limit 200 MB per file"}}
+
+
+def _strategist(w: Walk, lang: str, tmp_path: Path) -> None:
+    p, t = w.page, WORDS[lang]
+    pages = PAGES[lang]
+    w.nav(pages[0])
+    p.get_by_text(t["monthly"]).first.wait_for()
+    p.locator(".js-plotly-plot .bars path").first.wait_for()
+    texts = w.check(lang)
+    assert _texts_have(texts, t["placeholder"])             # the sidebar filters, in the UI language
+    w.shot(f"{lang}_resumen", phone=True)
+
+    w.nav(pages[1])
+    chart = p.locator('[data-testid="stPlotlyChart"]').first
+    chart.locator(".scatterlayer .trace .points path").first.wait_for(timeout=120_000)
+    w.check(lang)
+    w.shot(f"{lang}_tendencias", phone=True)
+    points = chart.locator(".scatterlayer .trace").first.locator(".points path")
+    target = points.nth(points.count() - 1)
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    p.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    p.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    p.get_by_text(t["behind"], exact=False).first.wait_for()
+    w.settle()
+    w.check(lang)
+    w.shot(f"{lang}_tendencias_comentarios")
+
+    w.nav(pages[3])
+    p.get_by_role("button", name=t["prepare"]).wait_for(timeout=120_000)
+    w.check(lang)
+    w.shot(f"{lang}_recomendaciones", phone=True)
+    p.get_by_text("HTML", exact=True).click()
+    w.settle()
+    p.get_by_role("button", name=t["prepare"]).click()
+    button = p.get_by_role("button", name=t["download"])
+    button.wait_for(timeout=120_000)
+    with p.expect_download(timeout=60_000) as info:
+        button.click()
+    target = tmp_path / f"{lang}_{info.value.suggested_filename}"
+    info.value.save_as(target)
+    html = target.read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html") and len(html) > 5_000
+
+    for title, label in zip(pages[2:], ["temas", "recomendaciones", "preguntar", "cargar", "alertas",
+                                        "modelo"]):
+        if label == "recomendaciones":
+            continue
+        w.nav(title)
+        texts = w.check(lang)
+        if label == "cargar":
+            assert _texts_have(texts, t["upload"]) and _texts_have(texts, t["limit"])
+        w.shot(f"{lang}_{label}", phone=label in ("cargar", "temas"))
+
+
+def test_strategist_on_the_demo_in_both_languages(app_server, page, tmp_path, demo_truth_copy):
+    url = app_server(demo_truth_copy)
+    page.set_viewport_size(DESKTOP)
+    page.goto(url)
+    page.get_by_text("Idioma / Language").wait_for(timeout=120_000)
+    w = Walk(page, url, "strategist")
+    w.settle()
+    _strategist(w, "es", tmp_path)
+    w.set_lang("en")
+    _strategist(w, "en", tmp_path)
+
+
+# -- journey 3: pages visited while scoring is in progress -----------------------------------------------
+MID = {"es": {"progress": "Análisis en curso", "will": "Cuando termine, esta página mostrará",
+              "not_yet": "Aún no analizado", "false_none": ["Ningún cambio supera", "Ninguno significativo"],
+              "button": "Analizar"},
+       "en": {"progress": "Analysis in progress", "will": "When it is done, this page will show",
+              "not_yet": "Not analysed yet", "false_none": ["No change passes", "None significant"],
+              "button": "Analyse"}}
+
+
+def test_pages_visited_mid_scoring_say_so(app_server, page, tmp_path, real_dir):
+    db = tmp_path / "mid.duckdb"
+    s = Store.open(db)
+    ingest_file(s, real_dir / "tripadvisor_sevilla_japanese_es.csv")
+    s.close()
+    # 2 comments a batch and a 3 s pause after each: minutes of scoring, the walk takes less
+    url = app_server(db, {"SABOR_TEST_SCORE_BATCH": "2", "SABOR_TEST_SCORE_PAUSE_S": "3"})
+    page.set_viewport_size(DESKTOP)
+    page.goto(url)
+    page.get_by_text("Idioma / Language").wait_for(timeout=120_000)
+    w = Walk(page, url, "mid_scoring")
+    w.settle()
+    m = MID["es"]
+    # before: comments wait for the model, and the page offers to analyse them
+    page.get_by_role("button", name=re.compile(m["button"])).first.wait_for()
+    w.check("es")
+    w.shot("es_resumen_pendiente")
+    page.get_by_role("button", name=re.compile(m["button"])).first.click()
+    page.get_by_text(m["progress"], exact=False).first.wait_for(timeout=60_000)
+    for lang in ("es", "en"):
+        m = MID[lang]
+        if lang == "en":
+            w.set_lang("en")
+        for title, label in zip(PAGES[lang][:5], ["resumen", "tendencias", "temas", "recomendaciones",
+                                                 "preguntar"]):
+            w.nav(title)
+            page.get_by_text(m["progress"], exact=False).first.wait_for(timeout=30_000)
+            texts = w.check(lang)
+            assert _texts_have(texts, m["will"]), (lang, label)
+            for phrase in m["false_none"]:                 # never "no change" while it is "not yet"
+                assert not _texts_have(texts, phrase), (lang, label, phrase)
+            if label == "tendencias":
+                assert _texts_have(texts, m["not_yet"])
+            w.shot(f"{lang}_{label}_mid_scoring", phone=label == "tendencias")
+
+
+# -- journey 2: the analyst uploads a real file, waits, asks -----------------------------------------------
+def test_analyst_uploads_a_real_file_waits_for_scoring_and_asks(app_server, page, tmp_path, real_dir):
+    # a real shared file, cut to its first 240 reviews so the wait for BERT fits a test on 2 shared cores
+    src = pd.read_csv(real_dir / "tripadvisor_sevilla_japanese_es.csv", dtype=str, keep_default_na=False)
+    path = tmp_path / "tripadvisor_sevilla_240.csv"
+    src.head(240).to_csv(path, index=False)
+    url = app_server(tmp_path / "analyst.duckdb", {"SABOR_ANALYZE_ON_UPLOAD": "1"})
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{url}/cargar")
+    page.get_by_text("Idioma / Language").wait_for(timeout=120_000)
+    w = Walk(page, url, "analyst")
+    w.settle()
+    w.check("es")
+    w.shot("es_cargar_vacio", phone=True)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
+    page.get_by_role("button", name="Cargar en la base de datos").click()
+    page.get_by_text("240 filas cargadas", exact=False).wait_for(timeout=120_000)
+    # the load report, then the scoring progress (the model loads, then batches), then the summary
+    page.get_by_text("Análisis en curso", exact=False).first.wait_for(timeout=60_000)
+    w.check("es")
+    w.shot("es_cargar_informe_y_progreso")
+    deadline = time.time() + 240
+    summary = page.get_by_text("Cambios que ahora son significativos", exact=False)
+    while time.time() < deadline and summary.count() == 0:
+        page.wait_for_timeout(2000)
+    assert summary.count() == 1, "the 'what this file changed' summary did not appear"
+    w.settle()
+    texts = w.check("es")
+    assert _texts_have(texts, "Qué cambió este archivo") and _texts_have(texts, "Ver Tendencias")
+    w.shot("es_cargar_que_cambio", phone=True)
+
+    w.nav("Preguntar")
+    page.get_by_test_id("stChatInput").locator("textarea").fill("¿cuántos comentarios negativos hay?")
+    page.get_by_test_id("stChatInput").locator("textarea").press("Enter")
+    page.locator('[data-testid="stChatMessage"]').nth(1).wait_for(timeout=60_000)
+    w.settle()
+    w.check("es")
+    w.shot("es_preguntar_respuesta")
+
+    w.set_lang("en")
+    w.nav("Ask the data")
+    page.get_by_test_id("stChatInput").locator("textarea").fill("how many negative comments are there?")
+    page.get_by_test_id("stChatInput").locator("textarea").press("Enter")
+    page.locator('[data-testid="stChatMessage"]').nth(3).wait_for(timeout=60_000)
+    w.settle()
+    w.check("en")
+    w.shot("en_ask_answer")
