@@ -166,3 +166,47 @@ def inject_streamlit_texts(types: str = "") -> None:
 def choose_placeholder() -> str:
     """The multiselect placeholder ("Choose options" is Streamlit's English default)."""
     return tr("Elija opciones", "Choose options")
+
+
+# Plotly's own texts (the modebar's tooltips: "Download plot as a PNG", "Zoom", "Autoscale"...) through its
+# localisation config, in the UI language.
+_PLOTLY_ES = {
+    "Download plot as a PNG": "Descargar como PNG", "Download plot": "Descargar gráfico",
+    "Zoom": "Zoom", "Pan": "Desplazar", "Box Select": "Selección rectangular",
+    "Lasso Select": "Selección libre", "Zoom in": "Acercar", "Zoom out": "Alejar",
+    "Autoscale": "Escala automática", "Reset axes": "Restablecer ejes", "Reset view": "Restablecer vista",
+    "Toggle Spike Lines": "Líneas guía", "Show closest data on hover": "Dato más cercano al pasar",
+    "Compare data on hover": "Comparar datos al pasar", "Produced with Plotly.js": "Hecho con Plotly.js",
+    "Taking snapshot - this may take a few seconds": "Tomando la imagen; puede tardar unos segundos",
+    "Snapshot succeeded": "Imagen lista", "Sorry, there was a problem downloading your snapshot!":
+        "No se pudo descargar la imagen.",
+    "Double-click to zoom back out": "Doble clic para alejar", "Click to enter Colorscale title":
+        "Título de la escala", "Click to enter Plot title": "Título del gráfico",
+    "Click to enter X axis title": "Título del eje X", "Click to enter Y axis title": "Título del eje Y",
+}
+
+
+def plot_config() -> dict:
+    if lang() != "es":
+        return {"displaylogo": False}
+    return {"displaylogo": False, "locale": "es-sabor",
+            "locales": {"es-sabor": {"dictionary": _PLOTLY_ES, "format": {
+                "decimal": ",", "thousands": ".",
+                "months": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+                           "septiembre", "octubre", "noviembre", "diciembre"],
+                "shortMonths": ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct",
+                                "nov", "dic"],
+                "days": ["domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"],
+                "shortDays": ["dom", "lun", "mar", "mié", "jue", "vie", "sáb"]}}}}
+
+
+def plotly_chart(fig, **kw):
+    """st.plotly_chart with Plotly's own texts, months and number separators in the UI language."""
+    kw.setdefault("config", plot_config())
+    return st.plotly_chart(fig, **kw)
+
+
+def choose_one() -> str:
+    """The selectbox placeholder ("Choose an option" is Streamlit's English default, kept in the input's
+    placeholder even when a value is chosen)."""
+    return tr("Elija una opción", "Choose an option")

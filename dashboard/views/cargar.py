@@ -12,6 +12,7 @@ from analysis.ingest.schema import FEEDBACK_COLUMNS, MARKET_COLUMNS
 from analysis.insight import upload_changes, wording
 from analysis.ops import jobs
 from dashboard.common import (
+    choose_one,
     csv_download,
     data_version,
     fmt_num,
@@ -19,6 +20,7 @@ from dashboard.common import (
     lang,
     load_demo_button,
     page_header,
+    plotly_chart,
     tr,
 )
 from dashboard.components.readiness import notice
@@ -80,7 +82,8 @@ def mapping_editor(raw_cols: list[str], detected: dict[str, str], columns: tuple
         cur = detected.get(canon)
         with grid[i % 4]:
             v = st.selectbox(tr(*LABELS.get(canon, (canon, canon))), options,
-                             index=options.index(cur) if cur in options else 0, key=f"{key}_{canon}")
+                             index=options.index(cur) if cur in options else 0, key=f"{key}_{canon}",
+                             placeholder=choose_one())
         chosen[canon] = "" if v == NONE else v
     changed = {k: v for k, v in chosen.items() if v != detected.get(k, "")}
     return chosen if changed else {}
@@ -128,7 +131,7 @@ def what_changed(rep: LoadReport, key: str, ready) -> None:
         fig.update_layout(height=220, margin={"t": 30, "b": 10, "l": 10, "r": 10},
                           title=tr("Comentarios nuevos por mes", "New comments by month"),
                           title_font_size=14)
-        st.plotly_chart(fig, key=f"chg_month_{key}", width="stretch")
+        plotly_chart(fig, key=f"chg_month_{key}", width="stretch")
     if undated:
         st.caption(tr(f"{fmt_num(undated)} comentarios sin fecha", f"{undated:,} undated comments"))
     c1, c2 = st.columns(2)
@@ -222,7 +225,8 @@ with tab_hist:
     else:
         st.dataframe(hist, hide_index=True, width="stretch")
         pick = st.selectbox(tr("Ver filas rechazadas de", "Show rejected rows of"),
-                            hist[hist["rows_rejected"] > 0]["file_name"].tolist() or [NONE], key="hist_pick")
+                            hist[hist["rows_rejected"] > 0]["file_name"].tolist() or [NONE], key="hist_pick",
+                            placeholder=choose_one())
         if pick != NONE:
             uid = hist[hist["file_name"] == pick]["upload_id"].iloc[0]
             rej = store.rejected_for(uid)

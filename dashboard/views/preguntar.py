@@ -11,7 +11,7 @@ from analysis.ask import ask
 from analysis.ask.answer import Answer, fmt_number
 from analysis.ask.facts import load_facts
 from analysis.ask.phrasing import suggestions
-from dashboard.common import csv_download, empty_state, get_store, lang, page_header, tr
+from dashboard.common import csv_download, empty_state, get_store, lang, page_header, plotly_chart, tr
 from dashboard.components.readiness import notice
 
 HISTORY_KEY = "ask_history"
@@ -41,7 +41,7 @@ def _chart(a: Answer, i: int) -> None:
     else:
         return
     fig.update_layout(height=340, margin={"t": 20, "b": 10}, xaxis_title=None)
-    st.plotly_chart(fig, key=f"ask_chart_{i}", width="stretch")
+    plotly_chart(fig, key=f"ask_chart_{i}", width="stretch")
 
 
 def render(a: Answer, i: int) -> None:

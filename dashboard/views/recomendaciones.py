@@ -7,6 +7,7 @@ import streamlit as st
 
 from analysis.insight import cells, drivers, overview, recommendations, report, wording
 from dashboard.common import (
+    choose_one,
     csv_download,
     current_filters,
     data_version,
@@ -14,6 +15,7 @@ from dashboard.common import (
     get_store,
     lang,
     page_header,
+    plotly_chart,
     tr,
 )
 from dashboard.components.readiness import not_yet, not_yet_text, notice
@@ -133,20 +135,23 @@ if not empty_state():
         fig.update_layout(height=max(300, 22 * len(d)), margin={"t": 10, "b": 10},
                           xaxis_title=tr("estrellas: con la mención − sin ella",
                                          "stars: with the mention − without"))
-        st.plotly_chart(fig, key="drivers_chart", width="stretch")
+        plotly_chart(fig, key="drivers_chart", width="stretch")
         csv_download(drv, "sabor_impulsores.csv", key="dl_drivers")
 
     st.subheader(tr("Comparar dos segmentos", "Compare two segments"))
     dim = st.selectbox(tr("Dimensión", "Dimension"), list(SEG_DIMS), key="seg_dim",
-                       format_func=lambda k: tr(*SEG_DIMS[k]))
+                       format_func=lambda k: tr(*SEG_DIMS[k]),
+                       placeholder=choose_one())
     values = _segment_values(version, dim)
     if len(values) < 2:
         st.caption(tr("Hacen falta al menos dos valores distintos en esta dimensión.",
                       "This dimension needs at least two distinct values."))
     else:
         c1, c2 = st.columns(2)
-        a = c1.selectbox("A", values, index=0, key=f"seg_a_{dim}")
-        b = c2.selectbox("B", [v for v in values if v != a], index=0, key=f"seg_b_{dim}")
+        a = c1.selectbox("A", values, index=0, key=f"seg_a_{dim}",
+                         placeholder=choose_one())
+        b = c2.selectbox("B", [v for v in values if v != a], index=0, key=f"seg_b_{dim}",
+                         placeholder=choose_one())
         cmp = _compare(version, f, dim, a, b)
         sig = cmp[cmp["significant"]]
         st.caption(tr(f"{len(sig)} diferencias significativas (q < 0.05, Benjamini-Hochberg) "

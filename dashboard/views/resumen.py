@@ -14,6 +14,7 @@ from dashboard.common import (
     fmt_pct,
     get_store,
     page_header,
+    plotly_chart,
     tr,
 )
 from dashboard.components.readiness import notice
@@ -65,7 +66,7 @@ if not empty_state():
                           yaxis2=dict(title="★", overlaying="y", side="right", range=[1, 5]),
                           legend=dict(orientation="h", y=1.1), height=360, margin=dict(t=30, b=10),
                           clickmode="event+select")
-        event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="monthly_chart",
+        event = plotly_chart(fig, on_select="rerun", selection_mode="points", key="monthly_chart",
                                 width="stretch")
         points = (event or {}).get("selection", {}).get("points", []) if event else []
         sel_month = points[0].get("x") if points else None
@@ -85,7 +86,7 @@ if not empty_state():
                                    customdata=d[["avg_rating"]].round(2).values,
                                    hovertemplate="%{y}: %{x} · %{customdata[0]} ★<extra></extra>"))
             fig.update_layout(height=max(260, 28 * len(d)), margin=dict(t=10, b=10), clickmode="event+select")
-            ev = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"bar_{dim}",
+            ev = plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"bar_{dim}",
                                  width="stretch")
             pts = (ev or {}).get("selection", {}).get("points", []) if ev else []
             if pts:

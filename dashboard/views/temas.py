@@ -10,6 +10,7 @@ import streamlit as st
 from analysis.insight import topics, trends, wording
 from analysis.store import set_current_topic_run, topic_runs
 from dashboard.common import (
+    choose_one,
     csv_download,
     current_filters,
     data_version,
@@ -17,6 +18,7 @@ from dashboard.common import (
     fmt_num,
     get_store,
     page_header,
+    plotly_chart,
     tr,
 )
 from dashboard.components.readiness import notice
@@ -105,7 +107,8 @@ if not empty_state():
         with st.expander(tr(f"Ejecuciones anteriores ({len(runs) - 1})", f"Previous runs ({len(runs) - 1})")):
             st.dataframe(runs.drop(columns=["params"]), hide_index=True, width="stretch")
             other = st.selectbox(tr("Usar otra ejecución", "Use another run"),
-                                 runs.loc[~runs["is_current"], "run_id"].tolist(), key="topic_run_pick")
+                                 runs.loc[~runs["is_current"], "run_id"].tolist(), key="topic_run_pick",
+                                 placeholder=choose_one())
             if st.button(tr("Hacer actual", "Make current"), key="topic_run_use"):
                 set_current_topic_run(store, other)
                 st.cache_data.clear()
@@ -124,7 +127,7 @@ if not empty_state():
                            customdata=d[["topic_id"]].values,
                            hovertemplate="%{y}: %{x}<extra></extra>"))
     fig.update_layout(height=max(300, 24 * len(d)), margin={"t": 10, "b": 10}, clickmode="event+select")
-    ev = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="topic_sizes", width="stretch")
+    ev = plotly_chart(fig, on_select="rerun", selection_mode="points", key="topic_sizes", width="stretch")
     pts = (ev or {}).get("selection", {}).get("points", []) if ev else []
     labels = summary["label"].tolist()
     if pts and pts[0].get("y") in labels:
@@ -156,12 +159,13 @@ if not empty_state():
                     name=tr("negativos", "negative"), marker_color="#B3261E")
         fig.update_layout(barmode="group", height=max(300, 30 * len(s)), margin={"t": 10, "b": 10},
                           xaxis={"ticksuffix": "%"}, legend={"orientation": "h", "y": 1.08})
-        st.plotly_chart(fig, key="topic_sentiment", width="stretch")
+        plotly_chart(fig, key="topic_sentiment", width="stretch")
 
     st.subheader(tr("Palabras clave y comentarios representativos", "Keywords and representative comments"))
     default = st.session_state.get("topic_pick")
     pick = st.selectbox(tr("Tema", "Topic"), labels, key="topic_pick_box",
-                        index=labels.index(default) if default in labels else 0)
+                        index=labels.index(default) if default in labels else 0,
+                        placeholder=choose_one())
     row = summary[summary["label"] == pick].iloc[0]
     st.markdown(f"**{tr('Palabras clave', 'Keywords')}:** {wording.md_escape(row['keywords'])}")
     if row.get("phrase"):
@@ -184,7 +188,7 @@ if not empty_state():
                             marker={"symbol": ["circle-open" if p else "circle" for p in t["partial"]]})
         fig.update_layout(height=380, margin={"t": 10, "b": 10}, yaxis={"ticksuffix": "%"},
                           legend={"orientation": "h", "y": -0.2})
-        st.plotly_chart(fig, key="topic_time", width="stretch")
+        plotly_chart(fig, key="topic_time", width="stretch")
         if share["partial"].any():
             st.caption(tr("El último mes está incompleto (marcador hueco).",
                           "The last month is incomplete (hollow marker)."))

@@ -9,6 +9,7 @@ from plotly.subplots import make_subplots
 
 from analysis.insight import market_align, topics, trends, wording
 from dashboard.common import (
+    choose_one,
     csv_download,
     current_filters,
     data_version,
@@ -16,6 +17,7 @@ from dashboard.common import (
     get_store,
     lang,
     page_header,
+    plotly_chart,
     tr,
 )
 from dashboard.components.readiness import not_yet, not_yet_text, notice
@@ -199,7 +201,7 @@ if not empty_state():
                    else tr("Sin cambios significativos que graficar.", "No significant change to chart."))
     else:
         fig = small_multiples(counts, top, partial, period)
-        event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="tr_multiples",
+        event = plotly_chart(fig, on_select="rerun", selection_mode="points", key="tr_multiples",
                                 width="stretch")
         pts = (event or {}).get("selection", {}).get("points", []) if event else []
         if pts:
@@ -237,8 +239,10 @@ if not empty_state():
     else:
         m1, m2 = st.columns(2)
         pick = m1.selectbox(tr("Cambio", "Change"), range(len(top)), key="tr_mk_shift",
-                            format_func=lambda i: describe(top.iloc[i]))
-        metric = m2.selectbox(tr("Serie de mercado", "Market series"), metrics_avail, key="tr_mk_metric")
+                            format_func=lambda i: describe(top.iloc[i]),
+                            placeholder=choose_one())
+        metric = m2.selectbox(tr("Serie de mercado", "Market series"), metrics_avail, key="tr_mk_metric",
+                              placeholder=choose_one())
         al = market_align.align_shift(store, top.iloc[pick].to_dict(), metric, f, lang=lang())
         ch = al["chart"]
         fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -247,7 +251,7 @@ if not empty_state():
         fig.add_scatter(x=ch["month"], y=ch["market"], name=metric, mode="lines", line_color="#7A9E7E",
                         secondary_y=True)
         fig.update_layout(height=320, margin={"t": 30, "b": 10}, legend={"orientation": "h", "y": 1.12})
-        st.plotly_chart(fig, key="tr_market", width="stretch")
+        plotly_chart(fig, key="tr_market", width="stretch")
         best = al["best"]
         if best is not None:
             lag = int(best["lag"])

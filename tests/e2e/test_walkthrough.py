@@ -44,14 +44,15 @@ SPANISH = {"los", "las", "del", "con", "comentarios", "comentario", "cargar", "d
            "para", "una", "límite", "arrastre", "informe", "descargar", "filtros", "fechas", "qué", "está"}
 
 # Visible text of the interface: text nodes that are rendered, outside the data (quoted comments, code,
-# tables drawn on canvas, chart internals, the chosen values of selects) and the bilingual language switch;
-# plus the texts drawn by CSS over Streamlit's own (the uploader's).
+# tables drawn on canvas, chart internals, the values chosen in a multiselect, icon ligatures) and the
+# bilingual language switch; plus the inputs' placeholders and every text drawn by CSS (the uploader's,
+# the charts' tooltips shown on hover).
 _VISIBLE_JS = """
 () => {
   const skip = 'blockquote, pre, code, [data-testid="stCode"], .js-plotly-plot, [data-testid="stDataFrame"],'
-    + '[data-baseweb="select"], [data-testid="stChatMessage"] [data-testid="stChatMessageContent"] p,'
+    + '[data-baseweb="tag"], [data-testid="stChatMessage"] [data-testid="stChatMessageContent"] p,'
     + '[data-testid="stExpander"] [data-testid="stText"], [data-testid="stToolbar"],'
-    + '[data-testid="stHeader"]';
+    + '[data-testid="stHeader"], [data-testid="stIconMaterial"]';
   const out = [];
   for (const root of document.querySelectorAll('[data-testid="stSidebar"], [data-testid="stMain"]')) {
     const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
@@ -62,7 +63,11 @@ _VISIBLE_JS = """
       if (!el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
       out.push(n.textContent.trim());
     }
+    for (const el of root.querySelectorAll('input[placeholder], textarea[placeholder]')) {
+      if (el.placeholder.trim()) out.push(el.placeholder.trim());
+    }
     for (const el of root.querySelectorAll('*')) {
+      if (el.closest('[data-testid="stIconMaterial"]')) continue;
       for (const pseudo of ['::before', '::after']) {
         const c = getComputedStyle(el, pseudo).content;
         if (c && c !== 'none' && c !== 'normal' && c.startsWith('"')) out.push(c.slice(1, -1));
@@ -73,6 +78,7 @@ _VISIBLE_JS = """
 }
 """
 BILINGUAL = {"Idioma / Language", "Español", "English"}
+ENV_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")     # SABOR_ALERT_EMAIL_FROM is a name, not words
 
 
 class Walk:
@@ -93,30 +99,49 @@ class Walk:
             " && !document.querySelector('[data-testid=\"stSpinner\"]')", timeout=180_000)
         self.page.wait_for_timeout(300)
 
+    def _whole(self, size: dict, path: Path) -> None:
+        """The whole page at `size`'s width: Streamlit scrolls inside its main block, not the document, so
+        the window is made as tall as that block for the picture (at most 6000 px)."""
+        self.page.set_viewport_size(size)
+        self.page.wait_for_timeout(600)
+        h = self.page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                               " return m ? m.scrollHeight : 0; }")
+        self.page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(h, 6000))})
+        self.page.wait_for_timeout(600)
+        self.page.screenshot(path=str(path))
+        self.page.set_viewport_size(DESKTOP)
+        self.page.wait_for_timeout(300)
+
     def shot(self, label: str, phone: bool = False) -> None:
         self.n += 1
-        self.page.screenshot(path=str(self.dir / f"{self.n:02d}_{label}.png"), full_page=True)
+        self._whole(DESKTOP, self.dir / f"{self.n:02d}_{label}.png")
         if phone:
-            self.page.set_viewport_size(PHONE)
-            self.page.wait_for_timeout(800)
-            self.page.screenshot(path=str(self.dir / f"{self.n:02d}_{label}_390.png"), full_page=True)
-            self.page.set_viewport_size(DESKTOP)
-            self.page.wait_for_timeout(500)
+            self._whole(PHONE, self.dir / f"{self.n:02d}_{label}_390.png")
 
     def check(self, lang: str) -> list[str]:
         """No exception on the page; no word of the other language in the interface's visible texts."""
+        try:
+            return self._check(lang)
+        except AssertionError:
+            self.page.screenshot(path=str(self.dir / f"FAILED_{self.n + 1:02d}.png"), full_page=True)
+            raise
+
+    def _check(self, lang: str) -> list[str]:
         exc = self.page.locator('[data-testid="stException"]')
         assert exc.count() == 0, exc.first.inner_text()
         assert not self.errors, self.errors
         texts = [t for t in self.page.evaluate(_VISIBLE_JS) if t not in BILINGUAL]
-        words = {w.lower() for t in texts for w in re.findall(r"[^\W\d_]+", t)}
+        words = {w.lower() for t in texts for w in re.findall(r"[^\W\d_]+", ENV_NAME.sub(" ", t))}
         foreign = words & (ENGLISH if lang == "es" else SPANISH)
         assert not foreign, (lang, sorted(foreign), [t for t in texts if set(
             w.lower() for w in re.findall(r"[^\W\d_]+", t)) & foreign][:10])
         return texts
 
     def nav(self, title: str) -> None:
+        """Through the sidebar, as a user does (the session, and so the language, is kept); waits for the
+        page's own title, then for the script run to end."""
         self.page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+        self.page.locator("h1", has_text=title).first.wait_for(timeout=120_000)
         self.settle()
 
     def set_lang(self, lang: str) -> None:
@@ -190,10 +215,13 @@ def _strategist(w: Walk, lang: str, tmp_path: Path) -> None:
         if label == "recomendaciones":
             continue
         w.nav(title)
-        texts = w.check(lang)
         if label == "cargar":
-            assert _texts_have(texts, t["upload"]) and _texts_have(texts, t["limit"])
+            p.locator('[data-testid="stFileUploaderDropzone"] button').first.wait_for()
+            w.settle()
+        texts = w.check(lang)
         w.shot(f"{lang}_{label}", phone=label in ("cargar", "temas"))
+        if label == "cargar":
+            assert _texts_have(texts, t["upload"]) and _texts_have(texts, t["limit"]), texts
 
 
 def test_strategist_on_the_demo_in_both_languages(app_server, page, tmp_path, demo_truth_copy):
