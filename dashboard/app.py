@@ -55,7 +55,7 @@ def sidebar() -> None:
         rng = None
         if lo and hi:
             rng = st.date_input(tr("Fechas", "Dates"), value=(lo, hi), min_value=lo, max_value=hi,
-                                key="f_dates", format="DD/MM/YYYY")
+                                key="f_dates", format=tr("DD/MM/YYYY", "YYYY-MM-DD"))
         ph = choose_placeholder()
         products = st.multiselect(tr("Producto", "Product"), opts["product"], key="f_products",
                                   placeholder=ph)

@@ -39,6 +39,11 @@ def progress_text(r: rd.Readiness) -> str:
     if r.running and r.job_phase == "topics":
         return tr("Buscando temas con BERTopic (después del análisis de sentimiento)…",
                   "Finding topics with BERTopic (after the sentiment analysis)…")
+    if r.running and not r.job_total and not r.job_done:
+        return tr(f"Análisis en curso: cargando el modelo BERT; {fmt_num(r.scored)} de {fmt_num(r.comments)} "
+                  f"comentarios analizados ({fmt_pct(r.fraction)}).",
+                  f"Analysis in progress: loading the BERT model; {fmt_num(r.scored)} of "
+                  f"{fmt_num(r.comments)} comments analysed ({fmt_pct(r.fraction)}).")
     left = ""
     if r.running and r.seconds_left > 0:
         mins = r.seconds_left / 60

@@ -90,7 +90,7 @@ if not empty_state():
         facts = _facts(version, f, lang())
     recs, drv, summary = facts.recs, facts.drivers, facts.summary
 
-    if not facts.n_mentions:
+    if not facts.n_mentions and not not_yet(data_ready):
         st.info(tr("Aún no hay atributos de sabor analizados: "
                    "analice los comentarios para ver recomendaciones.",
                    "No taste attributes analysed yet: analyse the comments to see recommendations."))

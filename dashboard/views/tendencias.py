@@ -136,6 +136,9 @@ if not empty_state():
         linked = view.scan[view.scan["key"] == focus].head(1)
         view.top = pd.concat([linked, view.top[view.top["key"] != focus]]).head(6)
     counts, scan, recent, partial, top = view.counts, view.scan, view.recent, view.partial, view.top
+    if counts.empty and partial_results:
+        st.warning(not_yet_text(ready), icon=":material/hourglass_top:")
+        st.stop()
     if counts.empty:
         msg = {"attribute": tr("Aún no hay atributos de sabor: analice los comentarios (Resumen → Analizar).",
                                "No taste attributes yet: analyse the comments (Overview → Analyse)."),
