@@ -147,8 +147,9 @@ def streamlit_texts_css(ui_lang: str | None = None, types: str = "") -> str:
   content: "{_css_text(drop)}"; display: block; }}
 [data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
   content: "{_css_text(limit)}"; display: block; font-size: 0.8rem; opacity: 0.7; }}
-[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] {{ display: none; }}
-[data-testid="stFileUploaderDropzone"] button::after {{ content: "{_css_text(button)}"; }}
+[data-testid="stFileUploaderDropzone"] button[kind="secondary"] [data-testid="stMarkdownContainer"] {{
+  display: none; }}
+[data-testid="stFileUploaderDropzone"] button[kind="secondary"]::after {{ content: "{_css_text(button)}"; }}
 /* values a user needs are never cut with an ellipsis: metrics and long labels wrap */
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {{ white-space: normal !important;
   overflow-wrap: anywhere; text-overflow: clip !important; overflow: visible !important; }}

@@ -43,12 +43,12 @@ store = get_store()
 def show_report(rep: LoadReport) -> None:
     lang = st.session_state.get("lang", "es")
     c = st.columns(4)
-    c[0].metric(tr("Filas leídas", "Rows read"), f"{rep.rows_read:,}")
-    c[1].metric(tr("Cargadas", "Loaded"), f"{rep.rows_loaded:,}")
-    c[2].metric(tr("Rechazadas", "Rejected"), f"{rep.rows_rejected:,}")
-    c[3].metric(tr("Duplicados omitidos", "Duplicates skipped"), f"{rep.rows_duplicate:,}",
-                help=tr(f"{rep.duplicates_in_file:,} repetidos en el archivo, "
-                        f"{rep.duplicates_in_db:,} ya cargados",
+    c[0].metric(tr("Filas leídas", "Rows read"), fmt_num(rep.rows_read))
+    c[1].metric(tr("Cargadas", "Loaded"), fmt_num(rep.rows_loaded))
+    c[2].metric(tr("Rechazadas", "Rejected"), fmt_num(rep.rows_rejected))
+    c[3].metric(tr("Duplicados omitidos", "Duplicates skipped"), fmt_num(rep.rows_duplicate),
+                help=tr(f"{fmt_num(rep.duplicates_in_file)} repetidos en el archivo, "
+                        f"{fmt_num(rep.duplicates_in_db)} ya cargados",
                         f"{rep.duplicates_in_file:,} repeated in the file, "
                         f"{rep.duplicates_in_db:,} already loaded"))
     if rep.date_min:
@@ -173,7 +173,7 @@ def upload_flow(kind: str, key: str) -> LoadReport | None:
     except IngestError as e:
         st.error(str(e))
         return None
-    st.caption(tr(f"{len(raw.df):,} filas · vista previa de las primeras 20",
+    st.caption(tr(f"{fmt_num(len(raw.df))} filas · vista previa de las primeras 20",
                   f"{len(raw.df):,} rows · first 20"))
     st.dataframe(raw.df.head(20), hide_index=True, width="stretch")
     cols = FEEDBACK_COLUMNS if kind == "feedback" else MARKET_COLUMNS + ("year",)
@@ -195,7 +195,7 @@ def upload_flow(kind: str, key: str) -> LoadReport | None:
             jobs.start_analysis(store)
     rep = st.session_state.get(f"report_{key}")
     if rep is not None and rep.file_name == up.name:
-        st.success(tr(f"{rep.file_name}: {rep.rows_loaded:,} filas cargadas.",
+        st.success(tr(f"{rep.file_name}: {fmt_num(rep.rows_loaded)} filas cargadas.",
                       f"{rep.file_name}: {rep.rows_loaded:,} rows loaded."))
         show_report(rep)
         return rep

@@ -303,7 +303,9 @@ def test_analyst_uploads_a_real_file_waits_for_scoring_and_asks(app_server, page
     w.shot("es_cargar_vacio", phone=True)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
     page.get_by_role("button", name="Cargar en la base de datos").click()
-    page.get_by_text("240 filas cargadas", exact=False).wait_for(timeout=120_000)
+    loaded = re.compile(r"tripadvisor_sevilla_240\.csv: [\d.]+ filas cargadas")
+    page.get_by_text(loaded).wait_for(timeout=120_000)
+    page.get_by_text("Filas leídas").first.wait_for()
     # the load report, then the scoring progress (the model loads, then batches), then the summary
     page.get_by_text("Análisis en curso", exact=False).first.wait_for(timeout=60_000)
     w.check("es")
