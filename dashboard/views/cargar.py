@@ -16,6 +16,7 @@ from dashboard.common import (
     csv_download,
     data_version,
     fmt_num,
+    fmt_pct,
     get_store,
     lang,
     load_demo_button,
@@ -100,7 +101,7 @@ def _shift_lines(df: pd.DataFrame) -> None:
         arrow = "↑" if r["direction"] == "up" else "↓"
         st.markdown(f"- [{wording.md_escape(wording.series_label(r, lang()))} {arrow} "
                     f"{tr('desde', 'since')} {r['start_month']}]({r['link']}) · "
-                    f"{wording.fmt_pct(r['rate_before'])} → {wording.fmt_pct(r['rate_after'])}")
+                    f"{fmt_pct(r['rate_before'], 1)} → {fmt_pct(r['rate_after'], 1)}")
     if len(df) > 8:
         st.caption(tr(f"y {fmt_num(len(df) - 8)} más en Tendencias", f"and {len(df) - 8:,} more in Trends"))
 
@@ -156,7 +157,7 @@ def what_changed(rep: LoadReport, key: str, ready) -> None:
         st.caption(tr("Ninguno creció con este archivo.", "None grew with this file."))
     for t in out["topics"].to_dict("records"):
         st.markdown(f"- [{wording.md_escape(str(t['label']))}](/temas) · "
-                    f"{wording.fmt_pct(t['share_before'])} → {wording.fmt_pct(t['share_new'])} "
+                    f"{fmt_pct(t['share_before'], 1)} → {fmt_pct(t['share_new'], 1)} "
                     + tr(f"({fmt_num(t['n_new'])} comentarios nuevos)", f"({t['n_new']:,} new comments)"))
     st.markdown(tr("[Ver Tendencias →](/tendencias) · [Ver Temas →](/temas) · [Ver Resumen →](/resumen)",
                    "[Open Trends →](/tendencias) · [Open Topics →](/temas) · [Open Overview →](/resumen)"))

@@ -316,6 +316,7 @@ def test_analyst_uploads_a_real_file_waits_for_scoring_and_asks(app_server, page
         page.wait_for_timeout(2000)
     assert summary.count() == 1, "the 'what this file changed' summary did not appear"
     w.settle()
+    page.locator(".js-plotly-plot .bars path").first.wait_for()   # new comments by month, drawn
     texts = w.check("es")
     assert _texts_have(texts, "Qué cambió este archivo") and _texts_have(texts, "Ver Tendencias")
     w.shot("es_cargar_que_cambio", phone=True)
