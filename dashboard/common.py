@@ -127,9 +127,10 @@ def fmt_pct(frac, decimals: int = 0, ui_lang: str | None = None) -> str:
 
 # -- Streamlit's own strings and layout ------------------------------------------------------------------
 # Streamlit 1.67 draws a few texts of its own with no parameter to change them: the file uploader's
-# button ("Upload") and its limit line ("200MB per file • CSV, ..."). The English node is hidden
-# (display:none, so it is neither seen nor read by a screen reader's text) and the UI language's text is
-# drawn in its place with ::after. tests/e2e/test_walkthrough.py checks both, in both languages.
+# button ("Upload") and its limit line ("200MB per file • CSV, ..."), the header's "Stop". The English node
+# is hidden (display:none or a zero font size) and the UI language's text is drawn in its place with
+# ::after. tests/e2e/test_walkthrough.py checks the uploader's, in both languages; the "Stop" button shows
+# only while a page runs, so it is set here and looked at in the screenshots, not asserted.
 def _css_text(s: str) -> str:
     return s.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -138,6 +139,7 @@ def streamlit_texts_css(ui_lang: str | None = None, types: str = "") -> str:
     ui = ui_lang or lang()
     mb = st.get_option("server.maxUploadSize")
     button = "Subir archivo" if ui == "es" else "Upload a file"
+    stop = "Detener" if ui == "es" else "Stop"
     drop = "Arrastre un archivo aquí" if ui == "es" else "Drag and drop a file here"
     limit = f"Límite {mb} MB por archivo" if ui == "es" else f"Limit {mb} MB per file"
     limit += f" · {types}" if types else ""
@@ -150,6 +152,9 @@ def streamlit_texts_css(ui_lang: str | None = None, types: str = "") -> str:
 [data-testid="stFileUploaderDropzone"] button[kind="secondary"] [data-testid="stMarkdownContainer"] {{
   display: none; }}
 [data-testid="stFileUploaderDropzone"] button[kind="secondary"]::after {{ content: "{_css_text(button)}"; }}
+/* the header's "Stop" button while a page runs */
+[data-testid="stStatusWidget"] button {{ font-size: 0 !important; }}
+[data-testid="stStatusWidget"] button::after {{ content: "{_css_text(stop)}"; font-size: 0.875rem; }}
 /* values a user needs are never cut with an ellipsis: metrics and long labels wrap */
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {{ white-space: normal !important;
   overflow-wrap: anywhere; text-overflow: clip !important; overflow: visible !important; }}
