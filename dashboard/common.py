@@ -155,6 +155,12 @@ def streamlit_texts_css(ui_lang: str | None = None, types: str = "") -> str:
 /* the header's "Stop" button while a page runs */
 [data-testid="stStatusWidget"] button {{ font-size: 0 !important; }}
 [data-testid="stStatusWidget"] button::after {{ content: "{_css_text(stop)}"; font-size: 0.875rem; }}
+/* Tendencias' panels drawn twice, wide and for a phone (st.container keys): one of them shows */
+.st-key-tr_narrow {{ display: none; }}
+@media (max-width: 640px) {{
+  .st-key-tr_wide {{ display: none; }}
+  .st-key-tr_narrow {{ display: block; }}
+}}
 /* values a user needs are never cut with an ellipsis: metrics and long labels wrap */
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {{ white-space: normal !important;
   overflow-wrap: anywhere; text-overflow: clip !important; overflow: visible !important; }}

@@ -45,15 +45,18 @@ def _view(version: str, f, by: str, period: str, window: int, baseline: int,
     return trends.trend_view(get_store(), by, f, period, window, baseline, lang=ui_lang)
 
 
-def small_multiples(counts: pd.DataFrame, top: pd.DataFrame, partial, period: str) -> go.Figure:
+def small_multiples(counts: pd.DataFrame, top: pd.DataFrame, partial, period: str,
+                    narrow: bool = False) -> go.Figure:
+    """Up to three panels a row; `narrow` (a phone) one panel a row, with fewer dates on the axis."""
     n = len(top)
-    cols = 3 if n > 2 else n
+    cols = 1 if narrow else 3 if n > 2 else n
     rows = (n + cols - 1) // cols
     seg_words = wording.SEGMENT_TYPE_WORDS
     titles = [describe(r).replace(" · " + tr(*seg_words[r["segment_type"]]), "<br>")
               if r["segment_type"] != "all" else describe(r) for _, r in top.iterrows()]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
-                        vertical_spacing=0.18 if rows > 1 else 0.1, horizontal_spacing=0.06)
+                        vertical_spacing=(0.5 / rows if narrow else 0.18) if rows > 1 else 0.1,
+                        horizontal_spacing=0.06)
     for i, (_, r) in enumerate(top.iterrows()):
         s = counts[(counts[trends.SERIES_COLS] == r[trends.SERIES_COLS]).all(axis=1)].sort_values("period")
         share = (s["k"] / s["n"].where(s["n"] > 0) * 100).round(2)
@@ -66,10 +69,12 @@ def small_multiples(counts: pd.DataFrame, top: pd.DataFrame, partial, period: st
                         row=i // cols + 1, col=i % cols + 1)
         fig.add_vline(x=pd.Timestamp(r["start_month"] + "-01").timestamp() * 1000, line_dash="dot",
                       line_color="#666", row=i // cols + 1, col=i % cols + 1)
-    fig.update_layout(height=260 * rows + 40, margin={"t": 50, "b": 10, "l": 10, "r": 10},
-                      clickmode="event+select")
+    fig.update_layout(height=(230 if narrow else 260) * rows + 40, clickmode="event+select",
+                      margin={"t": 50, "b": 10, "l": 10, "r": 10})
     fig.update_annotations(font_size=11)
     fig.update_yaxes(ticksuffix="%")
+    if narrow:
+        fig.update_xaxes(nticks=4, tickangle=0)
     return fig
 
 
@@ -203,10 +208,16 @@ if not empty_state():
                       "Not analysed yet: no change to chart so far.") if partial_results
                    else tr("Sin cambios significativos que graficar.", "No significant change to chart."))
     else:
-        fig = small_multiples(counts, top, partial, period)
-        event = plotly_chart(fig, on_select="rerun", selection_mode="points", key="tr_multiples",
-                                width="stretch")
-        pts = (event or {}).get("selection", {}).get("points", []) if event else []
+        # two drawings of the same panels: CSS shows the one-column one on a phone (common.py, st-key-*)
+        with st.container(key="tr_wide"):
+            event = plotly_chart(small_multiples(counts, top, partial, period), on_select="rerun",
+                                 selection_mode="points", key="tr_multiples", width="stretch")
+        with st.container(key="tr_narrow"):
+            event_narrow = plotly_chart(small_multiples(counts, top, partial, period, narrow=True),
+                                        on_select="rerun", selection_mode="points", key="tr_multiples_narrow",
+                                        width="stretch")
+        pts = [p for ev in (event, event_narrow) for p in ((ev or {}).get("selection", {}).get("points", [])
+                                                           if ev else [])]
         if pts:
             cd = pts[0].get("customdata")
             idx = int(cd[0]) if isinstance(cd, (list, tuple)) and cd else int(pts[0].get("curve_number", 0))

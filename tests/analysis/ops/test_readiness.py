@@ -114,5 +114,7 @@ def test_api_readiness_needs_a_token_and_answers_the_state(tmp_path):
         assert r.status_code == 200, r.get_data(as_text=True)
         body = r.get_json()
         assert (body["state"], body["comments"], body["scored"], body["pending"]) == ("pending", 3, 2, 1)
+        op = client.get(PREFIX + "/openapi.json").get_json()["paths"][PREFIX + "/readiness"]["get"]
+        assert op["security"] and "ReadinessOut" in str(op["responses"]["200"])
     finally:
         s.close()
