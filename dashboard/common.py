@@ -222,3 +222,11 @@ def choose_one() -> str:
     """The selectbox placeholder ("Choose an option" is Streamlit's English default, kept in the input's
     placeholder even when a value is chosen)."""
     return tr("Elija una opción", "Choose an option")
+
+
+def fmt_date(d, ui_lang: str | None = None) -> str:
+    """31/12/2025 in Spanish, 2025-12-31 in English (a date, a datetime or an ISO string; "–" if none)."""
+    if d is None or d == "":
+        return "–"
+    ts = pd.Timestamp(d)
+    return f"{ts:%d/%m/%Y}" if (ui_lang or lang()) == "es" else f"{ts:%Y-%m-%d}"

@@ -15,6 +15,7 @@ from dashboard.common import (
     choose_one,
     csv_download,
     data_version,
+    fmt_date,
     fmt_num,
     fmt_pct,
     get_store,
@@ -53,8 +54,8 @@ def show_report(rep: LoadReport) -> None:
                         f"{rep.duplicates_in_file:,} repeated in the file, "
                         f"{rep.duplicates_in_db:,} already loaded"))
     if rep.date_min:
-        st.write(tr(f"**Rango de fechas:** {rep.date_min} → {rep.date_max}",
-                    f"**Date range:** {rep.date_min} → {rep.date_max}"))
+        st.write(tr(f"**Rango de fechas:** {fmt_date(rep.date_min)} → {fmt_date(rep.date_max)}",
+                    f"**Date range:** {fmt_date(rep.date_min)} → {fmt_date(rep.date_max)}"))
     st.write(tr("**Columnas usadas:** ", "**Columns used:** ") +
              ", ".join(f"{tr(*LABELS.get(k, (k, k)))} ← `{v}`" for k, v in rep.mapping.items()) +
              tr(f" · codificación {rep.encoding}", f" · encoding {rep.encoding}"))
