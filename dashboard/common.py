@@ -167,6 +167,8 @@ def streamlit_texts_css(ui_lang: str | None = None, types: str = "") -> str:
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{ white-space: normal !important;
   text-overflow: clip !important; overflow: visible !important; }}
 [data-testid="stWidgetLabel"] p {{ white-space: normal !important; }}
+[data-testid^="stBaseButton"] [data-testid="stMarkdownContainer"] p {{ white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; }}
 </style>"""
 
 

@@ -54,7 +54,10 @@ _VISIBLE_JS = """
     + '[data-testid="stExpander"] [data-testid="stText"], [data-testid="stToolbar"],'
     + '[data-testid="stHeader"], [data-testid="stIconMaterial"]';
   const out = [];
-  for (const root of document.querySelectorAll('[data-testid="stSidebar"], [data-testid="stMain"]')) {
+  // the main block is stMain, or stAppScrollToBottomContainer on a page with a chat input (and stBottom)
+  const roots = '[data-testid="stSidebar"], [data-testid="stMain"],'
+    + '[data-testid="stAppScrollToBottomContainer"], [data-testid="stBottom"]';
+  for (const root of document.querySelectorAll(roots)) {
     const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     let n;
     while ((n = w.nextNode())) {
@@ -104,7 +107,8 @@ class Walk:
         the window is made as tall as that block for the picture (at most 6000 px)."""
         self.page.set_viewport_size(size)
         self.page.wait_for_timeout(600)
-        h = self.page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        h = self.page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"], "
+                               "[data-testid=\"stAppScrollToBottomContainer\"]');"
                                " return m ? m.scrollHeight : 0; }")
         self.page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(h, 6000))})
         self.page.wait_for_timeout(600)
