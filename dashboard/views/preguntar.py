@@ -14,6 +14,13 @@ from analysis.ask.phrasing import suggestions
 from dashboard.common import csv_download, empty_state, get_store, lang, page_header, plotly_chart, tr
 from dashboard.components.readiness import notice
 
+# The answer's column names (the SQL's, kept as they are in `sabor ask --format json`) as the UI says them.
+COLUMN_LABELS = {"comments": ("comentarios", "comments"), "complaints": ("quejas", "complaints"),
+                 "mentions": ("menciones", "mentions"),
+                 "avg_rating": ("calificación media", "average rating"),
+                 "min_rating": ("calificación mínima", "lowest rating"),
+                 "max_rating": ("calificación máxima", "highest rating"),
+                 "pct_negative": ("% negativos", "% negative")}
 HISTORY_KEY = "ask_history"
 MAX_HISTORY = 30
 
@@ -58,7 +65,8 @@ def render(a: Answer, i: int) -> None:
                 st.caption(a.notice)
             return
         if a.chart == "number" and a.rows:
-            st.metric(a.columns[0], fmt_number(a.rows[0][0], pct=a.columns[0].startswith("pct")))
+            st.metric(tr(*COLUMN_LABELS.get(a.columns[0], (a.columns[0], a.columns[0]))),
+                      fmt_number(a.rows[0][0], pct=a.columns[0].startswith("pct")))
         st.markdown(f"**{a.sentence}**")
         if a.notice:
             st.caption(a.notice)

@@ -346,6 +346,9 @@ def test_analyst_uploads_a_real_file_waits_for_scoring_and_asks(app_server, page
     page.locator('[data-testid="stChatMessage"]').nth(1).wait_for(timeout=60_000)
     w.settle()
     w.check("es")
+    # the answer's figure is labelled in the UI language (its SQL column is "comments")
+    label = page.locator('[data-testid="stChatMessage"] [data-testid="stMetricLabel"]').last
+    assert label.inner_text().strip() == "comentarios"
     w.shot("es_preguntar_respuesta")
 
     w.set_lang("en")
@@ -355,4 +358,6 @@ def test_analyst_uploads_a_real_file_waits_for_scoring_and_asks(app_server, page
     page.locator('[data-testid="stChatMessage"]').nth(3).wait_for(timeout=60_000)
     w.settle()
     w.check("en")
+    label = page.locator('[data-testid="stChatMessage"] [data-testid="stMetricLabel"]').last
+    assert label.inner_text().strip() == "comments"
     w.shot("en_ask_answer")
