@@ -14,7 +14,16 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 from analysis.filters import Filters
 from analysis.insight import overview
 from dashboard import auth
-from dashboard.common import count_page_view, data_version, get_store, start_metrics_once, tr
+from dashboard.common import (
+    choose_placeholder,
+    count_page_view,
+    data_version,
+    fmt_num,
+    get_store,
+    inject_streamlit_texts,
+    start_metrics_once,
+    tr,
+)
 
 st.set_page_config(page_title="Sabor", page_icon=":material/local_dining:", layout="wide")
 start_metrics_once()
@@ -50,10 +59,12 @@ def sidebar() -> None:
         rng = None
         if lo and hi:
             rng = st.date_input(tr("Fechas", "Dates"), value=(lo, hi), min_value=lo, max_value=hi,
-                                key="f_dates", format="DD/MM/YYYY")
-        products = st.multiselect(tr("Producto", "Product"), opts["product"], key="f_products")
-        regions = st.multiselect(tr("Región", "Region"), opts["region"], key="f_regions")
-        channels = st.multiselect(tr("Canal", "Channel"), opts["channel"], key="f_channels")
+                                key="f_dates", format=tr("DD/MM/YYYY", "YYYY-MM-DD"))
+        ph = choose_placeholder()
+        products = st.multiselect(tr("Producto", "Product"), opts["product"], key="f_products",
+                                  placeholder=ph)
+        regions = st.multiselect(tr("Región", "Region"), opts["region"], key="f_regions", placeholder=ph)
+        channels = st.multiselect(tr("Canal", "Channel"), opts["channel"], key="f_channels", placeholder=ph)
         d_from = d_to = None
         if isinstance(rng, (list, tuple)) and len(rng) == 2:
             d_from, d_to = rng
@@ -61,8 +72,8 @@ def sidebar() -> None:
                 d_from = d_to = None
         st.session_state["filters"] = Filters(d_from, d_to, tuple(products), tuple(regions), tuple(channels))
         n = get_store().feedback_count()
-        st.caption(tr(f"{n:,} comentarios en la base · {date.today():%d/%m/%Y}",
-                      f"{n:,} comments in the database · {date.today():%Y-%m-%d}"))
+        st.caption(tr(f"{fmt_num(n)} comentarios en la base · {date.today():%d/%m/%Y}",
+                      f"{fmt_num(n)} comments in the database · {date.today():%Y-%m-%d}"))
         auth.sidebar_user()
 
 
@@ -79,5 +90,6 @@ pages = [st.Page(str(VIEWS / f), title=tr(es, en), icon=icon, url_path=url, defa
          if (VIEWS / f).exists() and auth.can(PAGE_ACTIONS.get(url, "read"))]
 nav = st.navigation(pages)
 sidebar()
+inject_streamlit_texts()  # Streamlit's own English (uploader) in the UI language; metrics never truncated
 count_page_view(nav.url_path or "resumen")
 nav.run()

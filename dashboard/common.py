@@ -112,3 +112,131 @@ def load_demo_button(key: str) -> None:
                     audit(get_store(), auth.actor(), f"{rep.kind}.upload", load_detail(rep))
         st.cache_data.clear()
         st.rerun()
+
+
+# -- numbers, per language ----------------------------------------------------------------------------
+def fmt_num(x, decimals: int = 0, ui_lang: str | None = None) -> str:
+    """1.234,5 in Spanish, 1,234.5 in English (None → "–")."""
+    if x is None:
+        return "–"
+    s = f"{float(x):,.{decimals}f}" if decimals else f"{int(round(float(x))):,}"
+    if (ui_lang or lang()) == "es":
+        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return s
+
+
+def fmt_pct(frac, decimals: int = 0, ui_lang: str | None = None) -> str:
+    """A share (0..1) as a percentage in the UI language: 12 % / 12%."""
+    if frac is None:
+        return "–"
+    s = fmt_num(frac * 100, decimals, ui_lang)
+    return f"{s} %" if (ui_lang or lang()) == "es" else f"{s}%"
+
+
+# -- Streamlit's own strings and layout ------------------------------------------------------------------
+# Streamlit 1.67 draws a few texts of its own with no parameter to change them: the file uploader's
+# button ("Upload") and its limit line ("200MB per file • CSV, ..."), the header's "Stop". The English node
+# is hidden (display:none or a zero font size) and the UI language's text is drawn in its place with
+# ::after. tests/e2e/test_walkthrough.py checks the uploader's, in both languages; the "Stop" button shows
+# only while a page runs, so it is set here and looked at in the screenshots, not asserted.
+def _css_text(s: str) -> str:
+    return s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def streamlit_texts_css(ui_lang: str | None = None, types: str = "") -> str:
+    ui = ui_lang or lang()
+    mb = st.get_option("server.maxUploadSize")
+    button = "Subir archivo" if ui == "es" else "Upload a file"
+    stop = "Detener" if ui == "es" else "Stop"
+    drop = "Arrastre un archivo aquí" if ui == "es" else "Drag and drop a file here"
+    limit = f"Límite {mb} MB por archivo" if ui == "es" else f"Limit {mb} MB per file"
+    limit += f" · {types}" if types else ""
+    return f"""<style>
+[data-testid="stFileUploaderDropzoneInstructions"] > div > * {{ display: none; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::before {{
+  content: "{_css_text(drop)}"; display: block; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
+  content: "{_css_text(limit)}"; display: block; font-size: 0.8rem; opacity: 0.7; }}
+[data-testid="stFileUploaderDropzone"] button[kind="secondary"] [data-testid="stMarkdownContainer"] {{
+  display: none; }}
+[data-testid="stFileUploaderDropzone"] button[kind="secondary"]::after {{ content: "{_css_text(button)}"; }}
+/* the header's "Stop" button while a page runs */
+[data-testid="stStatusWidget"] button {{ font-size: 0 !important; }}
+[data-testid="stStatusWidget"] button::after {{ content: "{_css_text(stop)}"; font-size: 0.875rem; }}
+/* Tendencias' panels drawn twice, wide and for a phone (st.container keys): one of them shows */
+.st-key-tr_narrow {{ display: none; }}
+@media (max-width: 640px) {{
+  .st-key-tr_wide {{ display: none; }}
+  .st-key-tr_narrow {{ display: block; }}
+}}
+/* values a user needs are never cut with an ellipsis: metrics and long labels wrap */
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {{ white-space: normal !important;
+  overflow-wrap: anywhere; text-overflow: clip !important; overflow: visible !important; }}
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{ white-space: normal !important;
+  text-overflow: clip !important; overflow: visible !important; }}
+[data-testid="stWidgetLabel"] p {{ white-space: normal !important; }}
+[data-testid^="stBaseButton"] [data-testid="stMarkdownContainer"] p {{ white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; }}
+</style>"""
+
+
+def inject_streamlit_texts(types: str = "") -> None:
+    """Put the language's texts over Streamlit's own English ones (see streamlit_texts_css)."""
+    st.html(streamlit_texts_css(types=types))
+
+
+def choose_placeholder() -> str:
+    """The multiselect placeholder ("Choose options" is Streamlit's English default)."""
+    return tr("Elija opciones", "Choose options")
+
+
+# Plotly's own texts (the modebar's tooltips: "Download plot as a PNG", "Zoom", "Autoscale"...) through its
+# localisation config, in the UI language.
+_PLOTLY_ES = {
+    "Download plot as a PNG": "Descargar como PNG", "Download plot": "Descargar gráfico",
+    "Zoom": "Zoom", "Pan": "Desplazar", "Box Select": "Selección rectangular",
+    "Lasso Select": "Selección libre", "Zoom in": "Acercar", "Zoom out": "Alejar",
+    "Autoscale": "Escala automática", "Reset axes": "Restablecer ejes", "Reset view": "Restablecer vista",
+    "Toggle Spike Lines": "Líneas guía", "Show closest data on hover": "Dato más cercano al pasar",
+    "Compare data on hover": "Comparar datos al pasar", "Produced with Plotly.js": "Hecho con Plotly.js",
+    "Taking snapshot - this may take a few seconds": "Tomando la imagen; puede tardar unos segundos",
+    "Snapshot succeeded": "Imagen lista", "Sorry, there was a problem downloading your snapshot!":
+        "No se pudo descargar la imagen.",
+    "Double-click to zoom back out": "Doble clic para alejar", "Click to enter Colorscale title":
+        "Título de la escala", "Click to enter Plot title": "Título del gráfico",
+    "Click to enter X axis title": "Título del eje X", "Click to enter Y axis title": "Título del eje Y",
+}
+
+
+def plot_config() -> dict:
+    if lang() != "es":
+        return {"displaylogo": False}
+    return {"displaylogo": False, "locale": "es-sabor",
+            "locales": {"es-sabor": {"dictionary": _PLOTLY_ES, "format": {
+                "decimal": ",", "thousands": ".",
+                "months": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+                           "septiembre", "octubre", "noviembre", "diciembre"],
+                "shortMonths": ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct",
+                                "nov", "dic"],
+                "days": ["domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"],
+                "shortDays": ["dom", "lun", "mar", "mié", "jue", "vie", "sáb"]}}}}
+
+
+def plotly_chart(fig, **kw):
+    """st.plotly_chart with Plotly's own texts, months and number separators in the UI language."""
+    kw.setdefault("config", plot_config())
+    return st.plotly_chart(fig, **kw)
+
+
+def choose_one() -> str:
+    """The selectbox placeholder ("Choose an option" is Streamlit's English default, kept in the input's
+    placeholder even when a value is chosen)."""
+    return tr("Elija una opción", "Choose an option")
+
+
+def fmt_date(d, ui_lang: str | None = None) -> str:
+    """31/12/2025 in Spanish, 2025-12-31 in English (a date, a datetime or an ISO string; "–" if none)."""
+    if d is None or d == "":
+        return "–"
+    ts = pd.Timestamp(d)
+    return f"{ts:%d/%m/%Y}" if (ui_lang or lang()) == "es" else f"{ts:%Y-%m-%d}"

@@ -11,6 +11,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("SABOR_LOG_LEVEL", "WARNING")
+# Cargar datos starts the BERT job right after an upload; AppTests of other pages must not load a model in
+# their process (tests/e2e/test_walkthrough.py turns it on for its own server).
+os.environ.setdefault("SABOR_ANALYZE_ON_UPLOAD", "0")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = (ROOT.parent / "shared").resolve()

@@ -332,6 +332,27 @@ class HealthOut(Open):
     version = fields.String()
 
 
+class ReadinessOut(Open):
+    state = fields.String(required=True, metadata={
+        "description": "empty, scoring, topics, pending (work left, no job running), failed or ready"})
+    comments = fields.Integer(required=True)
+    scored = fields.Integer(required=True)
+    pending = fields.Integer(required=True, metadata={"description": "comments no model has scored yet"})
+    fraction = fields.Float(metadata={"description": "share of the comments scored (0..1)"})
+    topics_fitted = fields.Boolean()
+    topics_assigned = fields.Integer()
+    topics_pending = fields.Integer()
+    scored_ready = fields.Boolean()
+    topics_ready = fields.Boolean()
+    trends_ready = fields.Boolean()
+    job_status = fields.String()
+    job_phase = fields.String()
+    job_done = fields.Integer()
+    job_total = fields.Integer()
+    seconds_left = fields.Float()
+    job_error = _n(fields.String)
+
+
 class UploadOut(Open):
     upload_id = fields.String(required=True)
     kind = fields.String(required=True)

@@ -253,6 +253,11 @@ def _read_delimited(text: str, name: str, ext: str) -> RawTable:
             raise IngestError(f"{name}: el archivo no tiene filas ni encabezados.", "empty_file") from None
         except pd.errors.ParserError:
             df = None  # a malformed line: the careful reader below keeps it, with its line number
+        if df is not None and not isinstance(df.index, pd.RangeIndex):
+            # pandas quirk: when the first data row has one field more than the header, it silently makes
+            # the first column the index (and shifts every value), raising nothing. The careful reader
+            # decides instead: a wider record is a malformed line (or, in a one-column file, one comment).
+            df = None
     # The independent count: when the file has exactly one physical line per row (and the header), no row
     # can be missing. Otherwise (quoted values over several lines, blank lines, a malformed line, a quote
     # left open) the careful reader accounts for every line.
@@ -328,18 +333,28 @@ def _read_records(text: str, delim: str, name: str, parsed: pd.DataFrame | None 
             parsed.columns = [str(c).replace("\ufeff", "").strip() for c in parsed.columns]
             return RawTable(parsed, delimiter=delim, source_rows=[r[0] for r in records[1:]])
         return _read_records(text, delim, name)
-    rows, starts = [], []
+    rows, starts, joined = [], [], 0
     for first, last, n, rec in records[1:]:
         if first in swallowed_at:
             bad.extend((i + 1, lines[i].rstrip("\r\n")) for i in range(first - 1, last) if lines[i].strip())
             notes.append(f"comilla sin cerrar en la línea {first}: las líneas {first} a {last} parecen filas "
                          f"leídas como un solo valor; se rechazaron (línea mal formada)")
             continue
+        if n > width and width == 1 and '"' not in raw_of(first, last):
+            # A one-column file (a header such as "comentario" and one comment per line): a comma in a
+            # comment is part of it, not a second column. The line is read whole.
+            rows.append([raw_of(first, last).strip()])
+            starts.append(first)
+            joined += 1
+            continue
         if n > width:
             bad.append((first, raw_of(first, last)))
             continue
         rows.append(rec + [""] * (width - n))
         starts.append(first)
+    if joined:
+        notes.append(f"archivo de una sola columna: {joined:,} líneas con '{delim}' se leyeron enteras, "
+                     f"como un comentario cada una")
     bad.sort()
     df = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header)
     return RawTable(df, delimiter=delim, bad_lines=bad, source_rows=starts, notes=notes)

@@ -26,6 +26,10 @@ def _database(store_path: str | Path | None) -> dict[str, Any]:
         info = {"ok": True, "path": str(path), "schema_version": store.schema_version(),
                 "feedback_rows": int(store.scalar("SELECT count(*) FROM feedback"))}
         store.refresh_gauges()
+        # What is analysed of what is loaded: the state every dashboard page shows (ops/readiness).
+        from analysis.ops import readiness as data_readiness
+
+        info["data"] = data_readiness.compute(store).to_dict()
     except Exception as e:  # noqa: BLE001 - any failure is a readiness answer, not a crash
         m = _LOCK_PID.search(str(e))
         if m:

@@ -116,6 +116,21 @@ def scan_foods(store, analyzer, lexicon_version: str, batch_size: int = 64, stop
     return int(len(has_food))
 
 
+def _test_throttle(batch_size: int) -> tuple[int, float]:
+    """TEST ONLY: SABOR_TEST_SCORE_BATCH (comments per batch) and SABOR_TEST_SCORE_PAUSE_S (seconds of sleep
+    after each batch) slow the background scorer down so a browser test can visit pages while scoring is
+    deterministically in progress (tests/e2e/test_walkthrough.py). Honoured only here; never set them in
+    production: they only make scoring slower."""
+    import os
+
+    try:
+        batch = int(os.environ.get("SABOR_TEST_SCORE_BATCH", "") or batch_size)
+        pause = float(os.environ.get("SABOR_TEST_SCORE_PAUSE_S", "") or 0.0)
+    except ValueError:
+        return batch_size, 0.0
+    return max(batch, 1), max(pause, 0.0)
+
+
 def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int | None = None,
             stop: threading.Event | None = None) -> dict:
     """Score every comment in `feedback` that has no prediction for the active model version.
@@ -128,6 +143,7 @@ def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int |
     keeps every finished batch and the next run scores only the rest.
     """
     t0 = time.perf_counter()
+    batch_size, pause = _test_throttle(batch_size)
     analyzer = get_analyzer()
     version = analyzer.version
     lexicon_version = analyzer.lexicon.version
@@ -154,6 +170,8 @@ def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int |
         truncated += int(res.truncated.sum())
         if progress:
             progress(scored, total)
+        if pause and s + batch_size < total:
+            time.sleep(pause)
     # Duplicates of the texts just scored (same text_hash) take their copy now.
     cached += store_mod.copy_cached_predictions(store, version, lexicon_version)
     foods_rescanned = 0 if stopped else scan_foods(store, analyzer, lexicon_version, batch_size, stop)

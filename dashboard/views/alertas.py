@@ -9,7 +9,14 @@ from analysis.insight import alerts
 from analysis.ops import notify, refresh
 from analysis.store import refresh as history
 from dashboard import auth
-from dashboard.common import csv_download, get_store, lang, page_header, tr
+from dashboard.common import (
+    choose_one,
+    csv_download,
+    get_store,
+    lang,
+    page_header,
+    tr,
+)
 
 page_header("Alertas", "Alerts",
             "Reglas sobre los cambios de gusto: cuando una actualización encuentra un cambio nuevo que "
@@ -87,30 +94,34 @@ if auth.can("alerts"):   # analysts and admins edit rules; a viewer reads them
     pick = st.selectbox(tr("Crear o editar una regla", "Create or edit a rule"), [NEW] + list(editable),
                         key="al_pick",
                         format_func=lambda v: (tr("+ Nueva regla", "+ New rule") if v == NEW
-                                               else editable[v].name))
+                                               else editable[v].name),
+                        placeholder=choose_one())
     cur = editable.get(pick) or alerts.Rule(name="")
     with st.form(f"al_form_{pick}"):
         name = st.text_input(tr("Nombre", "Name"), cur.name, key=f"al_name_{pick}")
         c1, c2, c3 = st.columns(3)
         dim = c1.selectbox(tr("Dimensión", "Dimension"), list(DIM_LABEL),
                            list(DIM_LABEL).index(cur.dimension),
-                           format_func=lambda v: _label(DIM_LABEL, v), key=f"al_dim_{pick}")
+                           format_func=lambda v: _label(DIM_LABEL, v), key=f"al_dim_{pick}",
+                           placeholder=choose_one())
         key = c2.text_input(tr("Clave (vacío = cualquiera; varias separadas por comas)",
                                "Key (empty = any; several separated by commas)"), ", ".join(cur.key),
                             key=f"al_key_{pick}")
         pol = c3.selectbox(tr("Polaridad", "Polarity"), list(POL_LABEL), list(POL_LABEL).index(cur.polarity),
-                           format_func=lambda v: _label(POL_LABEL, v), key=f"al_pol_{pick}")
+                           format_func=lambda v: _label(POL_LABEL, v), key=f"al_pol_{pick}",
+                           placeholder=choose_one())
         c4, c5, c6 = st.columns(3)
         seg_type = c4.selectbox(tr("Tipo de segmento", "Segment type"), list(SEG_LABEL),
                                 list(SEG_LABEL).index(cur.segment_type),
-                                format_func=lambda v: _label(SEG_LABEL, v), key=f"al_segt_{pick}")
+                                format_func=lambda v: _label(SEG_LABEL, v), key=f"al_segt_{pick}",
+                                placeholder=choose_one())
         seg = c5.text_input(tr("Segmento (vacío = cualquiera: Lima, sur, dulces…)",
                                "Segment (empty = any: Lima, sur, dulces…)"), ", ".join(cur.segment),
                             key=f"al_seg_{pick}")
         direction = c6.selectbox(tr("Dirección", "Direction"), list(DIR_LABEL),
                                  list(DIR_LABEL).index(cur.direction),
                                  format_func=lambda v: _label(DIR_LABEL, v),
-                                 key=f"al_dir_{pick}")
+                                 key=f"al_dir_{pick}", placeholder=choose_one())
         c7, c8, c9, c10 = st.columns(4)
         effect = c7.number_input(tr("Efecto mínimo (puntos %)", "Minimum effect (% points)"), 0.0, 100.0,
                                  float(cur.min_effect_pp), 0.5, key=f"al_eff_{pick}")
@@ -126,7 +137,8 @@ if auth.can("alerts"):   # analysts and admins edit rules; a viewer reads them
                                   int(cur.recent_months or 0), 1, key=f"al_recent_{pick}")
         metric = st.selectbox(tr("Medida", "Measure"), list(METRIC_LABEL),
                               list(METRIC_LABEL).index(cur.metric),
-                              format_func=lambda v: _label(METRIC_LABEL, v), key=f"al_metric_{pick}")
+                              format_func=lambda v: _label(METRIC_LABEL, v), key=f"al_metric_{pick}",
+                              placeholder=choose_one())
         enabled = st.checkbox(tr("Activa", "Enabled"), cur.enabled, key=f"al_on_{pick}")
         saved = st.form_submit_button(tr("Guardar regla", "Save rule"))
     if saved:

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.store import model_prediction_summary, model_uncertain_count
-from dashboard.common import get_store, page_header, tr
+from dashboard.common import get_store, page_header, plotly_chart, tr
 
 page_header("Modelo", "Model",
             "Qué modelo clasifica los comentarios, cómo se evaluó y qué no sabe hacer.",
@@ -199,7 +199,7 @@ if cd:
         if ind.get("confusion"):
             st.markdown(tr("**Matriz de confusión (en dominio, muestras balanceadas)**",
                            "**Confusion matrix (in domain, balanced samples)**"))
-            st.plotly_chart(_confusion_fig(ind["confusion"]), key="confusion", width="stretch")
+            plotly_chart(_confusion_fig(ind["confusion"]), key="confusion", width="stretch")
     scales = data.get("scales") or {}
     if scales:
         with st.expander(tr("Cómo se pasó cada escala a estrellas", "How each scale was mapped to stars")):
@@ -211,7 +211,7 @@ elif metrics.get("test"):
     if not table.empty:
         st.dataframe(table, hide_index=True, width="stretch")
     st.markdown(tr("**Matriz de confusión (todas las lenguas)**", "**Confusion matrix (all languages)**"))
-    st.plotly_chart(_confusion_fig(metrics["test"]["confusion"]), key="confusion", width="stretch")
+    plotly_chart(_confusion_fig(metrics["test"]["confusion"]), key="confusion", width="stretch")
 
 with st.expander(tr("Límites conocidos", "Known limits"), expanded=False):
     st.markdown(tr(

@@ -13,8 +13,16 @@ from analysis.ask.facts import load_facts
 from analysis.ask.phrasing import suggestions
 from analysis.store import audit
 from dashboard import auth
-from dashboard.common import csv_download, empty_state, get_store, lang, page_header, tr
+from dashboard.common import csv_download, empty_state, get_store, lang, page_header, plotly_chart, tr
+from dashboard.components.readiness import notice
 
+# The answer's column names (the SQL's, kept as they are in `sabor ask --format json`) as the UI says them.
+COLUMN_LABELS = {"comments": ("comentarios", "comments"), "complaints": ("quejas", "complaints"),
+                 "mentions": ("menciones", "mentions"),
+                 "avg_rating": ("calificación media", "average rating"),
+                 "min_rating": ("calificación mínima", "lowest rating"),
+                 "max_rating": ("calificación máxima", "highest rating"),
+                 "pct_negative": ("% negativos", "% negative")}
 HISTORY_KEY = "ask_history"
 MAX_HISTORY = 30
 
@@ -43,7 +51,7 @@ def _chart(a: Answer, i: int) -> None:
     else:
         return
     fig.update_layout(height=340, margin={"t": 20, "b": 10}, xaxis_title=None)
-    st.plotly_chart(fig, key=f"ask_chart_{i}", width="stretch")
+    plotly_chart(fig, key=f"ask_chart_{i}", width="stretch")
 
 
 def render(a: Answer, i: int) -> None:
@@ -60,7 +68,8 @@ def render(a: Answer, i: int) -> None:
                 st.caption(a.notice)
             return
         if a.chart == "number" and a.rows:
-            st.metric(a.columns[0], fmt_number(a.rows[0][0], pct=a.columns[0].startswith("pct")))
+            st.metric(tr(*COLUMN_LABELS.get(a.columns[0], (a.columns[0], a.columns[0]))),
+                      fmt_number(a.rows[0][0], pct=a.columns[0].startswith("pct")))
         st.markdown(f"**{a.sentence}**")
         if a.notice:
             st.caption(a.notice)
@@ -74,6 +83,7 @@ def render(a: Answer, i: int) -> None:
 
 if not empty_state():
     store = get_store()
+    notice("preguntar", "analyze_preguntar")
     history: list[Answer] = st.session_state.setdefault(HISTORY_KEY, [])
     llm_on = bool(os.environ.get("OPENAI_API_KEY"))
     allow_rows = False

@@ -8,6 +8,7 @@ import streamlit as st
 from analysis.insight import cells, drivers, overview, recommendations, report, wording
 from dashboard import auth
 from dashboard.common import (
+    choose_one,
     csv_download,
     current_filters,
     data_version,
@@ -15,9 +16,10 @@ from dashboard.common import (
     get_store,
     lang,
     page_header,
+    plotly_chart,
     tr,
 )
-from dashboard.components.analyze import analyze_button
+from dashboard.components.readiness import not_yet, not_yet_text, notice
 
 page_header("Recomendaciones", "Recommendations",
             "Acciones para desarrollo de producto y marketing, cada una con sus cifras, comentarios reales "
@@ -84,12 +86,12 @@ if not empty_state():
     f = current_filters()
     # the database file is part of the cache key: two databases can have the same row counts
     version = f"{get_store().path}|{data_version()}"
-    analyze_button("analyze_recomendaciones")
+    data_ready = notice("recomendaciones", "analyze_recomendaciones")
     with st.spinner(tr("Calculando recomendaciones…", "Computing recommendations…")):
         facts = _facts(version, f, lang())
     recs, drv, summary = facts.recs, facts.drivers, facts.summary
 
-    if not facts.n_mentions:
+    if not facts.n_mentions and not not_yet(data_ready):
         st.info(tr("Aún no hay atributos de sabor analizados: "
                    "analice los comentarios para ver recomendaciones.",
                    "No taste attributes analysed yet: analyse the comments to see recommendations."))
@@ -101,7 +103,9 @@ if not empty_state():
                       if summary["source"] == "llm" else "Automatic summary from the figures."))
 
     st.subheader(tr("Recomendaciones", "Recommendations"))
-    if recs.empty:
+    if recs.empty and not_yet(data_ready):
+        st.warning(not_yet_text(data_ready), icon=":material/hourglass_top:")
+    elif recs.empty:
         st.info(tr("Sin cambios significativos en el tiempo con los filtros actuales: no hay recomendaciones "
                    "que respaldar con datos.",
                    "No significant change over time with the current filters: "
@@ -132,20 +136,23 @@ if not empty_state():
         fig.update_layout(height=max(300, 22 * len(d)), margin={"t": 10, "b": 10},
                           xaxis_title=tr("estrellas: con la mención − sin ella",
                                          "stars: with the mention − without"))
-        st.plotly_chart(fig, key="drivers_chart", width="stretch")
+        plotly_chart(fig, key="drivers_chart", width="stretch")
         csv_download(drv, "sabor_impulsores.csv", key="dl_drivers")
 
     st.subheader(tr("Comparar dos segmentos", "Compare two segments"))
     dim = st.selectbox(tr("Dimensión", "Dimension"), list(SEG_DIMS), key="seg_dim",
-                       format_func=lambda k: tr(*SEG_DIMS[k]))
+                       format_func=lambda k: tr(*SEG_DIMS[k]),
+                       placeholder=choose_one())
     values = _segment_values(version, dim)
     if len(values) < 2:
         st.caption(tr("Hacen falta al menos dos valores distintos en esta dimensión.",
                       "This dimension needs at least two distinct values."))
     else:
         c1, c2 = st.columns(2)
-        a = c1.selectbox("A", values, index=0, key=f"seg_a_{dim}")
-        b = c2.selectbox("B", [v for v in values if v != a], index=0, key=f"seg_b_{dim}")
+        a = c1.selectbox("A", values, index=0, key=f"seg_a_{dim}",
+                         placeholder=choose_one())
+        b = c2.selectbox("B", [v for v in values if v != a], index=0, key=f"seg_b_{dim}",
+                         placeholder=choose_one())
         cmp = _compare(version, f, dim, a, b)
         sig = cmp[cmp["significant"]]
         st.caption(tr(f"{len(sig)} diferencias significativas (q < 0.05, Benjamini-Hochberg) "

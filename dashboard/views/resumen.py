@@ -10,11 +10,14 @@ from dashboard.common import (
     current_filters,
     data_version,
     empty_state,
+    fmt_num,
+    fmt_pct,
     get_store,
     page_header,
+    plotly_chart,
     tr,
 )
-from dashboard.components.analyze import analyze_button
+from dashboard.components.readiness import notice
 
 page_header("Resumen", "Overview",
             "Lo que dicen los consumidores, mes a mes. Haga clic en una barra para leer los comentarios.",
@@ -33,20 +36,20 @@ if not empty_state():
 
     k, monthly, by_product, by_region = _facts(version, f)
     c = st.columns(5)
-    c[0].metric(tr("Comentarios", "Comments"), f"{k['comments']:,}")
+    c[0].metric(tr("Comentarios", "Comments"), fmt_num(k["comments"]))
     c[1].metric(tr("Calificación media", "Average rating"),
-                f"{k['avg_rating']:.2f} ★" if k["avg_rating"] is not None else "–",
-                help=tr(f"sobre {k['rated']:,} comentarios con calificación",
-                        f"over {k['rated']:,} rated comments"))
-    c[2].metric(tr("Negativos", "Negative"), f"{k['neg_share']:.0%}" if k["neg_share"] is not None else "–",
-                help=tr(f"según el modelo, sobre {k['analysed']:,} comentarios analizados",
-                        f"by the model, over {k['analysed']:,} analysed comments"))
+                f"{fmt_num(k['avg_rating'], 2)} ★" if k["avg_rating"] is not None else "–",
+                help=tr(f"sobre {fmt_num(k['rated'])} comentarios con calificación",
+                        f"over {fmt_num(k['rated'])} rated comments"))
+    c[2].metric(tr("Negativos", "Negative"), fmt_pct(k["neg_share"]),
+                help=tr(f"según el modelo, sobre {fmt_num(k['analysed'])} comentarios analizados",
+                        f"by the model, over {fmt_num(k['analysed'])} analysed comments"))
     c[3].metric(tr("Productos", "Products"), k["products"])
     c[4].metric(tr("Regiones", "Regions"), k["regions"])
     if k["date_min"]:
         st.caption(tr(f"Del {k['date_min']:%d/%m/%Y} al {k['date_max']:%d/%m/%Y}",
                       f"From {k['date_min']:%Y-%m-%d} to {k['date_max']:%Y-%m-%d}"))
-    analyze_button("analyze_resumen")
+    notice("resumen", "analyze_resumen")
 
     st.subheader(tr("Comentarios y calificación por mes", "Comments and rating per month"))
     if monthly.empty:
@@ -63,7 +66,7 @@ if not empty_state():
                           yaxis2=dict(title="★", overlaying="y", side="right", range=[1, 5]),
                           legend=dict(orientation="h", y=1.1), height=360, margin=dict(t=30, b=10),
                           clickmode="event+select")
-        event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="monthly_chart",
+        event = plotly_chart(fig, on_select="rerun", selection_mode="points", key="monthly_chart",
                                 width="stretch")
         points = (event or {}).get("selection", {}).get("points", []) if event else []
         sel_month = points[0].get("x") if points else None
@@ -83,7 +86,7 @@ if not empty_state():
                                    customdata=d[["avg_rating"]].round(2).values,
                                    hovertemplate="%{y}: %{x} · %{customdata[0]} ★<extra></extra>"))
             fig.update_layout(height=max(260, 28 * len(d)), margin=dict(t=10, b=10), clickmode="event+select")
-            ev = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"bar_{dim}",
+            ev = plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"bar_{dim}",
                                  width="stretch")
             pts = (ev or {}).get("selection", {}).get("points", []) if ev else []
             if pts:

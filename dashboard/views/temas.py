@@ -11,14 +11,18 @@ from analysis.insight import topics, trends, wording
 from analysis.store import audit, set_current_topic_run, topic_runs
 from dashboard import auth
 from dashboard.common import (
+    choose_one,
     csv_download,
     current_filters,
     data_version,
     empty_state,
+    fmt_num,
     get_store,
     page_header,
+    plotly_chart,
     tr,
 )
+from dashboard.components.readiness import notice
 
 page_header("Temas", "Topics",
             "Temas encontrados automáticamente en los comentarios (BERTopic). "
@@ -59,6 +63,7 @@ def _summary(version: str, f):
 if not empty_state():
     store = get_store()
     f = current_filters()
+    ready = notice("temas", "analyze_temas")
     runs = topic_runs(store)
     current = runs[runs["is_current"]]
     top_l, top_r = st.columns([3, 1])
@@ -71,6 +76,12 @@ if not empty_state():
             audit(store, auth.actor(), "topics.fit", {"filters": str(f)})
             runs = topic_runs(store)
             current = runs[runs["is_current"]]
+    if current.empty and ready.running:
+        with top_l:
+            st.info(tr("Los temas se calcularán automáticamente al terminar el análisis en curso.",
+                       "Topics will be computed automatically when the running analysis ends."),
+                    icon=":material/hourglass_top:")
+        st.stop()
     if current.empty:
         with top_l:
             st.info(tr("Aún no se han calculado temas. Pulse el botón: con miles de comentarios tarda unos "
@@ -89,11 +100,19 @@ if not empty_state():
             f"Run {run['run_id']} · {int(run['n_docs']):,} comments · {int(run['n_topics'])} topics · "
             f"unassigned: {run['outlier_share']:.1%} (before reassignment: "
             f"{params.get('outlier_share_clustered', float('nan')):.1%}) · {run['embedding_model']}"))
+    if ready.topics_pending and ready.topics_fitted:
+        with top_l:
+            st.warning(tr(f"{fmt_num(ready.topics_pending)} comentarios aún no tienen tema: se asignan al "
+                          "tema más cercano al terminar el análisis (o al pulsar «Calcular temas»).",
+                          f"{fmt_num(ready.topics_pending)} comments have no topic yet: they join their "
+                          "nearest topic when the analysis ends (or on «Fit topics»)."),
+                       icon=":material/hourglass_top:")
     if len(runs) > 1:
         with st.expander(tr(f"Ejecuciones anteriores ({len(runs) - 1})", f"Previous runs ({len(runs) - 1})")):
             st.dataframe(runs.drop(columns=["params"]), hide_index=True, width="stretch")
             other = st.selectbox(tr("Usar otra ejecución", "Use another run"),
-                                 runs.loc[~runs["is_current"], "run_id"].tolist(), key="topic_run_pick")
+                                 runs.loc[~runs["is_current"], "run_id"].tolist(), key="topic_run_pick",
+                                 placeholder=choose_one())
             if auth.can("analyze") and st.button(tr("Hacer actual", "Make current"), key="topic_run_use"):
                 auth.require("analyze")
                 set_current_topic_run(store, other)
@@ -114,7 +133,7 @@ if not empty_state():
                            customdata=d[["topic_id"]].values,
                            hovertemplate="%{y}: %{x}<extra></extra>"))
     fig.update_layout(height=max(300, 24 * len(d)), margin={"t": 10, "b": 10}, clickmode="event+select")
-    ev = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="topic_sizes", width="stretch")
+    ev = plotly_chart(fig, on_select="rerun", selection_mode="points", key="topic_sizes", width="stretch")
     pts = (ev or {}).get("selection", {}).get("points", []) if ev else []
     labels = summary["label"].tolist()
     if pts and pts[0].get("y") in labels:
@@ -146,12 +165,13 @@ if not empty_state():
                     name=tr("negativos", "negative"), marker_color="#B3261E")
         fig.update_layout(barmode="group", height=max(300, 30 * len(s)), margin={"t": 10, "b": 10},
                           xaxis={"ticksuffix": "%"}, legend={"orientation": "h", "y": 1.08})
-        st.plotly_chart(fig, key="topic_sentiment", width="stretch")
+        plotly_chart(fig, key="topic_sentiment", width="stretch")
 
     st.subheader(tr("Palabras clave y comentarios representativos", "Keywords and representative comments"))
     default = st.session_state.get("topic_pick")
     pick = st.selectbox(tr("Tema", "Topic"), labels, key="topic_pick_box",
-                        index=labels.index(default) if default in labels else 0)
+                        index=labels.index(default) if default in labels else 0,
+                        placeholder=choose_one())
     row = summary[summary["label"] == pick].iloc[0]
     st.markdown(f"**{tr('Palabras clave', 'Keywords')}:** {wording.md_escape(row['keywords'])}")
     if row.get("phrase"):
@@ -174,7 +194,7 @@ if not empty_state():
                             marker={"symbol": ["circle-open" if p else "circle" for p in t["partial"]]})
         fig.update_layout(height=380, margin={"t": 10, "b": 10}, yaxis={"ticksuffix": "%"},
                           legend={"orientation": "h", "y": -0.2})
-        st.plotly_chart(fig, key="topic_time", width="stretch")
+        plotly_chart(fig, key="topic_time", width="stretch")
         if share["partial"].any():
             st.caption(tr("El último mes está incompleto (marcador hueco).",
                           "The last month is incomplete (hollow marker)."))

@@ -9,6 +9,7 @@ from plotly.subplots import make_subplots
 
 from analysis.insight import market_align, topics, trends, wording
 from dashboard.common import (
+    choose_one,
     csv_download,
     current_filters,
     data_version,
@@ -16,8 +17,10 @@ from dashboard.common import (
     get_store,
     lang,
     page_header,
+    plotly_chart,
     tr,
 )
+from dashboard.components.readiness import not_yet, not_yet_text, notice
 
 page_header("Tendencias", "Trends",
             "Gustos que suben o bajan, dónde y desde cuándo. Solo se marcan como cambio los que superan la "
@@ -25,6 +28,8 @@ page_header("Tendencias", "Trends",
             "Tastes rising or falling, where and since when. Only changes that pass the statistical test "
             "(q < 0.05) are flagged. Click a point to read the comments.")
 
+# Dimensions whose shares come from the model (scoring, then topics): partial while comments wait for it.
+NEEDS_MODEL = {"attribute", "mention", "topic"}
 BY_LABEL = {"attribute": ("Atributo de sabor", "Taste attribute"), "mention": ("Alimentos", "Foods"),
             "topic": ("Tema", "Topic"), "term": ("Palabras", "Words"), "product": ("Producto", "Product"),
             "region": ("Región", "Region")}
@@ -40,15 +45,18 @@ def _view(version: str, f, by: str, period: str, window: int, baseline: int,
     return trends.trend_view(get_store(), by, f, period, window, baseline, lang=ui_lang)
 
 
-def small_multiples(counts: pd.DataFrame, top: pd.DataFrame, partial, period: str) -> go.Figure:
+def small_multiples(counts: pd.DataFrame, top: pd.DataFrame, partial, period: str,
+                    narrow: bool = False) -> go.Figure:
+    """Up to three panels a row; `narrow` (a phone) one panel a row, with fewer dates on the axis."""
     n = len(top)
-    cols = 3 if n > 2 else n
+    cols = 1 if narrow else 3 if n > 2 else n
     rows = (n + cols - 1) // cols
     seg_words = wording.SEGMENT_TYPE_WORDS
     titles = [describe(r).replace(" · " + tr(*seg_words[r["segment_type"]]), "<br>")
               if r["segment_type"] != "all" else describe(r) for _, r in top.iterrows()]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
-                        vertical_spacing=0.18 if rows > 1 else 0.1, horizontal_spacing=0.06)
+                        vertical_spacing=(0.5 / rows if narrow else 0.18) if rows > 1 else 0.1,
+                        horizontal_spacing=0.06)
     for i, (_, r) in enumerate(top.iterrows()):
         s = counts[(counts[trends.SERIES_COLS] == r[trends.SERIES_COLS]).all(axis=1)].sort_values("period")
         share = (s["k"] / s["n"].where(s["n"] > 0) * 100).round(2)
@@ -61,10 +69,12 @@ def small_multiples(counts: pd.DataFrame, top: pd.DataFrame, partial, period: st
                         row=i // cols + 1, col=i % cols + 1)
         fig.add_vline(x=pd.Timestamp(r["start_month"] + "-01").timestamp() * 1000, line_dash="dot",
                       line_color="#666", row=i // cols + 1, col=i % cols + 1)
-    fig.update_layout(height=260 * rows + 40, margin={"t": 50, "b": 10, "l": 10, "r": 10},
-                      clickmode="event+select")
+    fig.update_layout(height=(230 if narrow else 260) * rows + 40, clickmode="event+select",
+                      margin={"t": 50, "b": 10, "l": 10, "r": 10})
     fig.update_annotations(font_size=11)
     fig.update_yaxes(ticksuffix="%")
+    if narrow:
+        fig.update_xaxes(nticks=4, tickangle=0)
     return fig
 
 
@@ -105,6 +115,7 @@ def _ensure_topics(store) -> None:
 if not empty_state():
     store = get_store()
     f = current_filters()
+    ready = notice("tendencias", "analyze_tendencias")
     _deep_link()
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
     by = c1.radio(tr("Analizar por", "Analyse by"), list(BY_LABEL), horizontal=True, key="tr_by",
@@ -115,6 +126,12 @@ if not empty_state():
     window = c3.number_input(tr("Últimos meses", "Latest months"), 1, 12, 3, key="tr_window")
     baseline = c4.number_input(tr("Meses de base", "Baseline months"), 1, 24, 6, key="tr_baseline")
 
+    partial_results = by in NEEDS_MODEL and not_yet(ready, by)
+    if by == "topic" and ready.running:
+        # the background job fits or extends the topics after scoring: never a second fit at once
+        st.info(tr("Los temas se calcularán al terminar el análisis en curso.",
+                   "Topics will be computed when the running analysis ends."))
+        st.stop()
     if by == "topic":
         _ensure_topics(store)
     view = _view(data_version(), f, by, period, int(window), int(baseline), lang())
@@ -124,6 +141,9 @@ if not empty_state():
         linked = view.scan[view.scan["key"] == focus].head(1)
         view.top = pd.concat([linked, view.top[view.top["key"] != focus]]).head(6)
     counts, scan, recent, partial, top = view.counts, view.scan, view.recent, view.partial, view.top
+    if counts.empty and partial_results:
+        st.warning(not_yet_text(ready), icon=":material/hourglass_top:")
+        st.stop()
     if counts.empty:
         msg = {"attribute": tr("Aún no hay atributos de sabor: analice los comentarios (Resumen → Analizar).",
                                "No taste attributes yet: analyse the comments (Overview → Analyse)."),
@@ -141,9 +161,11 @@ if not empty_state():
                       f"Period {partial:%Y-%m} is incomplete: it is drawn hollow and left out of the tests "
                       "(half a month is not a drop)."))
 
+    if partial_results:
+        st.warning(not_yet_text(ready), icon=":material/hourglass_top:")
     if view.headlines:
         st.success("  \n".join(f"**{h}**" for h in view.headlines[:3]))
-    else:
+    elif not partial_results:
         st.info(tr("Ningún cambio supera la prueba estadística con estos filtros.",
                    "No change passes the statistical test with these filters."))
 
@@ -161,7 +183,8 @@ if not empty_state():
                     d = ok[ok["direction"] == direction]
                     d = d.reindex(d["effect"].abs().sort_values(ascending=False).index)
                     if d.empty:
-                        st.caption(tr("Ninguno significativo.", "None significant."))
+                        st.caption(tr("Aún no analizado.", "Not analysed yet.") if partial_results
+                                   else tr("Ninguno significativo.", "None significant."))
                         continue
                     st.dataframe(wording.shift_table(d, lang()), hide_index=True, width="stretch",
                                  column_config={"p": st.column_config.NumberColumn(format="%.1e"),
@@ -181,12 +204,20 @@ if not empty_state():
     st.subheader(tr("Los cambios más fuertes, mes a mes", "The strongest changes, month by month"))
     sel_row, sel_month = None, None
     if top.empty:
-        st.caption(tr("Sin cambios significativos que graficar.", "No significant change to chart."))
+        st.caption(tr("Aún no analizado: sin cambios que graficar todavía.",
+                      "Not analysed yet: no change to chart so far.") if partial_results
+                   else tr("Sin cambios significativos que graficar.", "No significant change to chart."))
     else:
-        fig = small_multiples(counts, top, partial, period)
-        event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="tr_multiples",
-                                width="stretch")
-        pts = (event or {}).get("selection", {}).get("points", []) if event else []
+        # two drawings of the same panels: CSS shows the one-column one on a phone (common.py, st-key-*)
+        with st.container(key="tr_wide"):
+            event = plotly_chart(small_multiples(counts, top, partial, period), on_select="rerun",
+                                 selection_mode="points", key="tr_multiples", width="stretch")
+        with st.container(key="tr_narrow"):
+            event_narrow = plotly_chart(small_multiples(counts, top, partial, period, narrow=True),
+                                        on_select="rerun", selection_mode="points", key="tr_multiples_narrow",
+                                        width="stretch")
+        pts = [p for ev in (event, event_narrow) for p in ((ev or {}).get("selection", {}).get("points", [])
+                                                           if ev else [])]
         if pts:
             cd = pts[0].get("customdata")
             idx = int(cd[0]) if isinstance(cd, (list, tuple)) and cd else int(pts[0].get("curve_number", 0))
@@ -222,8 +253,10 @@ if not empty_state():
     else:
         m1, m2 = st.columns(2)
         pick = m1.selectbox(tr("Cambio", "Change"), range(len(top)), key="tr_mk_shift",
-                            format_func=lambda i: describe(top.iloc[i]))
-        metric = m2.selectbox(tr("Serie de mercado", "Market series"), metrics_avail, key="tr_mk_metric")
+                            format_func=lambda i: describe(top.iloc[i]),
+                            placeholder=choose_one())
+        metric = m2.selectbox(tr("Serie de mercado", "Market series"), metrics_avail, key="tr_mk_metric",
+                              placeholder=choose_one())
         al = market_align.align_shift(store, top.iloc[pick].to_dict(), metric, f, lang=lang())
         ch = al["chart"]
         fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -232,7 +265,7 @@ if not empty_state():
         fig.add_scatter(x=ch["month"], y=ch["market"], name=metric, mode="lines", line_color="#7A9E7E",
                         secondary_y=True)
         fig.update_layout(height=320, margin={"t": 30, "b": 10}, legend={"orientation": "h", "y": 1.12})
-        st.plotly_chart(fig, key="tr_market", width="stretch")
+        plotly_chart(fig, key="tr_market", width="stretch")
         best = al["best"]
         if best is not None:
             lag = int(best["lag"])

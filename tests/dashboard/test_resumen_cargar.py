@@ -24,7 +24,7 @@ def test_empty_database_invites_to_load_data_instead_of_failing(db_path):
     assert not at.exception
     labels = [m.label for m in at.metric]
     assert "Comentarios" in labels
-    n = int(at.metric[labels.index("Comentarios")].value.replace(",", ""))
+    n = int(at.metric[labels.index("Comentarios")].value.replace(".", ""))   # 13.442 in Spanish
     assert n >= 6000
 
 
@@ -33,9 +33,9 @@ def test_resumen_shows_kpis_and_monthly_chart_from_the_rows(store, real_dir):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     kpi = {m.label: m.value for m in at.metric}
-    assert kpi["Comentarios"] == "3,517"
+    assert kpi["Comentarios"] == "3.517"      # numbers in the Spanish way: 1.234,5
     avg = store.scalar("SELECT avg(rating) FROM feedback")
-    assert kpi["Calificación media"] == f"{avg:.2f} ★"
+    assert kpi["Calificación media"] == f"{avg:.2f} ★".replace(".", ",")
     spec = _chart_data(at, 0)
     bars = spec["data"][0]
     assert bars["type"] == "bar" and len(bars["x"]) == store.scalar(
@@ -47,7 +47,9 @@ def test_english_switch(store, real_dir):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.radio(key="lang").set_value("en").run()
     assert not at.exception
-    assert "Comments" in [m.label for m in at.metric]
+    kpi = {m.label: m.value for m in at.metric}
+    n = store.feedback_count()
+    assert kpi["Comments"] == f"{n:,}" and n >= 1000     # and in the English way: 1,234.5
 
 
 def test_cargar_uploads_a_spanish_survey_and_reports(store):

@@ -14,7 +14,7 @@ def test_upload_real_file_then_overview_chart(app_server, page, real_dir, tmp_pa
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
         str(real_dir / "restmex2021_guanajuato_es.csv"))
     page.get_by_role("button", name="Cargar en la base de datos").click()
-    page.get_by_text("5,181 filas cargadas", exact=False).wait_for()
+    page.get_by_text("5.181 filas cargadas", exact=False).wait_for()     # 1.234 in Spanish
     page.screenshot(path=str(tmp_path / "cargar.png"), full_page=True)
     page.get_by_text("Duplicados omitidos", exact=False).first.wait_for()
     page.get_by_text("Filas rechazadas por motivo", exact=False).first.wait_for()  # table is a canvas
@@ -25,5 +25,5 @@ def test_upload_real_file_then_overview_chart(app_server, page, real_dir, tmp_pa
     page.locator(".js-plotly-plot .bars path").first.wait_for()
     bars = page.locator(".js-plotly-plot").first.locator(".bars path").count()
     assert bars >= 80  # restmex has dated reviews in 89 distinct months
-    assert page.get_by_text("5,181").count() >= 1
+    assert page.get_by_text("5.181").count() >= 1
     page.screenshot(path=str(tmp_path / "resumen.png"), full_page=True)
