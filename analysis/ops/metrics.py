@@ -35,6 +35,9 @@ INGEST_ROWS_REJECTED = _get_or_create(
     Counter, "sabor_ingest_rows_rejected_total", "Rows rejected at ingest, by reason.", ("reason",))
 INGEST_DUPLICATES = _get_or_create(
     Counter, "sabor_ingest_rows_duplicate_total", "Rows skipped at ingest because already loaded.")
+INGEST_ALREADY_LOADED = _get_or_create(
+    Counter, "sabor_ingest_files_already_loaded_total", "Files not read again: the same bytes were loaded "
+    "before.", ("kind",))
 UPLOAD_ERRORS = _get_or_create(
     Counter, "sabor_upload_errors_total", "Uploads refused as a whole (bad file), by reason.", ("reason",))
 INGEST_SECONDS = _get_or_create(

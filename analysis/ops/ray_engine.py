@@ -13,6 +13,7 @@ joins an existing cluster, whose workers must run the same image (same code, sam
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -181,6 +182,8 @@ def analyze_ray(store, progress: Progress = None, address: str | None = None, wo
         if total:
             n_workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
             metrics.SCORING_WORKERS.labels(engine="ray").set(n_workers)
+            # Ray Data announces each execution at INFO on stderr: keep stderr for progress and errors.
+            logging.getLogger("ray.data").setLevel(logging.WARNING)
             ctx = DataContext.get_current()
             ctx.enable_progress_bars = False
             ctx.execution_options.preserve_order = True

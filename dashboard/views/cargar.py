@@ -99,7 +99,9 @@ def upload_flow(kind: str, key: str) -> None:
         st.session_state[f"report_{key}"] = rep
         st.cache_data.clear()
     rep = st.session_state.get(f"report_{key}")
-    if rep is not None and rep.file_name == up.name:
+    if rep is not None and rep.file_name == up.name and rep.already_loaded:
+        st.info(tr(rep.already_text("es"), rep.already_text("en")))
+    elif rep is not None and rep.file_name == up.name:
         st.success(tr(f"{rep.file_name}: {rep.rows_loaded:,} filas cargadas.",
                       f"{rep.file_name}: {rep.rows_loaded:,} rows loaded."))
         show_report(rep)
