@@ -285,12 +285,14 @@ _EN_RE = r"\b(the|and|is|it|this|was|of|to|for|with|but|very|not|my|you|they|tas
 
 _STAGE_FEEDBACK_SQL = f"""
 CREATE TEMP TABLE _stage AS
-WITH src AS (
-    SELECT *,
-        md5(lower(replace(replace(replace(replace(text, ' ', ''), chr(10), ''), chr(13), ''), chr(9), '')))
-            AS text_hash,
-        lower(text) AS low
-    FROM _src
+WITH lowered AS (
+    SELECT *, lower(text) AS low FROM _src
+), src AS (
+    -- the lowered text is computed once (lowering and removing whitespace commute: the same hash as
+    -- md5(lower(<text without spaces, tabs, CR, LF>)))
+    SELECT *, md5(replace(replace(replace(replace(low, ' ', ''), chr(10), ''), chr(13), ''), chr(9), ''))
+            AS text_hash
+    FROM lowered
 ), keyed AS (
     SELECT *, md5(text_hash || '|' || coalesce(CAST(date AS VARCHAR), '') || '|'
                   || coalesce(lower(trim(product)), '')) AS dedup_key,

@@ -374,3 +374,18 @@ def test_fast_reader_steps_aside_for_malformed_rows():
 
     assert _read_arrow("a,b\n1,2\n3,4,5\n", ",") is None        # the careful path reports the bad line
     assert _read_arrow("a,a\n1,2\n", ",") is None               # repeated headers are renamed there
+
+
+def test_text_hash_ignores_case_and_whitespace_and_is_stable(store, tmp_path):
+    """The hash the prediction cache and de-duplication key on: databases loaded by earlier versions must
+    keep matching, so it is pinned to md5(lower(text without spaces, tabs and line breaks))."""
+    import hashlib
+
+    path = tmp_path / "h.csv"
+    pd.DataFrame({"Comentario": ["Muy RICO\tel  Ají de Gallina", "muy rico el ají\nde gallina ÑANDÚ"],
+                  "Fecha": ["15/03/2025", "16/03/2025"]}).to_csv(path, index=False)
+    ingest_file(store, path)
+    got = dict(store.query("SELECT text, text_hash FROM feedback").values)
+    for text, h in got.items():
+        want = hashlib.md5("".join(text.split()).lower().encode()).hexdigest()
+        assert h == want
