@@ -67,8 +67,14 @@ def to_slices(todo: pd.DataFrame) -> pd.DataFrame:
 class _Scorer:
     """One Ray actor: loads the analyzer once, then scores batches of slices."""
 
-    def __init__(self, expected_version: str, lexicon_version: str):
+    # (model version, lexicon version) the driver scores with: set on a subclass per run (`_bound`), so the
+    # actors take no constructor arguments through the object store.
+    expected: tuple[str, str] = ("", "")
+
+    def __init__(self):
         from analysis.ops.scoring import get_analyzer
+
+        expected_version, lexicon_version = self.expected
 
         self.analyzer = get_analyzer()
         if self.analyzer.version != expected_version:
@@ -98,6 +104,10 @@ class _Scorer:
                 "seconds": (time.perf_counter() - t0) / max(len(texts), 1),
             }))
         return pd.concat(out, ignore_index=True)
+
+
+def _bound(version: str, lexicon_version: str) -> type:
+    return type("SaborScorer", (_Scorer,), {"expected": (version, lexicon_version)})
 
 
 class _Result:
@@ -183,7 +193,7 @@ def analyze_ray(store, progress: Progress = None, address: str | None = None, wo
             n_workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
             metrics.SCORING_WORKERS.labels(engine="ray").set(n_workers)
             # Ray Data announces each execution at INFO on stderr: keep stderr for progress and errors.
-            logging.getLogger("ray.data").setLevel(logging.WARNING)
+            logging.getLogger("ray.data").setLevel(logging.ERROR)
             ctx = DataContext.get_current()
             ctx.enable_progress_bars = False
             ctx.execution_options.preserve_order = True
@@ -195,9 +205,9 @@ def analyze_ray(store, progress: Progress = None, address: str | None = None, wo
             step = per_batch * -(-n_batches // n_blocks)
             ds = ray.data.from_arrow([pa.Table.from_pandas(slices.iloc[i:i + step], preserve_index=False)
                                       for i in range(0, len(slices), step)])
-            out = ds.map_batches(_Scorer, fn_constructor_args=(version, lexicon_version),
-                                 batch_size=per_batch, batch_format="pandas", num_cpus=1,
-                                 compute=ActorPoolStrategy(size=max(1, min(n_workers, n_batches))))
+            pool = ActorPoolStrategy(size=max(1, min(n_workers, n_batches)))
+            out = ds.map_batches(_bound(version, lexicon_version), batch_size=per_batch,
+                                 batch_format="pandas", num_cpus=1, compute=pool)
             t_first = time.perf_counter()
             for chunk in out.iter_batches(batch_size=chunk_size, batch_format="pandas"):
                 if stop is not None and stop.is_set():
