@@ -76,16 +76,14 @@ def _expand_sql(src: str, types: tuple[str, ...], cols: str) -> str:
     """Rows of `src` (counts already summed per period, product, category, region and zone) once per segment
     type they belong to: segments are expanded after aggregation, on tens of thousands of rows rather than
     on every comment (27 s -> see bench/queries.py at 1M comments)."""
-    parts = {
-        "all": f"SELECT 'all' AS segment_type, 'todos' AS segment, period, {cols} FROM {src}",
-        "category": f"SELECT 'category', category, period, {cols} FROM {src} WHERE category IS NOT NULL",
-        "product": f"SELECT 'product', product, period, {cols} FROM {src} WHERE product IS NOT NULL",
-        "region": f"SELECT 'region', region, period, {cols} FROM {src} WHERE region IS NOT NULL",
-        "zone": f"SELECT 'zone', zone, period, {cols} FROM {src} WHERE zone IN (SELECT zone FROM zones)",
-        "category_region": f"SELECT 'category_region', category || ' · ' || region, period, {cols} "
-                           f"FROM {src} WHERE category IS NOT NULL AND region IS NOT NULL",
-    }
-    return "\nUNION ALL ".join(parts[t] for t in types)
+    segment = {"all": ("'todos'", "TRUE"), "category": ("category", "category IS NOT NULL"),
+               "product": ("product", "product IS NOT NULL"), "region": ("region", "region IS NOT NULL"),
+               "zone": ("zone", "zone IN (SELECT zone FROM zones)"),
+               "category_region": ("category || ' · ' || region",
+                                   "category IS NOT NULL AND region IS NOT NULL")}
+    return "\nUNION ALL ".join(
+        f"SELECT '{t}' AS segment_type, {segment[t][0]} AS segment, period, {cols} FROM {src} "
+        f"WHERE {segment[t][1]}" for t in types)
 
 
 DEFAULT_SEGMENTS = {
@@ -153,12 +151,14 @@ def series_counts(store, by: str = "attribute", filters: Filters | None = None, 
     seg_types = segment_types or DEFAULT_SEGMENTS[by]
     cond, params = where(filters, alias="fb")
     unit, polar = _unit_sql(by)
+    # "seen by the model" is "has an active prediction" for attributes: an inner join says it in one join
+    join, base = ("JOIN", "TRUE") if by == "attribute" else ("LEFT JOIN", _BASE[by])
     head = f"""
     WITH f AS (
         SELECT fb.feedback_id, CAST(date_trunc('{period}', fb.date) AS DATE) AS period, fb.product,
                fb.category, fb.region, {zone_sql('fb.region')} AS zone, p.sentiment
-        FROM feedback fb LEFT JOIN active_predictions p USING (feedback_id)
-        WHERE fb.date IS NOT NULL AND {cond} AND {_BASE[by]}),
+        FROM feedback fb {join} active_predictions p USING (feedback_id)
+        WHERE fb.date IS NOT NULL AND {cond} AND {base}),
     -- a zone with a single region in the data would only repeat that region's series
     zones AS (SELECT zone FROM f WHERE zone IS NOT NULL GROUP BY zone HAVING count(DISTINCT region) > 1),
     fagg AS (SELECT period, product, category, region, zone, count(*) AS n FROM f GROUP BY ALL),
@@ -167,9 +167,15 @@ def series_counts(store, by: str = "attribute", filters: Filters | None = None, 
     u AS ({unit})"""
     if polar:
         body = f""",
-    m AS (SELECT feedback_id, key, polarity FROM u UNION SELECT DISTINCT feedback_id, key, 'all' FROM u),
-    magg AS (SELECT m.key, m.polarity, f.period, f.product, f.category, f.region, f.zone, count(*) AS k
-             FROM m JOIN f USING (feedback_id) GROUP BY ALL),
+    -- each comment and key once, with the polarities it was given: one join with the comments serves both
+    -- the share per polarity (plus 'all') and the share of complaints
+    uk AS (SELECT uf.key, uf.pols, f.period, f.product, f.category, f.region, f.zone
+           FROM (SELECT feedback_id, key, list(DISTINCT polarity) AS pols FROM u GROUP BY ALL) uf
+           JOIN f USING (feedback_id)),
+    magg AS (SELECT key, polarity, period, product, category, region, zone, count(*) AS k
+             FROM (SELECT key, unnest(list_append(pols, 'all')) AS polarity, period, product, category,
+                          region, zone FROM uk)
+             GROUP BY ALL),
     share AS (SELECT key, polarity, segment_type, segment, period, CAST(sum(k) AS BIGINT) AS k
               FROM ({_expand_sql('magg', seg_types, 'key, polarity, k')}) GROUP BY ALL),
     keys AS (SELECT DISTINCT key, polarity, segment_type, segment FROM share),
@@ -178,10 +184,9 @@ def series_counts(store, by: str = "attribute", filters: Filters | None = None, 
                keys.segment, den.period, coalesce(share.k, 0) AS k, den.n
         FROM keys JOIN den USING (segment_type, segment)
         LEFT JOIN share USING (key, polarity, segment_type, segment, period)),
-    a AS (SELECT feedback_id, key, bool_or(polarity = 'negative') AS neg FROM u GROUP BY ALL),
-    aagg AS (SELECT a.key, f.period, f.product, f.category, f.region, f.zone,
-                    count(*) FILTER (WHERE a.neg) AS k, count(*) AS n
-             FROM a JOIN f USING (feedback_id) GROUP BY ALL),
+    aagg AS (SELECT key, period, product, category, region, zone,
+                    count(*) FILTER (WHERE list_contains(pols, 'negative')) AS k, count(*) AS n
+             FROM uk GROUP BY ALL),
     negshare AS (
         SELECT '{by}' AS dimension, key, 'negative' AS polarity, 'negative_share' AS metric,
                segment_type, segment, period, CAST(sum(k) AS BIGINT) AS k, CAST(sum(n) AS BIGINT) AS n

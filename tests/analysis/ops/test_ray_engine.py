@@ -40,7 +40,6 @@ def _ray_env() -> dict:
 
 
 def test_ray_engine_scores_exactly_as_the_local_engine(tmp_path):
-    pytest.importorskip("ray")
     from analysis.ops.scoring import analyze
 
     csv = _sample_csv(tmp_path, 300)
@@ -82,7 +81,6 @@ def test_ray_engine_scores_exactly_as_the_local_engine(tmp_path):
 
 
 def test_a_stopped_ray_run_resumes_and_scores_nothing_twice(tmp_path):
-    pytest.importorskip("ray")
     from analysis.ops.ray_engine import analyze_ray
 
     for k, v in _ray_env().items():
