@@ -148,15 +148,31 @@ def cmd_analyze(args) -> int:
     from analysis.ops.scoring import analyze
 
     stop = shutdown.install()
+    if args.address and args.engine != "ray":
+        raise BadInput("--address solo vale con --engine ray / --address needs --engine ray")
+    if args.workers is not None and args.workers < 1:
+        raise BadInput("--workers debe ser 1 o más / --workers must be at least 1")
     store, app = _store_or_app(args)
     if app is not None:
+        if args.engine == "ray":
+            raise BadInput("la app está en marcha y tiene la base: deténgala para puntuar con --engine ray / "
+                           "the app holds the database: stop it to score with --engine ray")
         return _analyze_through_app(app, args)
     from analysis.store import audit
 
     audit(store, _cli_actor(), "analyze.start", {"limit": args.limit, "topics": bool(args.topics)})
     try:
-        result = analyze(store, progress=None if args.quiet else _progress_bar("Analizando"),
-                         limit=args.limit, stop=stop)
+        progress = None if args.quiet else _progress_bar("Analizando")
+        if args.engine == "ray":
+            from analysis.ops.ray_engine import RayEngineError, analyze_ray
+
+            try:
+                result = analyze_ray(store, progress=progress, address=args.address, workers=args.workers,
+                                     limit=args.limit, stop=stop)
+            except RayEngineError as e:
+                raise BadInput(str(e)) from None
+        else:
+            result = analyze(store, progress=progress, limit=args.limit, stop=stop)
         if args.topics and not stop.is_set():
             from analysis.insight.topics import fit_current
 
@@ -681,6 +697,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, default=None)
     sp.add_argument("--topics", action="store_true", help="ajustar también los temas (BERTopic)")
     sp.add_argument("--quiet", action="store_true")
+    sp.add_argument("--engine", choices=["local", "ray"], default="local",
+                    help="local: este proceso; ray: actores de Ray Data (un Ray local, o --address)")
+    sp.add_argument("--address", default=None,
+                    help="clúster de Ray existente (ray://host:10001, host:6379 o auto); "
+                         "sin ella se inicia un Ray local")
+    sp.add_argument("--workers", type=int, default=None,
+                    help="actores de Ray (por defecto: 2 en local, una CPU del clúster cada uno)")
     sp = add("classify", cmd_classify, "clasificar un CSV sin base de datos")
     sp.add_argument("--input", required=True)
     sp.add_argument("--text-column", required=True)

@@ -164,11 +164,24 @@ def prepare_feedback(raw: RawTable, file_name: str, overrides: dict[str, str] | 
 # ----------------------------------------------------------------------------------------------
 def ingest_bytes(store: Store, data: bytes, file_name: str, overrides: dict[str, str] | None = None,
                  kind: str = "feedback") -> LoadReport:
-    """Load one uploaded file. Raises IngestError (database untouched) when the file is unusable."""
+    """Load one uploaded file. Raises IngestError (database untouched) when the file is unusable.
+
+    A file whose exact bytes are already loaded is not read again: the report says so
+    (`already_loaded`, `already_text()`: "ya cargado el DATE (carga N)") and the database is unchanged. A
+    file that adds rows to an earlier export loads only the rows not already there (duplicates skipped).
+    """
     from analysis.ingest import market
 
     start = time.perf_counter()
     name = Path(file_name).name
+    sha = hashlib.sha256(data).hexdigest()
+    # The same bytes again: answered from the uploads table before reading anything, nothing written.
+    prev = store.upload_of_file(sha)
+    if prev is not None:
+        rep = LoadReport.already(name, kind, sha, len(data), prev)
+        rep.seconds = round(time.perf_counter() - start, 3)
+        metrics.INGEST_ALREADY_LOADED.labels(kind=kind).inc()
+        return rep
     try:
         raw = read_table(data, name)
         prepared = (prepare_feedback(raw, name, overrides) if kind == "feedback"
@@ -177,11 +190,7 @@ def ingest_bytes(store: Store, data: bytes, file_name: str, overrides: dict[str,
         metrics.UPLOAD_ERRORS.labels(reason=e.reason).inc()
         raise
     rep = prepared.report
-    rep.sha256, rep.size_bytes = hashlib.sha256(data).hexdigest(), len(data)
-    previous = store.scalar("SELECT max(loaded_at) FROM uploads WHERE sha256 = ?", [rep.sha256])
-    if previous is not None:
-        rep.warnings.append(f"este mismo archivo ya se cargó el {previous:%Y-%m-%d %H:%M}: sus filas cuentan "
-                            f"como duplicadas")
+    rep.sha256, rep.size_bytes = sha, len(data)
     loader = store.load_feedback if kind == "feedback" else store.load_market
     counts = loader(prepared.rows, prepared.rejected, rep)
     for k, v in counts.items():

@@ -84,6 +84,38 @@ class LoadReport:
     rating_scale: str | None = None
     warnings: list = field(default_factory=list)
     seconds: float = 0.0
+    # Set when these exact bytes were loaded before: {"upload_id", "number", "loaded_at", "file_name"};
+    # then nothing was read or written, and the counts say what the earlier load did with the same rows.
+    already_loaded: dict | None = None
+
+    @classmethod
+    def already(cls, file_name: str, kind: str, sha256: str, size: int, prev: dict) -> LoadReport:
+        """The answer for a file whose bytes are already loaded (upload `prev`): every row it had loaded or
+        found already there is a duplicate now, its rejected rows would be rejected again."""
+        old = prev.get("report") or {}
+        return cls(file_name=file_name, kind=kind, upload_id=prev["upload_id"], sha256=sha256,
+                   size_bytes=size, encoding=old.get("encoding"), delimiter=old.get("delimiter"),
+                   mapping=old.get("mapping") or {}, mapping_source=old.get("mapping_source") or {},
+                   rows_read=int(old.get("rows_read") or 0), rows_loaded=0,
+                   rows_rejected=int(old.get("rows_rejected") or 0),
+                   rejected_by_reason=old.get("rejected_by_reason") or {},
+                   duplicates_in_file=int(old.get("duplicates_in_file") or 0),
+                   duplicates_in_db=int(old.get("rows_loaded") or 0) + int(old.get("duplicates_in_db") or 0),
+                   rows_duplicate=int(old.get("rows_read") or 0) - int(old.get("rows_rejected") or 0),
+                   date_min=old.get("date_min"), date_max=old.get("date_max"),
+                   already_loaded={"upload_id": prev["upload_id"], "number": prev["number"],
+                                   "loaded_at": f"{prev['loaded_at']:%Y-%m-%d %H:%M}",
+                                   "file_name": prev["file_name"]})
+
+    def already_text(self, lang: str = "es") -> str | None:
+        """"ya cargado el DATE (carga N)" when these bytes were loaded before, else None."""
+        a = self.already_loaded
+        if not a:
+            return None
+        if lang == "en":
+            return (f"already loaded on {a['loaded_at']} (upload {a['number']}, {a['file_name']}): "
+                    f"nothing changed")
+        return f"ya cargado el {a['loaded_at']} (carga {a['number']}, {a['file_name']}): no se cambió nada"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -91,6 +123,8 @@ class LoadReport:
     def to_text(self, lang: str = "es") -> str:
         es = lang != "en"
         L = (lambda a, b: a if es else b)
+        if self.already_loaded:
+            return f"{L('Archivo', 'File')}: {self.file_name}\n{self.already_text(lang)}"
         lines = [
             f"{L('Archivo', 'File')}: {self.file_name}  ({self.kind}, {self.encoding or '-'})",
             f"{L('Filas leídas', 'Rows read')}: {self.rows_read:,}",

@@ -142,7 +142,9 @@ def _read_any(data: bytes, name: str, ext: str) -> RawTable:
     if ext in (".json", ".jsonl", ".ndjson"):
         raw = _read_json(text, name, ext)
     else:
-        raw = _read_delimited(text, name, ext)
+        # UTF-8 files: the original bytes go to Arrow as they are (no second encoding of the whole text).
+        utf8 = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" else None
+        raw = _read_delimited(text, name, ext, utf8)
     raw.encoding = encoding
     raw.notes[:0] = notes
     return raw
@@ -213,7 +215,7 @@ def _sniff_delimiter(text: str, ext: str) -> str:
         return best if counts[best] else ","
 
 
-def _read_arrow(text: str, delim: str) -> pd.DataFrame | None:
+def _read_arrow(text: str, delim: str, utf8: bytes | None = None) -> pd.DataFrame | None:
     """Arrow's multithreaded CSV reader (several times faster than pandas on large files). Returns None
     when the file needs the careful path: repeated headers or any row Arrow cannot parse."""
     import pyarrow as pa
@@ -224,7 +226,7 @@ def _read_arrow(text: str, delim: str) -> pd.DataFrame | None:
         return None
     try:
         tbl = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(utf8 if utf8 is not None else text.encode("utf-8")),
             read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
@@ -234,17 +236,21 @@ def _read_arrow(text: str, delim: str) -> pd.DataFrame | None:
     return tbl.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if pa.types.is_string(t) else None)
 
 
-def _line_count(text: str) -> int:
-    """Physical lines up to the last non-empty one (\n, \r\n and a lone \r each end a line)."""
+def _line_count(text: str | bytes) -> int:
+    """Physical lines up to the last non-empty one (\n, \r\n and a lone \r each end a line). Counting the
+    UTF-8 bytes gives the same answer as the text, several times faster."""
+    if isinstance(text, bytes):
+        body = text.rstrip(b"\r\n")
+        return body.count(b"\n") + body.count(b"\r") - body.count(b"\r\n") + 1 if body else 0
     body = text.rstrip("\r\n")
     if not body:
         return 0
     return body.count("\n") + body.count("\r") - body.count("\r\n") + 1
 
 
-def _read_delimited(text: str, name: str, ext: str) -> RawTable:
+def _read_delimited(text: str, name: str, ext: str, utf8: bytes | None = None) -> RawTable:
     delim = _sniff_delimiter(text, ext)
-    df = _read_arrow(text, delim) if len(text) > 5_000_000 else None
+    df = _read_arrow(text, delim, utf8) if len(text) > 5_000_000 else None
     if df is None:
         kw = dict(sep=delim, dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=True)
         try:
@@ -261,7 +267,7 @@ def _read_delimited(text: str, name: str, ext: str) -> RawTable:
     # The independent count: when the file has exactly one physical line per row (and the header), no row
     # can be missing. Otherwise (quoted values over several lines, blank lines, a malformed line, a quote
     # left open) the careful reader accounts for every line.
-    if df is not None and len(df) + 1 == _line_count(text):
+    if df is not None and len(df) + 1 == _line_count(text if utf8 is None else utf8):
         df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]
         return RawTable(df, delimiter=delim)
     return _read_records(text, delim, name, df)

@@ -1,11 +1,14 @@
 """Facts for the overview page: KPIs, monthly volume and rating, breakdowns, and the rows behind them.
-Aggregation runs in DuckDB; each function returns a small DataFrame or dict."""
+Aggregation runs in DuckDB; each function returns a small DataFrame or dict. The counts read the overview
+rollup (analysis/store/rollups.py, rebuilt when the data changes); the rows behind them are picked from
+the comments first and enriched only for the page shown."""
 from __future__ import annotations
 
 import pandas as pd
 
 from analysis.filters import Filters, where
-from analysis.store import Store
+from analysis.store import Store, rollups
+from analysis.store.schema import ENRICHED_FOR_IDS
 
 DIMENSIONS = ("product", "region", "channel", "category", "segment", "lang")
 
@@ -35,15 +38,11 @@ def dimension_values(store: Store, dim: str, order: str = "count") -> list[str]:
 def kpis(store: Store, f: Filters | None = None) -> dict:
     w, p = where(f)
     row = store.cursor().execute(f"""
-        SELECT count(*) AS comments, avg(rating) AS avg_rating, count(rating) AS rated,
-               count(sentiment) AS analysed,
-               avg(CASE WHEN sentiment = 'positive' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END)
-                   AS pos_share,
-               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END)
-                   AS neg_share,
-               count(DISTINCT product) AS products, count(DISTINCT region) AS regions,
-               min(date) AS date_min, max(date) AS date_max
-        FROM feedback_enriched WHERE {w}""", p).fetchall()[0]
+        SELECT CAST(coalesce(sum(n), 0) AS BIGINT) AS comments, sum(rating_sum) / nullif(sum(rated), 0),
+               CAST(coalesce(sum(rated), 0) AS BIGINT), CAST(coalesce(sum(analysed), 0) AS BIGINT),
+               sum(pos) / nullif(sum(analysed), 0), sum(neg) / nullif(sum(analysed), 0),
+               count(DISTINCT product), count(DISTINCT region), min(date), max(date)
+        FROM {rollups.overview_table(store)} WHERE {w}""", p).fetchall()[0]
     keys = ["comments", "avg_rating", "rated", "analysed", "pos_share", "neg_share", "products", "regions",
             "date_min", "date_max"]
     return dict(zip(keys, row))
@@ -53,12 +52,11 @@ def monthly(store: Store, f: Filters | None = None) -> pd.DataFrame:
     """Comments, average rating and sentiment shares per month (months with no date are excluded)."""
     w, p = where(f)
     return store.query(f"""
-        SELECT month, count(*) AS comments, round(avg(rating), 3) AS avg_rating, count(rating) AS rated,
-               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END)
-                   AS neg_share,
-               avg(CASE WHEN sentiment = 'positive' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END)
-                   AS pos_share
-        FROM feedback_enriched WHERE month IS NOT NULL AND {w}
+        SELECT month, CAST(sum(n) AS BIGINT) AS comments, round(sum(rating_sum) / nullif(sum(rated), 0), 3)
+                   AS avg_rating, CAST(sum(rated) AS BIGINT) AS rated,
+               sum(neg) / nullif(sum(analysed), 0) AS neg_share,
+               sum(pos) / nullif(sum(analysed), 0) AS pos_share
+        FROM {rollups.overview_table(store)} WHERE month IS NOT NULL AND {w}
         GROUP BY month ORDER BY month""", p)
 
 
@@ -67,12 +65,11 @@ def by_dimension(store: Store, dim: str, f: Filters | None = None, top: int = 20
         raise ValueError(f"dimensión desconocida: {dim}")
     w, p = where(f)
     return store.query(f"""
-        SELECT coalesce({dim}, '(sin dato)') AS {dim}, count(*) AS comments,
-               round(avg(rating), 3) AS avg_rating,
-               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END)
-                   AS neg_share
-        FROM feedback_enriched WHERE {w}
-        GROUP BY 1 ORDER BY comments DESC LIMIT {int(top)}""", p)
+        SELECT coalesce({dim}, '(sin dato)') AS {dim}, CAST(sum(n) AS BIGINT) AS comments,
+               round(sum(rating_sum) / nullif(sum(rated), 0), 3) AS avg_rating,
+               sum(neg) / nullif(sum(analysed), 0) AS neg_share
+        FROM {rollups.overview_table(store)} WHERE {w}
+        GROUP BY 1 ORDER BY comments DESC, 1 LIMIT {int(top)}""", p)
 
 
 def verbatims(store: Store, f: Filters | None = None, month=None, limit: int = 200, **eq) -> pd.DataFrame:
@@ -91,10 +88,14 @@ def verbatims(store: Store, f: Filters | None = None, month=None, limit: int = 2
             extra.append(f"{col} = ?")
             p.append(val)
     cond = " AND ".join([w] + extra)
+    # The page first, from the comments alone; then the model's reading of those rows only.
+    page = f"""SELECT feedback_id FROM (SELECT *, CAST(date_trunc('month', date) AS DATE) AS month
+                                        FROM dated_feedback) WHERE {cond}
+               ORDER BY date DESC NULLS LAST, feedback_id LIMIT {int(limit)}"""
     return store.query(f"""
         SELECT date, product, region, channel, rating, sentiment, attributes, text, feedback_id
-        FROM feedback_enriched WHERE {cond}
-        ORDER BY date DESC NULLS LAST, feedback_id LIMIT {int(limit)}""", p)
+        FROM ({ENRICHED_FOR_IDS.format(ids=page)})
+        ORDER BY date DESC NULLS LAST, feedback_id""", p)
 
 
 # Columns of one comment as the API lists it (what the verbatim tables show, plus the model's reading).
@@ -108,8 +109,11 @@ def comments_page(store: Store, f: Filters | None = None, limit: int = 50, offse
                   ) -> tuple[pd.DataFrame, int]:
     """One page of the comments under the sidebar filters, newest first, and how many there are in all."""
     w, p = where(f)
-    total = int(store.scalar(f"SELECT count(*) FROM feedback_enriched WHERE {w}", p))
+    # feedback_enriched has one row per comment: its count and page order are the comments' own.
+    total = int(store.scalar(f"SELECT count(*) FROM dated_feedback WHERE {w}", p))
+    page = f"""SELECT feedback_id FROM dated_feedback WHERE {w}
+               ORDER BY date DESC NULLS LAST, feedback_id LIMIT {int(limit)} OFFSET {int(offset)}"""
     rows = store.query(f"""
-        SELECT {', '.join(COMMENT_COLUMNS)} FROM feedback_enriched WHERE {w}
-        ORDER BY date DESC NULLS LAST, feedback_id LIMIT {int(limit)} OFFSET {int(offset)}""", p, kind="api")
+        SELECT {', '.join(COMMENT_COLUMNS)} FROM ({ENRICHED_FOR_IDS.format(ids=page)})
+        ORDER BY date DESC NULLS LAST, feedback_id""", p, kind="api")
     return rows, total

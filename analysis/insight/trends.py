@@ -28,6 +28,7 @@ from scipy.stats import norm
 from analysis.filters import Filters, where
 from analysis.insight.wording import headline
 from analysis.stats import bh_qvalues, two_proportion
+from analysis.store.schema import ENRICHED_FOR_IDS
 
 BY_CHOICES = ("attribute", "mention", "topic", "term", "product", "region")
 PERIODS = ("month", "quarter")
@@ -71,24 +72,18 @@ def zone_sql(col: str = "region") -> str:
     return f"(CASE lower(strip_accents(trim({col}))) {whens} ELSE NULL END)"
 
 
-def _segments_sql(types: tuple[str, ...]) -> str:
-    parts = {
-        "all": "SELECT feedback_id, period, sentiment, 'all' AS segment_type, 'todos' AS segment FROM f",
-        "category": "SELECT feedback_id, period, sentiment, 'category' AS segment_type, category AS segment "
-                    "FROM f WHERE category IS NOT NULL",
-        "product": "SELECT feedback_id, period, sentiment, 'product' AS segment_type, product AS segment "
-                   "FROM f WHERE product IS NOT NULL",
-        "region": "SELECT feedback_id, period, sentiment, 'region' AS segment_type, region AS segment "
-                  "FROM f WHERE region IS NOT NULL",
-        # a zone with a single region in the data would only repeat that region's series
-        "zone": "SELECT feedback_id, period, sentiment, 'zone' AS segment_type, zone AS segment "
-                "FROM f WHERE zone IN "
-                "(SELECT zone FROM f GROUP BY zone HAVING count(DISTINCT region) > 1)",
-        "category_region": "SELECT feedback_id, period, sentiment, 'category_region' AS segment_type, "
-                           "category || ' · ' || region AS segment "
-                           "FROM f WHERE category IS NOT NULL AND region IS NOT NULL",
-    }
-    return "\nUNION ALL ".join(parts[t] for t in types)
+def _expand_sql(src: str, types: tuple[str, ...], cols: str) -> str:
+    """Rows of `src` (counts already summed per period, product, category, region and zone) once per segment
+    type they belong to: segments are expanded after aggregation, on tens of thousands of rows rather than
+    on every comment (27 s -> see bench/queries.py at 1M comments)."""
+    segment = {"all": ("'todos'", "TRUE"), "category": ("category", "category IS NOT NULL"),
+               "product": ("product", "product IS NOT NULL"), "region": ("region", "region IS NOT NULL"),
+               "zone": ("zone", "zone IN (SELECT zone FROM zones)"),
+               "category_region": ("category || ' · ' || region",
+                                   "category IS NOT NULL AND region IS NOT NULL")}
+    return "\nUNION ALL ".join(
+        f"SELECT '{t}' AS segment_type, {segment[t][0]} AS segment, period, {cols} FROM {src} "
+        f"WHERE {segment[t][1]}" for t in types)
 
 
 DEFAULT_SEGMENTS = {
@@ -156,38 +151,55 @@ def series_counts(store, by: str = "attribute", filters: Filters | None = None, 
     seg_types = segment_types or DEFAULT_SEGMENTS[by]
     cond, params = where(filters, alias="fb")
     unit, polar = _unit_sql(by)
+    # "seen by the model" is "has an active prediction" for attributes: an inner join says it in one join
+    join, base = ("JOIN", "TRUE") if by == "attribute" else ("LEFT JOIN", _BASE[by])
     head = f"""
     WITH f AS (
         SELECT fb.feedback_id, CAST(date_trunc('{period}', fb.date) AS DATE) AS period, fb.product,
                fb.category, fb.region, {zone_sql('fb.region')} AS zone, p.sentiment
-        FROM feedback fb LEFT JOIN active_predictions p USING (feedback_id)
-        WHERE fb.date IS NOT NULL AND {cond} AND {_BASE[by]}),
-    segs AS ({_segments_sql(seg_types)}),
-    den AS (SELECT segment_type, segment, period, count(*) AS n FROM segs GROUP BY ALL),
+        FROM feedback fb {join} active_predictions p USING (feedback_id)
+        WHERE fb.date IS NOT NULL AND {cond} AND {base}),
+    -- a zone with a single region in the data would only repeat that region's series
+    zones AS (SELECT zone FROM f WHERE zone IS NOT NULL GROUP BY zone HAVING count(DISTINCT region) > 1),
+    fagg AS (SELECT period, product, category, region, zone, count(*) AS n FROM f GROUP BY ALL),
+    den AS (SELECT segment_type, segment, period, CAST(sum(n) AS BIGINT) AS n
+            FROM ({_expand_sql('fagg', seg_types, 'n')}) GROUP BY ALL),
     u AS ({unit})"""
     if polar:
         body = f""",
-    m AS (SELECT feedback_id, key, polarity FROM u UNION SELECT DISTINCT feedback_id, key, 'all' FROM u),
-    share AS (SELECT m.key, m.polarity, s.segment_type, s.segment, s.period, count(*) AS k
-              FROM m JOIN segs s USING (feedback_id) GROUP BY ALL),
+    -- each comment and key once, with the polarities it was given: one join with the comments serves both
+    -- the share per polarity (plus 'all') and the share of complaints
+    uk AS (SELECT uf.key, uf.pols, f.period, f.product, f.category, f.region, f.zone
+           FROM (SELECT feedback_id, key, list(DISTINCT polarity) AS pols FROM u GROUP BY ALL) uf
+           JOIN f USING (feedback_id)),
+    magg AS (SELECT key, polarity, period, product, category, region, zone, count(*) AS k
+             FROM (SELECT key, unnest(list_append(pols, 'all')) AS polarity, period, product, category,
+                          region, zone FROM uk)
+             GROUP BY ALL),
+    share AS (SELECT key, polarity, segment_type, segment, period, CAST(sum(k) AS BIGINT) AS k
+              FROM ({_expand_sql('magg', seg_types, 'key, polarity, k')}) GROUP BY ALL),
     keys AS (SELECT DISTINCT key, polarity, segment_type, segment FROM share),
     share_full AS (
         SELECT '{by}' AS dimension, keys.key, keys.polarity, 'share' AS metric, keys.segment_type,
                keys.segment, den.period, coalesce(share.k, 0) AS k, den.n
         FROM keys JOIN den USING (segment_type, segment)
         LEFT JOIN share USING (key, polarity, segment_type, segment, period)),
-    a AS (SELECT feedback_id, key, bool_or(polarity = 'negative') AS neg FROM u GROUP BY ALL),
+    aagg AS (SELECT key, period, product, category, region, zone,
+                    count(*) FILTER (WHERE list_contains(pols, 'negative')) AS k, count(*) AS n
+             FROM uk GROUP BY ALL),
     negshare AS (
-        SELECT '{by}' AS dimension, a.key, 'negative' AS polarity, 'negative_share' AS metric,
-               s.segment_type, s.segment, s.period, count(*) FILTER (WHERE a.neg) AS k, count(*) AS n
-        FROM a JOIN segs s USING (feedback_id) GROUP BY ALL)
+        SELECT '{by}' AS dimension, key, 'negative' AS polarity, 'negative_share' AS metric,
+               segment_type, segment, period, CAST(sum(k) AS BIGINT) AS k, CAST(sum(n) AS BIGINT) AS n
+        FROM ({_expand_sql('aagg', seg_types, 'key, k, n')}) GROUP BY ALL)
     SELECT * FROM share_full UNION ALL SELECT * FROM negshare"""
     else:
         body = f""",
-    share AS (SELECT u.key, s.segment_type, s.segment, s.period, count(*) AS k,
-                     count(*) FILTER (WHERE s.sentiment = 'negative') AS k_neg,
-                     count(s.sentiment) AS n_sent
-              FROM u JOIN segs s USING (feedback_id) GROUP BY ALL),
+    sagg AS (SELECT u.key, f.period, f.product, f.category, f.region, f.zone, count(*) AS k,
+                    count(*) FILTER (WHERE f.sentiment = 'negative') AS k_neg, count(f.sentiment) AS n_sent
+             FROM u JOIN f USING (feedback_id) GROUP BY ALL),
+    share AS (SELECT key, segment_type, segment, period, CAST(sum(k) AS BIGINT) AS k,
+                     CAST(sum(k_neg) AS BIGINT) AS k_neg, CAST(sum(n_sent) AS BIGINT) AS n_sent
+              FROM ({_expand_sql('sagg', seg_types, 'key, k, k_neg, n_sent')}) GROUP BY ALL),
     keys AS (SELECT DISTINCT key, segment_type, segment FROM share)
     SELECT '{by}' AS dimension, keys.key, 'all' AS polarity, 'share' AS metric, keys.segment_type,
            keys.segment, den.period, coalesce(share.k, 0) AS k, den.n
@@ -650,8 +662,17 @@ def verbatims(store, dimension: str, key: str, polarity: str = "all", metric: st
     xp.extend(kp)
     if not polar and metric == "negative_share":
         extra.append("e.sentiment = 'negative'")
+    # The page first, from the comments (and their sentiment only when asked), then the model's reading of
+    # those rows only: feedback_enriched as a whole costs seconds at 1M comments (bench/queries.py).
+    if not polar and metric == "negative_share":
+        extra[-1] = "ap.sentiment = 'negative'"
+        source = "dated_feedback e JOIN active_predictions ap USING (feedback_id)"
+    else:
+        source = "dated_feedback e"
+    page = f"""SELECT e.feedback_id FROM {source} WHERE {cond} AND {' AND '.join(extra)}
+               ORDER BY e.date DESC, e.feedback_id LIMIT {int(limit)}"""
     sql = f"""SELECT e.feedback_id, e.date, e.product, e.category, e.region, e.channel, e.rating, e.sentiment,
                      e.attributes, e.foods, e.topic_label, e.text
-              FROM feedback_enriched e WHERE {cond} AND {' AND '.join(extra)}
-              ORDER BY e.date DESC, e.feedback_id LIMIT {int(limit)}"""
+              FROM ({ENRICHED_FOR_IDS.format(ids=page)}) e
+              ORDER BY e.date DESC, e.feedback_id"""
     return store.query(sql, params + xp, kind="trends")

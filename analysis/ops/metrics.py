@@ -35,6 +35,9 @@ INGEST_ROWS_REJECTED = _get_or_create(
     Counter, "sabor_ingest_rows_rejected_total", "Rows rejected at ingest, by reason.", ("reason",))
 INGEST_DUPLICATES = _get_or_create(
     Counter, "sabor_ingest_rows_duplicate_total", "Rows skipped at ingest because already loaded.")
+INGEST_ALREADY_LOADED = _get_or_create(
+    Counter, "sabor_ingest_files_already_loaded_total", "Files not read again: the same bytes were loaded "
+    "before.", ("kind",))
 UPLOAD_ERRORS = _get_or_create(
     Counter, "sabor_upload_errors_total", "Uploads refused as a whole (bad file), by reason.", ("reason",))
 INGEST_SECONDS = _get_or_create(
@@ -45,6 +48,12 @@ INFERENCE_SECONDS = _get_or_create(
     buckets=_BATCH_BUCKETS)
 INFERENCE_TEXTS = _get_or_create(
     Counter, "sabor_inference_texts_total", "Texts scored by a model.", ("model",))
+SCORING_THROUGHPUT = _get_or_create(
+    Gauge, "sabor_scoring_texts_per_second", "Texts scored per second by the running (or last) analysis run, "
+    "by engine (local or ray).", ("engine",))
+SCORING_WORKERS = _get_or_create(
+    Gauge, "sabor_scoring_workers", "Scoring workers (Ray actors, or 1 process) of the last analysis run.",
+    ("engine",))
 INFERENCE_TRUNCATED = _get_or_create(
     Counter, "sabor_inference_truncated_total", "Texts longer than the model limit, truncated.", ("model",))
 PREDICTION_CACHE_HITS = _get_or_create(

@@ -151,6 +151,7 @@ def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int |
     cached = store_mod.copy_cached_predictions(store, version, lexicon_version)
     todo = store_mod.pending_predictions(store, version, limit)
     total, scored, truncated = len(todo), 0, 0
+    metrics.SCORING_WORKERS.labels(engine="local").set(1)
     if progress:
         progress(0, total)
     # pending_predictions returns texts ordered by length: consecutive batches pad little.
@@ -168,6 +169,7 @@ def analyze(store, progress: Progress = None, batch_size: int = 64, limit: int |
         store_mod.write_predictions(store, preds, mentions, scans, foods)
         scored += len(batch)
         truncated += int(res.truncated.sum())
+        metrics.SCORING_THROUGHPUT.labels(engine="local").set(scored / max(time.perf_counter() - t0, 1e-9))
         if progress:
             progress(scored, total)
         if pause and s + batch_size < total:

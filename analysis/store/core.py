@@ -257,6 +257,21 @@ class Store:
              report.encoding, json.dumps(report.mapping, ensure_ascii=False),
              json.dumps(rep, ensure_ascii=False, default=str)])
 
+    def upload_of_file(self, sha256: str) -> dict | None:
+        """The earliest upload still in the database of a file with these bytes (any path: page, CLI, API,
+        inbox), else None: {"upload_id", "file_name", "kind", "loaded_at", "number" (its place in the
+        load history, 1 = first), "report" (its load report as a dict)}. A deleted upload no longer counts,
+        so a file can be loaded again after its load was deleted."""
+        rows = self.cursor().execute("""
+            SELECT upload_id, file_name, kind, loaded_at, report,
+                   (SELECT count(*) FROM uploads o WHERE o.loaded_at <= u.loaded_at) AS number
+            FROM uploads u WHERE sha256 = ? ORDER BY loaded_at LIMIT 1""", [sha256]).fetchall()
+        if not rows:
+            return None
+        upload_id, file_name, kind, loaded_at, report, number = rows[0]
+        return {"upload_id": upload_id, "file_name": file_name, "kind": kind, "loaded_at": loaded_at,
+                "number": int(number), "report": json.loads(report) if report else {}}
+
     def uploads(self) -> pd.DataFrame:
         return self.query("SELECT upload_id, kind, file_name, rows_read, rows_loaded, rows_rejected, "
                           "rows_duplicate, encoding, loaded_at FROM uploads ORDER BY loaded_at DESC")
@@ -277,12 +292,14 @@ _EN_RE = r"\b(the|and|is|it|this|was|of|to|for|with|but|very|not|my|you|they|tas
 
 _STAGE_FEEDBACK_SQL = f"""
 CREATE TEMP TABLE _stage AS
-WITH src AS (
-    SELECT *,
-        md5(lower(replace(replace(replace(replace(text, ' ', ''), chr(10), ''), chr(13), ''), chr(9), '')))
-            AS text_hash,
-        lower(text) AS low
-    FROM _src
+WITH lowered AS (
+    SELECT *, lower(text) AS low FROM _src
+), src AS (
+    -- the lowered text is computed once (lowering and removing whitespace commute: the same hash as
+    -- md5(lower(<text without spaces, tabs, CR, LF>)))
+    SELECT *, md5(replace(replace(replace(replace(low, ' ', ''), chr(10), ''), chr(13), ''), chr(9), ''))
+            AS text_hash
+    FROM lowered
 ), keyed AS (
     SELECT *, md5(text_hash || '|' || coalesce(CAST(date AS VARCHAR), '') || '|'
                   || coalesce(lower(trim(product)), '')) AS dedup_key,

@@ -81,8 +81,10 @@ def refresh_runs(store: Store, limit: int = 20) -> pd.DataFrame:
 # --- inbox -----------------------------------------------------------------------------------------------
 
 def loaded_at(store: Store, sha256: str):
-    """When a file with these bytes was loaded (any path: upload, CLI, inbox), else None."""
-    return store.scalar("SELECT max(loaded_at) FROM uploads WHERE sha256 = ?", [sha256])
+    """When a file with these bytes was loaded (any path: upload, CLI, inbox), else None (the same
+    answer as `ingest_bytes` gives: `Store.upload_of_file`)."""
+    prev = store.upload_of_file(sha256)
+    return None if prev is None else prev["loaded_at"]
 
 
 def record_inbox_file(store: Store, row: dict) -> None:

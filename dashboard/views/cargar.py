@@ -202,7 +202,9 @@ def upload_flow(kind: str, key: str) -> LoadReport | None:
             if jobs.start_analysis(store):
                 audit(store, auth.actor(), "analyze.start", {"job_id": jobs.state().id})
     rep = st.session_state.get(f"report_{key}")
-    if rep is not None and rep.file_name == up.name:
+    if rep is not None and rep.file_name == up.name and rep.already_loaded:
+        st.info(tr(rep.already_text("es"), rep.already_text("en")))
+    elif rep is not None and rep.file_name == up.name:
         st.success(tr(f"{rep.file_name}: {fmt_num(rep.rows_loaded)} filas cargadas.",
                       f"{rep.file_name}: {rep.rows_loaded:,} rows loaded."))
         show_report(rep)

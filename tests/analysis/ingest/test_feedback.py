@@ -67,12 +67,65 @@ def test_real_file_details(store, real_dir):
 
 def test_reloading_a_file_loads_nothing_twice(store, real_dir):
     first = ingest_file(store, real_dir / "amazon_fine_food_en.csv")
+    before = snapshot(store)
     again = ingest_file(store, real_dir / "amazon_fine_food_en.csv")
-    assert again.rows_loaded == 0
+    assert again.rows_loaded == 0 and again.already_loaded["upload_id"] == first.upload_id
     assert again.duplicates_in_db == first.rows_loaded
-    assert any("ya se cargó" in w for w in again.warnings)
-    assert store.scalar("SELECT count(*) FROM feedback") == first.rows_loaded
-    assert store.scalar("SELECT count(*) FROM uploads") == 2
+    assert again.rows_read == again.rows_loaded + again.rows_rejected + again.rows_duplicate
+    day = store.scalar("SELECT strftime(loaded_at, '%Y-%m-%d %H:%M') FROM uploads")
+    assert again.already_text() == (f"ya cargado el {day} (carga 1, amazon_fine_food_en.csv): "
+                                    f"no se cambió nada")
+    assert f"already loaded on {day} (upload 1" in again.to_text("en")
+    assert snapshot(store) == before            # not even an uploads row
+
+
+def test_a_reload_answers_without_reading_the_file(store, tmp_path):
+    """The same bytes are answered from the uploads table: a small fraction of the first load's time (the
+    bench shows < 1 s for 1M rows; here a ratio, so that a busy machine cannot fail it)."""
+    import time
+
+    rows = 60_000
+    df = pd.DataFrame({"Comentario": [f"El ají de la causa {i} estaba muy picante" for i in range(rows)],
+                       "Fecha": ["15/03/2025"] * rows, "Producto": ["Causa"] * rows})
+    path = tmp_path / "encuesta.csv"
+    df.to_csv(path, index=False)
+    t = time.perf_counter()
+    first = ingest_file(store, path)
+    t_first = time.perf_counter() - t
+    before = snapshot(store)
+    t = time.perf_counter()
+    again = ingest_file(store, path)
+    t_again = time.perf_counter() - t
+    assert first.rows_loaded == rows and again.already_loaded and again.rows_loaded == 0
+    assert snapshot(store) == before
+    assert t_again < t_first / 5 and t_again < 3.0
+
+
+def test_a_longer_export_loads_only_its_new_rows(store, tmp_path):
+    base = pd.DataFrame({"Comentario": [f"La chicha morada {i} vino muy dulce" for i in range(500)],
+                         "Fecha": ["15/03/2025"] * 500})
+    (tmp_path / "enero.csv").write_text(base.to_csv(index=False), encoding="utf-8")
+    longer = pd.concat([base, pd.DataFrame({"Comentario": ["Nuevo: el pisco sour llegó sin espuma",
+                                                           "Nuevo: la papa a la huancaína, sabrosa"],
+                                            "Fecha": ["16/03/2025", "17/03/2025"]})])
+    (tmp_path / "enero_b.csv").write_text(longer.to_csv(index=False), encoding="utf-8")
+    assert ingest_file(store, tmp_path / "enero.csv").rows_loaded == 500
+    rep = ingest_file(store, tmp_path / "enero_b.csv")
+    assert rep.already_loaded is None
+    assert rep.rows_loaded == 2 and rep.duplicates_in_db == 500
+    assert sorted(store.query("SELECT text FROM feedback WHERE upload_id = ?", [rep.upload_id])["text"]) == [
+        "Nuevo: el pisco sour llegó sin espuma", "Nuevo: la papa a la huancaína, sabrosa"]
+
+
+def test_a_deleted_load_can_be_loaded_again(store, tmp_path):
+    from analysis.store import delete_upload
+
+    path = tmp_path / "x.csv"
+    path.write_text("Comentario,Fecha\nMuy rico el lomo saltado,15/03/2025\n", encoding="utf-8")
+    first = ingest_file(store, path)
+    delete_upload(store, first.upload_id)
+    again = ingest_file(store, path)
+    assert again.already_loaded is None and again.rows_loaded == 1
 
 
 @pytest.mark.parametrize("name, values, months, regions", [
@@ -321,3 +374,18 @@ def test_fast_reader_steps_aside_for_malformed_rows():
 
     assert _read_arrow("a,b\n1,2\n3,4,5\n", ",") is None        # the careful path reports the bad line
     assert _read_arrow("a,a\n1,2\n", ",") is None               # repeated headers are renamed there
+
+
+def test_text_hash_ignores_case_and_whitespace_and_is_stable(store, tmp_path):
+    """The hash the prediction cache and de-duplication key on: databases loaded by earlier versions must
+    keep matching, so it is pinned to md5(lower(text without spaces, tabs and line breaks))."""
+    import hashlib
+
+    path = tmp_path / "h.csv"
+    pd.DataFrame({"Comentario": ["Muy RICO\tel  Ají de Gallina", "muy rico el ají\nde gallina ÑANDÚ"],
+                  "Fecha": ["15/03/2025", "16/03/2025"]}).to_csv(path, index=False)
+    ingest_file(store, path)
+    got = dict(store.query("SELECT text, text_hash FROM feedback").values)
+    for text, h in got.items():
+        want = hashlib.md5("".join(text.split()).lower().encode()).hexdigest()
+        assert h == want

@@ -1,0 +1,117 @@
+"""What keeps the pages fast at 1M comments (bench/queries.py) must give the same answers as the plain SQL
+over feedback_enriched: the overview rollup, the page-first drill-downs and the single-version fast path of
+active_predictions."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from analysis.filters import Filters, where
+from analysis.insight import overview, trends
+from analysis.store import Store
+from analysis.store.schema import ENRICHED_FOR_IDS
+
+FILTERS = [Filters(), Filters(regions=("Lima", "Cusco")), Filters(products=("Chifles de plátano",)),
+           Filters(date_from=dt.date(2024, 3, 10), date_to=dt.date(2025, 2, 20), channels=("Bodega",))]
+
+
+@pytest.fixture
+def demo(demo_truth_copy):
+    s = Store.open(demo_truth_copy)
+    yield s
+    s.close()
+
+
+def _plain_kpis(store, f):
+    w, p = where(f)
+    return store.cursor().execute(f"""
+        SELECT count(*), avg(rating), count(rating), count(sentiment),
+               avg(CASE WHEN sentiment = 'positive' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END),
+               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END),
+               count(DISTINCT product), count(DISTINCT region), min(date), max(date)
+        FROM feedback_enriched WHERE {w}""", p).fetchall()[0]
+
+
+@pytest.mark.parametrize("k", range(len(FILTERS)))
+def test_overview_from_the_rollup_equals_the_plain_aggregation(demo, k):
+    f = FILTERS[k]
+    got = list(overview.kpis(demo, f).values())
+    want = list(_plain_kpis(demo, f))
+    assert got[0] > 100
+    assert [pytest.approx(v, rel=1e-9) if isinstance(v, float) else v for v in want] == got
+    w, p = where(f)
+    plain = demo.query(f"""
+        SELECT month, count(*) AS comments, round(avg(rating), 3) AS avg_rating, count(rating) AS rated,
+               avg(CASE WHEN sentiment = 'negative' THEN 1.0 WHEN sentiment IS NOT NULL THEN 0.0 END)
+                   AS neg_share
+        FROM feedback_enriched WHERE month IS NOT NULL AND {w} GROUP BY month ORDER BY month""", p)
+    mine = overview.monthly(demo, f)
+    pd.testing.assert_frame_equal(mine[plain.columns].reset_index(drop=True), plain, check_dtype=False,
+                                  rtol=1e-9)
+    top = overview.by_dimension(demo, "region", f)
+    plain_top = demo.query(f"SELECT coalesce(region, '(sin dato)') AS region, count(*) AS comments "
+                           f"FROM feedback_enriched WHERE {w} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20", p)
+    pd.testing.assert_frame_equal(top[["region", "comments"]], plain_top, check_dtype=False)
+
+
+def test_the_rollup_follows_new_data(demo, tmp_path):
+    before = overview.kpis(demo)["comments"]
+    path = tmp_path / "mas.csv"
+    pd.DataFrame({"Comentario": ["La chicha morada llegó tibia y sin sabor",
+                                 "Muy rico el chifle, bien crocante"],
+                  "Fecha": ["02/01/2026", "03/01/2026"],
+                  "Región": ["Lima", "Tacna"]}).to_csv(path, index=False)
+    from analysis.ingest import ingest_file
+
+    ingest_file(demo, path)
+    k = overview.kpis(demo)
+    assert k["comments"] == before + 2 and str(k["date_max"]) == "2026-01-03"
+    assert overview.monthly(demo)["month"].astype(str).iloc[-1] == "2026-01-01"
+    assert "Tacna" in overview.by_dimension(demo, "region")["region"].tolist()
+
+
+def test_page_enrichment_equals_the_view(demo):
+    ids = "SELECT feedback_id FROM feedback ORDER BY feedback_id LIMIT 400"
+    mine = demo.query(f"SELECT * FROM ({ENRICHED_FOR_IDS.format(ids=ids)}) ORDER BY feedback_id")
+    view = demo.query(f"SELECT * FROM feedback_enriched WHERE feedback_id IN ({ids}) ORDER BY feedback_id")
+    assert len(mine) == 400 and mine["attributes"].notna().sum() > 50
+    pd.testing.assert_frame_equal(mine, view)
+
+
+def test_drill_downs_list_the_same_comments_as_before(demo):
+    rows = overview.verbatims(demo, Filters(regions=("Lima",)), month="2025-03-01", limit=30)
+    plain = demo.query("""SELECT feedback_id FROM feedback_enriched WHERE region = 'Lima'
+                          AND month = DATE '2025-03-01'
+                          ORDER BY date DESC NULLS LAST, feedback_id LIMIT 30""")
+    assert rows["feedback_id"].tolist() == plain["feedback_id"].tolist() and len(rows) == 30
+    page, total = overview.comments_page(demo, Filters(products=("Chifles de plátano",)), limit=20, offset=40)
+    assert total == demo.scalar("SELECT count(*) FROM feedback_enriched WHERE product = 'Chifles de plátano'")
+    plain = demo.query("""SELECT * FROM feedback_enriched WHERE product = 'Chifles de plátano'
+                          ORDER BY date DESC NULLS LAST, feedback_id LIMIT 20 OFFSET 40""")
+    pd.testing.assert_frame_equal(page, plain[page.columns])
+    vb = trends.verbatims(demo, "attribute", "dulce", "negative", month="2025-06-01")
+    kc, kp = trends.key_filter("attribute", "dulce", "negative")
+    plain = demo.query(f"""SELECT e.feedback_id FROM feedback_enriched e WHERE {kc}
+                           AND CAST(date_trunc('month', e.date) AS DATE) = DATE '2025-06-01'
+                           ORDER BY e.date DESC, e.feedback_id LIMIT 200""", kp)
+    assert len(vb) > 0 and vb["feedback_id"].tolist() == plain["feedback_id"].tolist()
+    neg = trends.verbatims(demo, "product", "Chifles de plátano", metric="negative_share")
+    assert len(neg) > 0 and set(neg["sentiment"]) == {"negative"}
+
+
+def test_active_predictions_keeps_the_newest_version_when_there_are_several(demo):
+    n = demo.scalar("SELECT count(*) FROM active_predictions")
+    assert n == demo.scalar("SELECT count(*) FROM predictions")      # one version: every row
+    newer = demo.query("SELECT * FROM predictions ORDER BY feedback_id LIMIT 50")
+    newer["model_version"] = "z-newer"
+    newer["created_at"] = pd.Timestamp("2030-01-01")
+    newer["sentiment"] = "neutral"
+    with demo.transaction() as cur:
+        Store.append(cur, "predictions", newer)
+    assert demo.scalar("SELECT count(*) FROM active_predictions") == n
+    got = demo.query("SELECT model_version, sentiment FROM active_predictions WHERE feedback_id IN "
+                     "(SELECT feedback_id FROM predictions WHERE model_version = 'z-newer')")
+    assert len(got) == 50 and set(got["model_version"]) == {"z-newer"}
+    assert set(got["sentiment"]) == {"neutral"}
