@@ -33,6 +33,7 @@ import platform
 import shutil
 import tempfile
 import time
+import warnings
 from importlib import metadata
 from pathlib import Path
 
@@ -122,7 +123,11 @@ def export_onnx(model, config, target: Path) -> None:
     raw = target / "encoder.onnx"
     try:
         ids = torch.ones((2, 16), dtype=torch.long)
-        with torch.no_grad():
+        # The tracer warns about Python-level branches in transformers' masking code: they depend on
+        # whether a mask is given (always, here), not on shapes; the exported graph was checked at other
+        # batch sizes and lengths.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 _Hidden(model).eval(), (ids, torch.ones_like(ids)), str(raw),
                 input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
