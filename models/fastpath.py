@@ -31,6 +31,7 @@ import logging
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import time
 import warnings
@@ -334,15 +335,30 @@ def resolve(inference: str | None, dtype: str | None, encoder_factory) -> str:
 
 
 def describe() -> dict:
-    """What `auto` would run here, without loading a model (for health checks and the Modelo page)."""
+    """The path this process runs (the loaded encoder's), else what it would run, without loading a model
+    (for `sabor health`, the Modelo page and the metrics). Raises InferenceConfigError on a bad
+    SABOR_INFERENCE."""
+    from models import encoder as enc_mod
+
+    loaded = enc_mod._ENCODER
+    if loaded is not None:
+        return {"path": loaded.inference, "device": loaded.device, "dtype": loaded.dtype, "source": "loaded"}
     want = requested()
     if want != "auto":
         return {"path": want, "source": ENV}
-    if cuda_available():
+    # A health probe must stay cheap: torch is imported only if this process already has it.
+    if ("torch" in sys.modules and cuda_available()) or Path("/dev/nvidiactl").exists():
         return {"path": "torch", "device": "cuda", "dtype": cuda_dtype(), "source": "auto (GPU)"}
     rec = recorded_choice()
     if rec is None:
         return {"path": None, "source": "auto (not measured yet / aún sin medir)"}
-    r = rec["results"].get(rec["choice"], {})
-    return {"path": rec["choice"], "source": "auto (measured)", "texts_per_s": r.get("texts_per_s"),
-            "measured": {k: v.get("texts_per_s") for k, v in rec["results"].items()}}
+    return {"path": rec["choice"], "source": "auto (measured)",
+            "texts_per_s": {k: v.get("texts_per_s") for k, v in rec["results"].items()}}
+
+
+def label(info: dict) -> str:
+    """One line for people: "onnx (cpu, float32) — auto (measured)"."""
+    if not info.get("path"):
+        return f"auto — {info.get('source')}"
+    detail = ", ".join(str(info[k]) for k in ("device", "dtype") if info.get(k))
+    return f"{info['path']}{f' ({detail})' if detail else ''} — {info.get('source')}"
