@@ -328,7 +328,16 @@ class Encoder:
         else:
             self.device = "cpu"
             self.dtype = "int8" if self.inference == "onnx-int8" else "float32"
-            self._runner = fastpath.OrtRunner(fastpath.ensure_onnx(self, self.inference), _threads())
+            try:
+                self._runner = fastpath.OrtRunner(fastpath.ensure_onnx(self, self.inference), _threads())
+            except Exception as e:
+                if inference or fastpath.requested() != "auto":
+                    raise                       # asked for by name: say why it cannot run
+                # auto: e.g. a head trained later in a container whose model cache is read-only
+                fastpath.log.warning("ONNX path unavailable, using torch / vía ONNX no disponible, se usa "
+                                     "torch: %s: %s", type(e).__name__, e)
+                self.inference, self.dtype = "torch", dtype or compute_dtype()
+                self._model = self._build_model(self.dtype, self.device)
 
     def _build_model(self, dtype: str, device: str = "cpu"):
         from safetensors.torch import load_file

@@ -233,10 +233,29 @@ def machine_key() -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-def choice_file() -> Path:
+def _record_dirs() -> list[Path]:
+    """Where the per-machine choice is kept: the model cache, else (a read-only cache, as in the container,
+    whose image may run on another CPU than the one it was built on) the temporary directory."""
     from models.encoder import model_cache_dir
 
-    return model_cache_dir() / "inference" / f"choice-{machine_key()}.json"
+    return [model_cache_dir() / "inference", Path(tempfile.gettempdir()) / "sabor-inference"]
+
+
+def choice_file() -> Path:
+    """The record for this machine: the existing one, else where a new one can be written."""
+    name = f"choice-{machine_key()}.json"
+    dirs = _record_dirs()
+    for d in dirs:
+        if (d / name).is_file():
+            return d / name
+    for d in dirs:
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(d, os.W_OK):
+            return d / name
+    return dirs[-1] / name
 
 
 def recorded_choice() -> dict | None:
@@ -299,7 +318,6 @@ def auto_choice(encoder_factory) -> str:
     if rec is not None:
         return rec["choice"]
     p = choice_file()
-    p.parent.mkdir(parents=True, exist_ok=True)
     with open(p.parent / ".measure.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         rec = recorded_choice()
@@ -362,3 +380,15 @@ def label(info: dict) -> str:
         return f"auto — {info.get('source')}"
     detail = ", ".join(str(info[k]) for k in ("device", "dtype") if info.get(k))
     return f"{info['path']}{f' ({detail})' if detail else ''} — {info.get('source')}"
+
+
+def prepare() -> dict:
+    """Build time (Dockerfile): export the active head's encoder (adapter merged) to ONNX now, so a container
+    with a read-only model cache starts on the fast path with nothing to write but the small choice record.
+    """
+    from models.encoder import Encoder
+    from models.sentiment import active_head
+
+    head = active_head()
+    enc = Encoder(adapter=head.adapter, inference="onnx")
+    return {"head": head.version, "encoder": enc.version, "onnx": str(enc._runner.path)}
