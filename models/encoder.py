@@ -304,7 +304,6 @@ class Encoder:
         from models import fastpath
 
         self.path = ensure_converted(cache_dir)
-        self._cache_dir = cache_dir
         self.max_tokens = max_tokens
         torch.set_num_threads(_threads())
         self.config = BertConfig.from_json_file(str(self.path / "config.json"))
@@ -322,7 +321,8 @@ class Encoder:
             inference, dtype,
             lambda kind, dt: Encoder(cache_dir, max_tokens, adapter=self.adapter, dtype=dt, inference=kind))
         if self.inference == "torch":
-            self.device = "cuda" if fastpath.cuda_available() else "cpu"
+            # A forced dtype is a training/reference model, whose callers feed CPU tensors: CPU.
+            self.device = "cuda" if dtype is None and fastpath.cuda_available() else "cpu"
             self.dtype = dtype or (fastpath.cuda_dtype() if self.device == "cuda" else compute_dtype())
             self._model = self._build_model(self.dtype, self.device)
         else:
