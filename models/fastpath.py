@@ -186,6 +186,7 @@ def ensure_onnx(encoder, kind: str) -> Path:
             finally:
                 if tmp.exists():
                     shutil.rmtree(tmp, ignore_errors=True)
+            _prune(root.parent, keep=root)
         if kind == "onnx-int8":
             log.info("quantising the ONNX encoder to int8 / cuantizando a int8: %s", target)
             quantize_int8(root / ONNX_FILES["onnx"], target)
@@ -193,6 +194,19 @@ def ensure_onnx(encoder, kind: str) -> Path:
                  extra={"encoder": encoder.version, "target": str(target),
                         "seconds": round(time.perf_counter() - t0, 1)})
     return target
+
+
+KEEP_EXPORTS = 4   # each export is ~470 MB (~590 MB with int8); every trained adapter makes a new one
+
+
+def _prune(parent: Path, keep: Path) -> None:
+    """Remove all but the newest KEEP_EXPORTS export directories (a running session has its file loaded
+    already; a later process whose export was pruned exports again)."""
+    dirs = sorted((d for d in parent.iterdir() if d.is_dir() and not d.name.startswith(".") and d != keep),
+                  key=lambda d: d.stat().st_mtime, reverse=True)
+    for d in dirs[KEEP_EXPORTS - 1:]:
+        log.info("removing an old ONNX export / se borra una exportación ONNX antigua: %s", d)
+        shutil.rmtree(d, ignore_errors=True)
 
 
 class OrtRunner:

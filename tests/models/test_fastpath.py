@@ -181,3 +181,19 @@ def test_auto_picks_the_fastest_path_that_agrees_and_records_it(monkeypatch, tmp
     key_bf16 = fastpath.machine_key()
     monkeypatch.setenv("SABOR_ENCODER_DTYPE", "float32")
     assert fastpath.machine_key() != key_bf16
+
+
+def test_old_onnx_exports_are_pruned_keeping_the_newest(tmp_path):
+    import os
+
+    dirs = []
+    for i in range(7):
+        d = tmp_path / f"e5small-x+lora-{i:012d}-ort1"
+        d.mkdir()
+        (d / "encoder-opt.onnx").write_bytes(b"x")
+        os.utime(d, (1_000_000 + i, 1_000_000 + i))
+        dirs.append(d)
+    (tmp_path / ".tmp-half").mkdir()                  # another process's export in progress: left alone
+    fastpath._prune(tmp_path, keep=dirs[0])          # the one just exported is kept even if oldest
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted([".tmp-half", dirs[0].name] + [d.name for d in dirs[-(fastpath.KEEP_EXPORTS - 1):]])
