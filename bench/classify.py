@@ -1,17 +1,20 @@
-"""Benchmark (not a test): naive per-text, per-head `transformers` pipeline vs Sabor's batched path.
+"""Benchmark (not a test): naive per-text, per-head `transformers` pipeline vs every Sabor inference path.
 
 Same encoder weights, same heads, same texts, one run:
-  naive  — a `transformers.pipeline("feature-extraction")` call per text *per head*: the sentiment head,
-           the star head and, for every clause that mentions a taste attribute, one more call on the
-           clause (how one would wire separate models/heads without sharing the pass), in fp32 (the default);
-  sabor  — `models.sentiment.Analyzer.analyze`: length-sorted batches under a padded-token budget, one
-           forward pass per text under `torch.inference_mode`, clause vectors pooled from that pass; run
-           twice, in fp32 and in the compute dtype Sabor picks for this CPU (bf16 where AMX/AVX512-BF16
-           multiply it natively), so the gain of each step shows.
+  naive      — a `transformers.pipeline("feature-extraction")` call per text *per head*: the sentiment head,
+               the star head and, for every clause that mentions a taste attribute, one more call on the
+               clause (how one would wire separate models/heads without sharing the pass), in fp32;
+  torch fp32 — `models.sentiment.Analyzer.analyze` on the `transformers` model: length-sorted batches under a
+               padded-token budget, one forward pass per text, clause vectors pooled from that pass;
+  torch bf16 — the same where the CPU multiplies bf16 natively (AMX / AVX512-BF16), skipped elsewhere;
+  onnx       — the same Analyzer on ONNX Runtime (exported, fused graph, fp32);
+  onnx-int8  — the same with dynamic int8 matrix products (opt-in: it fails the agreement bar).
 
-    python bench/classify.py [--n 200] [--batch-size 64] [--file tripadvisor_sevilla_japanese_es.csv]
+    python bench/classify.py [--n 400] [--batch-size 64] [--file tripadvisor_sevilla_japanese_es.csv]
+    SABOR_ENCODER_DTYPE=float32 python bench/classify.py --n 400    # a CPU without bf16 instructions
 
-Prints texts/s for each path, the throughput ratios, and how often the paths agree on the sentiment.
+Prints texts/s for each path, its ratio to the naive pipeline, its agreement with torch fp32 (sentiment,
+stars), and the path `auto` picks on this machine (models/fastpath.py).
 """
 from __future__ import annotations
 
@@ -69,42 +72,56 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--file", default="tripadvisor_sevilla_japanese_es.csv")
     ap.add_argument("--column", default="text")
+    ap.add_argument("--skip-naive", action="store_true", help="only the Sabor paths (quick comparison)")
     args = ap.parse_args()
 
+    from models import fastpath
     from models.encoder import Encoder, compute_dtype
     from models.sentiment import Analyzer, active_head
 
     df = pd.read_csv(REAL / args.file, encoding="utf-8-sig")
     texts = df[args.column].dropna().astype(str).sample(args.n, random_state=7).tolist()
     head = active_head()
-    fp32 = Analyzer(head, encoder=Encoder(adapter=head.adapter, dtype="float32"))
-    auto = compute_dtype()
-    fast = Analyzer(head, encoder=Encoder(adapter=head.adapter)) if auto != "float32" else fp32
-    for a in {id(fp32): fp32, id(fast): fast}.values():
+    auto = Encoder(adapter=head.adapter).inference           # measured once per machine, then recorded
+    paths = {"torch fp32": Analyzer(head, encoder=Encoder(adapter=head.adapter, dtype="float32"))}
+    if compute_dtype() == "bfloat16":
+        paths["torch bf16"] = Analyzer(head, encoder=Encoder(adapter=head.adapter, dtype="bfloat16"))
+    for kind in ("onnx", "onnx-int8"):
+        paths[kind] = Analyzer(head, encoder=Encoder(adapter=head.adapter, inference=kind))
+    fp32 = paths["torch fp32"]
+    for a in paths.values():
         a.analyze(texts[:8])                                                 # warm-up every path alike
+    chosen = "torch " + compute_dtype().replace("float32", "fp32").replace("bfloat16", "bf16") \
+        if auto == "torch" else auto
     print(f"encoder {fp32.encoder.version} | head {head.version} | torch threads {torch.get_num_threads()} | "
-          f"compute dtype here: {auto} | {len(texts)} texts from {args.file}")
+          f"compute dtype here: {compute_dtype()} | auto path here: {chosen} | {len(texts)} texts from "
+          f"{args.file}")
 
     def timed(fn):
         t0 = time.perf_counter()
         out = fn()
         return out, time.perf_counter() - t0
 
-    res32, s32 = timed(lambda: fp32.analyze(texts, batch_size=args.batch_size))
-    resf, sf = ((res32, s32) if fast is fp32
-                else timed(lambda: fast.analyze(texts, batch_size=args.batch_size)))
-    naive, naive_s = timed(lambda: naive_path(texts, fp32))
+    res = {name: timed(lambda a=a: a.analyze(texts, batch_size=args.batch_size)) for name, a in paths.items()}
     n = len(texts)
-    print(f"naive pipeline fp32, per text per head : {n / naive_s:7.1f} texts/s ({naive_s:.1f} s)")
-    print(f"sabor batched single pass, fp32        : {n / s32:7.1f} texts/s ({s32:.1f} s)  "
-          f"ratio {naive_s / s32:.1f}x")
-    if fast is not fp32:
-        print(f"sabor batched single pass, {auto:<12s}: {n / sf:7.1f} texts/s ({sf:.1f} s)  "
-              f"ratio {naive_s / sf:.1f}x")
-    print(f"sentiment agreement naive vs sabor fp32: {np.mean(np.array(naive) == res32.sentiment):.3f}; "
-          f"sabor fp32 vs {auto}: {np.mean(res32.sentiment == resf.sentiment):.3f}; "
-          f"stars fp32 vs {auto}: {np.mean(res32.stars == resf.stars):.3f}")
-    print(f"throughput ratio (naive → sabor as shipped here): {naive_s / sf:.1f}x")
+    naive_s = None
+    if not args.skip_naive:
+        naive, naive_s = timed(lambda: naive_path(texts, fp32))
+        agree = np.mean(np.array(naive) == res["torch fp32"][0].sentiment)
+        print(f"{'naive pipeline fp32, per text per head':<40s}: {n / naive_s:7.1f} texts/s "
+              f"({naive_s:6.1f} s)  "
+              f"sentiment agreement with torch fp32 {agree:.3f}")
+    ref = res["torch fp32"][0]
+    for name, (r, sec) in res.items():
+        ratio = (f"{naive_s / sec:5.1f}x naive" if naive_s
+                 else f"{res['torch fp32'][1] / sec:4.2f}x torch fp32")
+        mark = "  <- auto" if name == chosen else ""
+        print(f"{'sabor ' + name:<40s}: {n / sec:7.1f} texts/s ({sec:6.1f} s)  {ratio}  "
+              f"vs torch fp32: sentiment {np.mean(ref.sentiment == r.sentiment):.3f}, "
+              f"stars {np.mean(ref.stars == r.stars):.3f}{mark}")
+    if naive_s:
+        print(f"throughput ratio (naive → sabor as chosen here, {chosen}): {naive_s / res[chosen][1]:.1f}x")
+    print(f"auto record: {fastpath.choice_file()}")
 
 
 if __name__ == "__main__":

@@ -286,28 +286,68 @@ def _threads() -> int:
 
 
 class Encoder:
-    """multilingual-e5-small in torch. Thread-safe: a lock serialises forward passes."""
+    """multilingual-e5-small. Thread-safe: a lock serialises forward passes.
+
+    The forward pass runs on one of the paths of models/fastpath.py: `torch` (the `transformers` BertModel,
+    the reference; on CUDA when a GPU is present), `onnx` or `onnx-int8` (ONNX Runtime on the CPU). The
+    tokenisation, length batching, pooling and clause vectors around it are the same for every path."""
 
     def __init__(self, cache_dir: Path | None = None, max_tokens: int = MAX_TOKENS,
-                 adapter: Path | None = None, dtype: str | None = None):
+                 adapter: Path | None = None, dtype: str | None = None, inference: str | None = None):
         """`adapter`: a LoRA adapter file (models/lora.py) merged into the weights; `dtype`: "float32" or
-        "bfloat16" (default: `compute_dtype()`)."""
-        from safetensors.torch import load_file
+        "bfloat16" for the torch path (default: `compute_dtype()`; giving one means the torch path, as
+        training needs); `inference`: "torch", "onnx" or "onnx-int8" (default: `SABOR_INFERENCE`, else the
+        fastest agreeing path measured on this machine, see models/fastpath.py)."""
         from tokenizers import Tokenizer
-        from transformers import BertConfig, BertModel
+        from transformers import BertConfig
+
+        from models import fastpath
 
         self.path = ensure_converted(cache_dir)
         self.max_tokens = max_tokens
         torch.set_num_threads(_threads())
+        self.config = BertConfig.from_json_file(str(self.path / "config.json"))
+        self.adapter = Path(adapter) if adapter else None
+        self.version = self.path.name
+        if self.adapter is not None:
+            self.version += "+lora-" + _sha256(self.adapter)[:12]
+        self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        self._lock = threading.Lock()
+        self._model = None
+        self._runner = None
+        self.inference = fastpath.resolve(
+            inference, dtype,
+            lambda kind, dt: Encoder(cache_dir, max_tokens, adapter=self.adapter, dtype=dt, inference=kind))
+        if self.inference == "torch":
+            # A forced dtype is a training/reference model, whose callers feed CPU tensors: CPU.
+            self.device = "cuda" if dtype is None and fastpath.cuda_available() else "cpu"
+            self.dtype = dtype or (fastpath.cuda_dtype() if self.device == "cuda" else compute_dtype())
+            self._model = self._build_model(self.dtype, self.device)
+        else:
+            self.device = "cpu"
+            self.dtype = "int8" if self.inference == "onnx-int8" else "float32"
+            try:
+                self._runner = fastpath.OrtRunner(fastpath.ensure_onnx(self, self.inference), _threads())
+            except Exception as e:
+                if inference or fastpath.requested() != "auto":
+                    raise                       # asked for by name: say why it cannot run
+                # auto: e.g. a head trained later in a container whose model cache is read-only
+                fastpath.log.warning("ONNX path unavailable, using torch / vía ONNX no disponible, se usa "
+                                     "torch: %s: %s", type(e).__name__, e)
+                self.inference, self.dtype = "torch", dtype or compute_dtype()
+                self._model = self._build_model(self.dtype, self.device)
+
+    def _build_model(self, dtype: str, device: str = "cpu"):
+        from safetensors.torch import load_file
+        from transformers import BertModel
+
         # Built from config + state dict (not from_pretrained): e5 has no pooler, and this path never
         # looks anything up on a hub.
-        self.dtype = dtype or compute_dtype()
-        torch_dtype = torch.bfloat16 if self.dtype == "bfloat16" else torch.float32
-        config = BertConfig.from_json_file(str(self.path / "config.json"))
-        self.model = BertModel(config, add_pooling_layer=False)
-        self.model.to(torch_dtype)
-        self.version = self.path.name
-        self.adapter = Path(adapter) if adapter else None
+        torch_dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16}.get(dtype, torch.float32)
+        model = BertModel(self.config, add_pooling_layer=False)
+        model.to(torch_dtype)
         # The adapter is merged in fp32, then each tensor is cast: the same arithmetic the evaluation ran.
         # Loading peaks at ~1.35 GB RSS either way (fp32 init + fp32 file); the bf16 model then holds 0.24 GB.
         sd = load_file(str(self.path / "model.safetensors"))
@@ -315,16 +355,31 @@ class Encoder:
             from models.lora import merge_adapter
 
             merge_adapter(sd, load_file(str(self.adapter)))
-            self.version += "+lora-" + _sha256(self.adapter)[:12]
         for k in list(sd):
             sd[k] = sd[k].to(torch_dtype)
-        self.model.load_state_dict(sd, strict=True)
+        model.load_state_dict(sd, strict=True)
         del sd
-        self.model.eval()
-        self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.no_truncation()
-        self._lock = threading.Lock()
+        return model.to(device).eval()
+
+    @property
+    def model(self):
+        """The torch BertModel of this encoder (on the ONNX paths built on first access, fp32, CPU)."""
+        if self._model is None:
+            self._model = self._build_model("float32")
+        return self._model
+
+    def reference_model(self):
+        """An fp32 CPU BertModel with the same weights (what the ONNX files are exported from)."""
+        if self._model is not None and self.dtype == "float32" and self.device == "cpu":
+            return self._model
+        return self._build_model("float32")
+
+    def _forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Last hidden state (batch, seq, hidden), float32 on the CPU, from whichever path runs here."""
+        if self._runner is not None:
+            return torch.from_numpy(self._runner(ids.numpy(), mask.numpy()))
+        out = self._model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device))
+        return out.last_hidden_state.float().cpu()
 
     def _tokenize(self, texts: list[str]):
         encs = self.tokenizer.encode_batch([PREFIX + (t or "") for t in texts])
@@ -338,7 +393,7 @@ class Encoder:
         mean-pooled into clause vectors from the same forward pass.
         """
         n = len(texts)
-        out = np.zeros((n, self.model.config.hidden_size), dtype=np.float32)
+        out = np.zeros((n, self.config.hidden_size), dtype=np.float32)
         truncated = np.zeros(n, dtype=bool)
         span_out: list | None = [[] for _ in range(n)] if spans is not None else None
         if n == 0:
@@ -361,7 +416,7 @@ class Encoder:
                 L = int(min(-(-int(lengths[idx].max()) // PAD_MULTIPLE) * PAD_MULTIPLE, self.max_tokens))
                 ids, mask_t = pad_ids([encs[i].ids for i in idx], L)
                 mask = mask_t.numpy()
-                hidden = self.model(input_ids=ids, attention_mask=mask_t).last_hidden_state.float()
+                hidden = self._forward(ids, mask_t)
                 pooled = mean_pool(hidden, mask_t)
                 out[idx] = pooled.numpy()
                 if spans is not None:

@@ -63,12 +63,19 @@ def _model(deep: bool) -> dict[str, Any]:
             info["detail"] = f"pesos aún no convertidos en {weights.parent} (se convertirán al primer uso)"
     except Exception as e:  # noqa: BLE001
         return {"ok": False, "version": str(version), "error": f"pesos del modelo no disponibles: {e}"}
+    try:
+        from models import fastpath
+
+        info["inference"] = fastpath.describe()
+    except fastpath.InferenceConfigError as e:
+        return {**info, "ok": False, "error": str(e)}
     if deep:
         try:
             scoring.get_analyzer()
         except Exception as e:  # noqa: BLE001
             return {**info, "ok": False, "error": f"el modelo no carga: {type(e).__name__}: {e}"}
         info["loaded"] = True
+        info["inference"] = fastpath.describe()
     info["ms"] = round((time.perf_counter() - start) * 1000, 1)
     return info
 

@@ -56,6 +56,10 @@ SCORING_WORKERS = _get_or_create(
     ("engine",))
 INFERENCE_TRUNCATED = _get_or_create(
     Counter, "sabor_inference_truncated_total", "Texts longer than the model limit, truncated.", ("model",))
+INFERENCE_PATH = _get_or_create(
+    Gauge, "sabor_inference_path_info",
+    "Encoder inference path in use (1 on the running one): torch, onnx or onnx-int8, by device and dtype.",
+    ("path", "device", "dtype"))
 PREDICTION_CACHE_HITS = _get_or_create(
     Counter, "sabor_prediction_cache_hits_total", "Texts whose prediction came from the cache.", ("model",))
 PREDICTION_UNCERTAIN = _get_or_create(

@@ -37,6 +37,11 @@ def get_analyzer():
             # A newer head was trained: get_encoder keeps the loaded encoder unless the head brings its own
             # adapter.
             _ANALYZER = Analyzer(head)
+            enc = _ANALYZER.encoder
+            metrics.INFERENCE_PATH.clear()
+            metrics.INFERENCE_PATH.labels(path=getattr(enc, "inference", "torch"),
+                                          device=getattr(enc, "device", "cpu"),
+                                          dtype=str(getattr(enc, "dtype", ""))).set(1)
         return _ANALYZER
 
 

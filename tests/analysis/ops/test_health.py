@@ -58,6 +58,19 @@ def test_active_model_is_reported(tmp_path):
     assert result["ready"] is True
 
 
+def test_inference_path_is_reported_and_a_bad_setting_is_not_ready(tmp_path, monkeypatch):
+    from models import encoder
+
+    monkeypatch.setattr(encoder, "_ENCODER", None)         # no model loaded in this process
+    monkeypatch.setenv("SABOR_INFERENCE", "onnx")
+    model = health.readiness(tmp_path / "sabor.duckdb")["checks"]["model"]
+    assert model["ok"] is True and model["inference"] == {"path": "onnx", "source": "SABOR_INFERENCE"}
+    monkeypatch.setenv("SABOR_INFERENCE", "gpu-please")
+    result = health.readiness(tmp_path / "sabor.duckdb")
+    assert result["ready"] is False
+    assert "SABOR_INFERENCE='gpu-please'" in result["checks"]["model"]["error"]
+
+
 def test_module_entry_point_prints_json_and_exit_code(tmp_path):
     bad = tmp_path / "sabor.duckdb"
     bad.write_bytes(b"x" * 5000)
@@ -142,3 +155,5 @@ def test_newest_feedback_age_is_served_at_scrape_time(store, exporter, monkeypat
 def test_deep_check_loads_the_model(tmp_path):
     model = health.readiness(tmp_path / "sabor.duckdb", deep=True)["checks"]["model"]
     assert model["ok"] is True and model["loaded"] is True and model["weights_converted"] is True
+    assert model["inference"]["source"] == "loaded"
+    assert model["inference"]["path"] in ("torch", "onnx", "onnx-int8")

@@ -51,6 +51,11 @@ def test_analyze_scores_each_text_once_and_second_run_scores_nothing(store, anal
     second = scoring.analyze(store)
     assert second["scored"] == 0 and second["cached"] == 0
     assert _counter(metrics.INFERENCE_TEXTS, model=version) - before == 5
+    # /metrics says which encoder path did the work (one series, the running one)
+    enc = scoring.get_analyzer().encoder
+    series = [s for m in metrics.INFERENCE_PATH.collect() for s in m.samples]
+    got = [(s.labels["path"], s.labels["device"], s.value) for s in series]
+    assert got == [(enc.inference, enc.device, 1.0)]
 
     p = store.query("SELECT * FROM predictions ORDER BY feedback_id")
     assert len(p) == 6 and set(p["model_version"]) == {version}
