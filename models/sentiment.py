@@ -297,3 +297,14 @@ class Analyzer:
                 out.append(Mention(attr, ci, a, b, text[a:b], None))
                 already.add(attr)
         return out
+
+
+def prepare_fast_path() -> dict:
+    """Build time (Dockerfile): export the active head's encoder (adapter merged) to ONNX now, so a container
+    with a read-only model cache starts on the fast path with nothing to write but the small choice record.
+    """
+    from models.encoder import Encoder
+
+    head = active_head()
+    enc = Encoder(adapter=head.adapter, inference="onnx")
+    return {"head": head.version, "encoder": enc.version, "onnx": str(enc._runner.path)}

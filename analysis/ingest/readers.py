@@ -329,8 +329,10 @@ def _read_records(text: str, delim: str, name: str, parsed: pd.DataFrame | None 
     header = [h.replace("\ufeff", "").strip() for h in records[0][3]]
     header = _dedupe([h or f"Unnamed: {i}" for i, h in enumerate(header)])
     width = len(header)
+    tight = _tight_columns(lines, records[1:], width, delim) if any(r[1] - r[0] >= 2 for r in records[1:]) \
+        else set()
     swallowed_at = {r[0] for r in records[1:]
-                    if r[1] - r[0] >= 2 and _swallows_rows(lines, r[0], r[1], width, delim)}
+                    if r[1] - r[0] >= 2 and _swallows_rows(lines, r[0], r[1], width, delim, tight)}
     if parsed is not None:
         if (open_from is None and not swallowed_at and len(parsed) == len(records) - 1
                 and all(n <= width for _, _, n, _ in records)):
@@ -366,17 +368,36 @@ def _read_records(text: str, delim: str, name: str, parsed: pd.DataFrame | None 
     return RawTable(df, delimiter=delim, bad_lines=bad, source_rows=starts, notes=notes)
 
 
-def _swallows_rows(lines: list[str], first: int, last: int, width: int, delim: str) -> bool:
+def _tight_columns(lines: list[str], records: list, width: int, delim: str, sample: int = 500) -> set[int]:
+    """Columns whose values in the file's one-line rows almost never hold a space (dates, ratings, ids,
+    codes): a line that only looks like a row has free text there. Read from a sample of those rows."""
+    starts = [first for first, last, n, _ in records if first == last and n == width][:sample]
+    single = [f for f in csv.reader((lines[i - 1] for i in starts), delimiter=delim) if len(f) == width]
+    if len(single) < 5:
+        return set()
+    return {j for j in range(width)
+            if sum(1 for rec in single if " " not in rec[j].strip()) >= 0.9 * len(single)}
+
+
+def _swallows_rows(lines: list[str], first: int, last: int, width: int, delim: str,
+                   tight: set[int] | None = None) -> bool:
     """A value over several lines whose inner lines read, each alone, as whole rows of the file (as many
-    fields as the header, no quote): a stray quote opened it and a later quote closed it, swallowing the
-    rows between. A comment that really spans lines seldom has the file's delimiter count on most of its
-    lines; with fewer than three columns the test would catch real comments, so it is not made."""
+    fields as the header, no quote, and no space where the file's rows never have one): a stray quote
+    opened it and a later quote closed it, swallowing the rows between. A comment that really spans lines,
+    with commas, splits into fragments with spaces in them; with fewer than three columns the test would
+    catch real comments, so it is not made."""
     inner = lines[first:last - 1]
     if width < 3 or len(inner) < 2:
         return False
-    rowlike = sum(1 for ln in inner
-                  if '"' not in ln and len(next(csv.reader([ln], delimiter=delim), [])) == width)
-    return rowlike >= 2 and rowlike >= 0.5 * len(inner)
+
+    def rowlike(ln: str) -> bool:
+        if '"' in ln:
+            return False
+        fields = next(csv.reader([ln], delimiter=delim), [])
+        return len(fields) == width and all(" " not in fields[j].strip() for j in (tight or ()))
+
+    n = sum(1 for ln in inner if rowlike(ln))
+    return n >= 2 and n >= 0.5 * len(inner)
 
 
 def _read_json(text: str, name: str, ext: str) -> RawTable:

@@ -103,9 +103,11 @@ def test_try_a_sentence_shows_sentiment_stars_and_highlighted_attributes(db_path
 
 
 def test_model_card_says_which_inference_path_runs(db_path, monkeypatch):
-    from models import encoder
 
-    monkeypatch.setattr(encoder, "_ENCODER", None)         # no model loaded: the configured path is shown
+    from models import runtime
+
+
+    monkeypatch.setitem(runtime.LOADED, "encoder", None)   # no model loaded: the configured path is shown
     monkeypatch.setenv("SABOR_INFERENCE", "onnx")
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception

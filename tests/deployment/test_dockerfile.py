@@ -111,8 +111,9 @@ def test_models_are_converted_at_build_time_with_a_real_function():
         mod = __import__(module, fromlist=[fn])
         assert callable(getattr(mod, fn)), f"{module}.{fn} does not exist"
     # the weights first, then the ONNX fast path of the shipped head (issue #16), before the cache is chmod-ed
-    assert ("models.encoder", "ensure_converted") in found and ("models.fastpath", "prepare") in found
-    assert found.index(("models.encoder", "ensure_converted")) < found.index(("models.fastpath", "prepare"))
+    fast = ("models.sentiment", "prepare_fast_path")
+    assert ("models.encoder", "ensure_converted") in found and fast in found
+    assert found.index(("models.encoder", "ensure_converted")) < found.index(fast)
     assert env()["SABOR_MODEL_CACHE"].startswith("/opt/"), (
         "the converted model must live outside /data and $HOME")
 

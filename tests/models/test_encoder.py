@@ -68,16 +68,18 @@ def test_bf16_inference_keeps_the_fp32_answers(taste_labels):
 
 
 def test_compute_dtype_follows_the_cpu_unless_overridden(monkeypatch):
-    monkeypatch.setattr(enc_mod, "_cpu_flags", lambda: {"avx2", "amx_bf16"})
+    from models import runtime
+
+    monkeypatch.setattr(runtime, "_cpu_flags", lambda: {"avx2", "amx_bf16"})
     monkeypatch.delenv("SABOR_ENCODER_DTYPE", raising=False)
-    assert enc_mod.compute_dtype() == "bfloat16"
-    monkeypatch.setattr(enc_mod, "_cpu_flags", lambda: {"avx2", "avx512f"})
-    assert enc_mod.compute_dtype() == "float32"             # emulated bf16 would be slower, never chosen
+    assert runtime.compute_dtype() == "bfloat16"
+    monkeypatch.setattr(runtime, "_cpu_flags", lambda: {"avx2", "avx512f"})
+    assert runtime.compute_dtype() == "float32"             # emulated bf16 would be slower, never chosen
     monkeypatch.setenv("SABOR_ENCODER_DTYPE", "bfloat16")
-    assert enc_mod.compute_dtype() == "bfloat16"
-    monkeypatch.setattr(enc_mod, "_cpu_flags", lambda: {"amx_bf16"})
+    assert runtime.compute_dtype() == "bfloat16"
+    monkeypatch.setattr(runtime, "_cpu_flags", lambda: {"amx_bf16"})
     monkeypatch.setenv("SABOR_ENCODER_DTYPE", "float32")
-    assert enc_mod.compute_dtype() == "float32"
+    assert runtime.compute_dtype() == "float32"
 
 
 @pytest.mark.slow

@@ -103,9 +103,10 @@ def test_inference_env_overrides_and_rejects_unknown_paths(monkeypatch):
 def test_gpu_means_torch_on_cuda_in_half_precision(monkeypatch):
     import torch
 
-    from models import encoder
+    from models import runtime
 
-    monkeypatch.setattr(encoder, "_ENCODER", None)         # describe() reports a loaded encoder first
+
+    monkeypatch.setitem(runtime.LOADED, "encoder", None)         # describe() reports a loaded encoder first
     monkeypatch.delenv("SABOR_INFERENCE", raising=False)
     monkeypatch.delenv("SABOR_ENCODER_DTYPE", raising=False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
@@ -136,9 +137,11 @@ class _FakeEncoder:
 
 
 def test_auto_picks_the_fastest_path_that_agrees_and_records_it(monkeypatch, tmp_path):
-    from models import encoder
 
-    monkeypatch.setattr(encoder, "_ENCODER", None)
+    from models import runtime
+
+
+    monkeypatch.setitem(runtime.LOADED, "encoder", None)
     monkeypatch.setenv("SABOR_MODEL_CACHE", str(tmp_path))
     monkeypatch.delenv("SABOR_INFERENCE", raising=False)
     monkeypatch.setattr(fastpath, "cuda_available", lambda: False)

@@ -59,9 +59,11 @@ def test_active_model_is_reported(tmp_path):
 
 
 def test_inference_path_is_reported_and_a_bad_setting_is_not_ready(tmp_path, monkeypatch):
-    from models import encoder
 
-    monkeypatch.setattr(encoder, "_ENCODER", None)         # no model loaded in this process
+    from models import runtime
+
+
+    monkeypatch.setitem(runtime.LOADED, "encoder", None)         # no model loaded in this process
     monkeypatch.setenv("SABOR_INFERENCE", "onnx")
     model = health.readiness(tmp_path / "sabor.duckdb")["checks"]["model"]
     assert model["ok"] is True and model["inference"] == {"path": "onnx", "source": "SABOR_INFERENCE"}
