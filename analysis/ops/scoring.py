@@ -37,11 +37,12 @@ def get_analyzer():
             # A newer head was trained: get_encoder keeps the loaded encoder unless the head brings its own
             # adapter.
             _ANALYZER = Analyzer(head)
-            enc = _ANALYZER.encoder
-            metrics.INFERENCE_PATH.clear()
-            metrics.INFERENCE_PATH.labels(path=getattr(enc, "inference", "torch"),
-                                          device=getattr(enc, "device", "cpu"),
-                                          dtype=str(getattr(enc, "dtype", ""))).set(1)
+        # published on every use, not only at load: one series, the path that does the work now
+        enc = _ANALYZER.encoder
+        metrics.INFERENCE_PATH.clear()
+        metrics.INFERENCE_PATH.labels(path=getattr(enc, "inference", "torch"),
+                                      device=getattr(enc, "device", "cpu"),
+                                      dtype=str(getattr(enc, "dtype", ""))).set(1)
         return _ANALYZER
 
 

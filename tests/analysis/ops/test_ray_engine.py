@@ -50,9 +50,16 @@ def test_ray_engine_scores_exactly_as_the_local_engine(tmp_path):
     ray_db = tmp_path / "ray.duckdb"
     _loaded(ray_db, csv).close()
 
+    # the actors run the encoder path this process ran (torch bf16 and ONNX fp32 may round a star apart)
+    from models.runtime import LOADED
+
+    enc = LOADED["encoder"]
+    same_path = {"SABOR_INFERENCE": enc.inference}
+    if enc.inference == "torch":
+        same_path["SABOR_ENCODER_DTYPE"] = str(enc.dtype)
     r = subprocess.run([sys.executable, "-m", "analysis.cli", "--db", str(ray_db), "analyze", "--quiet",
                         "--engine", "ray", "--workers", "2"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=840, env=_ray_env())
+                       cwd=ROOT, capture_output=True, text=True, timeout=840, env={**_ray_env(), **same_path})
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["engine"] == "ray" and out["workers"] == 2
