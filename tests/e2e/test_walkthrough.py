@@ -337,7 +337,9 @@ def test_analyst_uploads_a_real_file_waits_for_scoring_and_asks(app_server, page
     assert summary.count() == 1, "the 'what this file changed' summary did not appear"
     w.settle()
     page.locator(".js-plotly-plot .bars path").first.wait_for()   # new comments by month, drawn
-    w.check_until("es", "Qué cambió este archivo", "Cambios que ahora son significativos", "Ver Tendencias")
+    # the page reruns when the background job moves to topics and again when it ends: read until it settles
+    w.check_until("es", "Qué cambió este archivo", "Cambios que ahora son significativos", "Ver Tendencias",
+                  tries=60)
     w.shot("es_cargar_que_cambio", phone=True)
 
     w.nav("Preguntar")
