@@ -33,6 +33,10 @@ _COMMON = {
 INVALID = {"description": "Cuerpo no válido o archivo rechazado / invalid body or file refused",
            "content": {"application/problem+json": {
                "schema": {"$ref": "#/components/schemas/ValidationError"}}}}
+# The errors both upload routes (feedback, market) document.
+UPLOAD_ERRORS = {413: "Archivo demasiado grande / file too large (SABOR_MAX_UPLOAD_MB)",
+                 415: "Ni JSON ni multipart / neither JSON nor multipart",
+                 422: INVALID}
 
 
 def json_ok(schema, description: str = "OK") -> dict:

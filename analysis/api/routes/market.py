@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 
-from analysis.api.auth import INVALID, json_ok, requires
+from analysis.api.auth import UPLOAD_ERRORS, json_ok, requires
 from analysis.api.routes import uploads
 from analysis.api.routes.common import json_response, page_of, store
 from analysis.api.schemas import LoadReportOut, MarketPageOut, MarketQuery
@@ -15,9 +15,7 @@ bp = APIBlueprint("market", __name__, url_prefix="/api/v1", tag="Market")
 @bp.post("/market")
 @requires(bp, "upload", ok=json_ok(LoadReportOut, "Load report (as `sabor ingest --market --format json`)"),
           status=201,
-          errors={413: "Archivo demasiado grande / file too large (SABOR_MAX_UPLOAD_MB)",
-                  415: "Ni JSON ni multipart / neither JSON nor multipart",
-                  422: INVALID}, body=True)
+          errors=UPLOAD_ERRORS, body=True)
 def upload_market():
     """Load market series
 
