@@ -21,7 +21,7 @@ from pathlib import Path
 from models.mentions import find_foods, load_lexicon
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = Path("/work/shared/data")
+SHARED = ROOT.parent / "shared" / "data"    # ../shared beside the repository, as the tests expect
 SEMEVAL_TEST = SHARED / "train/semeval2016_es_restaurants/gold-es-test.txt"
 DATA = ROOT / "tests/data"
 TARGETS = DATA / "semeval_test_food_targets.csv"
