@@ -143,7 +143,9 @@ class Store:
         ("max(created_at)", "predictions"), ("count(*)", "taste_mentions"), ("count(*)", "topic_runs"),
         ("max(created_at)", "topic_runs WHERE is_current"), ("count(*)", "market_trends"),
         ("count(*)", "food_scans"), ("count(*)", "food_mentions"),
-        ("max(value)", "settings WHERE key = 'food_lexicon_version'"))
+        ("max(value)", "settings WHERE key = 'food_lexicon_version'"),
+        # comments loaded after a topic fit join its nearest topic without a new run (add_topic_assignments)
+        ("count(*)", "feedback_topics"))
 
     def data_version(self) -> str:
         """Changes whenever data that charts read changes: the key for st.cache_data. The file path is
