@@ -20,6 +20,7 @@ from analysis.ask.answer import Answer, chart_kind, fmt_number, frame_rows, gene
 from analysis.ask.facts import load_facts
 from analysis.ask.sqlguard import ALLOWED, GuardError, run_guarded
 from analysis.privacy import contains_pii, redact, redact_frame
+from analysis.store import rollups
 from models.mentions import FAMILIES
 from models.taxonomy import ATTRIBUTES
 
@@ -156,7 +157,9 @@ def schema_prompt(store) -> str:
 
 def sample_rows_message(store) -> str:
     """Redacted sample comments (only when the user allowed rows to be sent)."""
-    df = store.query(f"SELECT date, product, region, channel, rating, sentiment, text FROM feedback_enriched "
+    # the written-down copy of feedback_enriched (same rows, milliseconds instead of ~1 s at 1M comments)
+    df = store.query(f"SELECT date, product, region, channel, rating, sentiment, text "
+                     f"FROM {rollups.enriched_table(store)} "
                      f"ORDER BY date DESC NULLS LAST LIMIT {SAMPLE_ROWS}", kind="ask")
     df = redact_frame(df)
     df["date"] = df["date"].astype(str)

@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from analysis import store as store_mod
 from analysis.ops import metrics
+from analysis.store import rollups
 
 # Questions read the documented views, not the raw tables (which hold audit data such as uploads).
 ALLOWED: frozenset[str] = frozenset(
@@ -54,6 +55,7 @@ _FORBIDDEN_FUNCS = frozenset({
     "set_variable", "getvariable", "current_database", "current_schema", "version", "pg_sleep"})
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 _MESSAGES = {
     "empty": ("La consulta está vacía.", "The query is empty."),
@@ -170,6 +172,32 @@ def _apply_limit(root: exp.Expression, limit: int) -> exp.Expression:
     return exp.select("*").from_(root.subquery("_q")).limit(limit)
 
 
+# The documented views a question names, and their written-down copies (analysis/store/rollups.py): the same
+# columns and, once brought up to date, the same rows, in milliseconds instead of ~1 s at 1M comments.
+COPIES = {"feedback_enriched": "cached_feedback_enriched", "mentions_enriched": "cached_mentions_enriched",
+          "foods_enriched": "cached_foods_enriched"}
+
+
+def on_copies(safe: str) -> str | None:
+    """`safe` (SQL `check` accepted) reading the copies instead of the views it names, or None when it names
+    none. A WITH alias of a view's name keeps its meaning; a view read without an alias keeps its name as
+    the alias, so `feedback_enriched.region` still resolves."""
+    try:
+        root = sqlglot.parse_one(safe, read="duckdb")
+    except sqlglot.errors.SqlglotError:
+        return None
+    ctes = {str(c.alias).lower() for c in root.find_all(exp.CTE)}
+    tables = [t for t in root.find_all(exp.Table) if str(t.name).lower() in COPIES
+              and str(t.name).lower() not in ctes]
+    if not tables:
+        return None
+    for t in tables:
+        if not t.alias:
+            t.set("alias", exp.TableAlias(this=exp.to_identifier(t.name)))
+        t.set("this", exp.to_identifier(COPIES[str(t.name).lower()]))
+    return root.sql(dialect="duckdb", comments=False)
+
+
 @dataclass
 class QueryResult:
     sql: str
@@ -182,6 +210,14 @@ def run_guarded(store, sql: str, *, allowed=ALLOWED, limit: int = DEFAULT_LIMIT,
     """Check `sql`, then run it read-only with a time limit. Raises GuardError (refused, timeout,
     db_error)."""
     safe = check(sql, allowed=allowed, limit=limit)
+    run_sql = on_copies(safe)
+    if run_sql is not None:
+        try:
+            rollups.enriched_table(store)   # rebuilt here, before the time limit starts, when data changed
+        except duckdb.Error as e:           # e.g. a full disk: the views give the same answer, slower
+            log.warning("could not refresh the copy of feedback_enriched (%s); reading the views",
+                        type(e).__name__)
+            run_sql = None
     cur = store.new_cursor()
     timer = threading.Timer(timeout_s, cur.interrupt)
     start = time.perf_counter()
@@ -189,7 +225,7 @@ def run_guarded(store, sql: str, *, allowed=ALLOWED, limit: int = DEFAULT_LIMIT,
         cur.execute("BEGIN TRANSACTION READ ONLY")
         timer.start()
         try:
-            df = cur.execute(safe).df()
+            df = cur.execute(run_sql or safe).df()
         except duckdb.Error as e:  # the message goes back to the LLM / the user
             if type(e).__name__ == "InterruptException" or "Interrupted" in str(e):
                 raise GuardError("timeout", f"> {timeout_s:g} s") from None

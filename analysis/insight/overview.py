@@ -1,7 +1,8 @@
 """Facts for the overview page: KPIs, monthly volume and rating, breakdowns, and the rows behind them.
 Aggregation runs in DuckDB; each function returns a small DataFrame or dict. The counts read the overview
 rollup (analysis/store/rollups.py, rebuilt when the data changes); the rows behind them are picked from
-the comments first and enriched only for the page shown."""
+the comments first and enriched only for the page shown (the comments page), or read from the written-down
+copy of feedback_enriched (the drill-down behind a number)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -88,14 +89,11 @@ def verbatims(store: Store, f: Filters | None = None, month=None, limit: int = 2
             extra.append(f"{col} = ?")
             p.append(val)
     cond = " AND ".join([w] + extra)
-    # The page first, from the comments alone; then the model's reading of those rows only.
-    page = f"""SELECT feedback_id FROM (SELECT *, CAST(date_trunc('month', date) AS DATE) AS month
-                                        FROM dated_feedback) WHERE {cond}
-               ORDER BY date DESC NULLS LAST, feedback_id LIMIT {int(limit)}"""
+    # feedback_enriched written down (rollups.py): one scan of one table, the model's reading included
     return store.query(f"""
         SELECT date, product, region, channel, rating, sentiment, attributes, text, feedback_id
-        FROM ({ENRICHED_FOR_IDS.format(ids=page)})
-        ORDER BY date DESC NULLS LAST, feedback_id""", p)
+        FROM {rollups.enriched_table(store)} WHERE {cond}
+        ORDER BY date DESC NULLS LAST, feedback_id LIMIT {int(limit)}""", p)
 
 
 # Columns of one comment as the API lists it (what the verbatim tables show, plus the model's reading).

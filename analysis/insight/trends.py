@@ -28,7 +28,7 @@ from scipy.stats import norm
 from analysis.filters import Filters, where
 from analysis.insight.wording import headline
 from analysis.stats import bh_qvalues, two_proportion
-from analysis.store.schema import ENRICHED_FOR_IDS
+from analysis.store import rollups
 
 BY_CHOICES = ("attribute", "mention", "topic", "term", "product", "region")
 PERIODS = ("month", "quarter")
@@ -662,17 +662,9 @@ def verbatims(store, dimension: str, key: str, polarity: str = "all", metric: st
     xp.extend(kp)
     if not polar and metric == "negative_share":
         extra.append("e.sentiment = 'negative'")
-    # The page first, from the comments (and their sentiment only when asked), then the model's reading of
-    # those rows only: feedback_enriched as a whole costs seconds at 1M comments (bench/queries.py).
-    if not polar and metric == "negative_share":
-        extra[-1] = "ap.sentiment = 'negative'"
-        source = "dated_feedback e JOIN active_predictions ap USING (feedback_id)"
-    else:
-        source = "dated_feedback e"
-    page = f"""SELECT e.feedback_id FROM {source} WHERE {cond} AND {' AND '.join(extra)}
-               ORDER BY e.date DESC, e.feedback_id LIMIT {int(limit)}"""
+    # feedback_enriched written down (analysis/store/rollups.py): the view itself costs seconds at 1M comments
     sql = f"""SELECT e.feedback_id, e.date, e.product, e.category, e.region, e.channel, e.rating, e.sentiment,
                      e.attributes, e.foods, e.topic_label, e.text
-              FROM ({ENRICHED_FOR_IDS.format(ids=page)}) e
-              ORDER BY e.date DESC, e.feedback_id"""
+              FROM {rollups.enriched_table(store)} e WHERE {cond} AND {' AND '.join(extra)}
+              ORDER BY e.date DESC, e.feedback_id LIMIT {int(limit)}"""
     return store.query(sql, params + xp, kind="trends")

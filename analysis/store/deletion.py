@@ -14,6 +14,10 @@ DERIVED_BY_FEEDBACK = ("predictions", "taste_mentions", "food_mentions", "food_s
                        "term_scans", "feedback_topics")
 
 
+# Derived tables with a row per comment, rebuilt from the data when it changes (analysis/store/rollups.py).
+PER_COMMENT_COPIES = ("cached_feedback_enriched",)
+
+
 def delete_feedback_rows(cur, where_sql: str, params: list) -> int:
     """Inside the caller's transaction: delete the comments matching `where_sql` (over `feedback`) and
     every row derived from them; embeddings whose text no other comment has go too. Returns comments
@@ -25,6 +29,9 @@ def delete_feedback_rows(cur, where_sql: str, params: list) -> int:
         for table in DERIVED_BY_FEEDBACK:
             cur.execute(f"DELETE FROM {table} WHERE feedback_id IN (SELECT feedback_id FROM _del)")
         cur.execute("DELETE FROM feedback WHERE feedback_id IN (SELECT feedback_id FROM _del)")
+        # per-comment derived copies (one holds the text): their rows go now, not at the next rebuild
+        for table in PER_COMMENT_COPIES:
+            cur.execute(f"DELETE FROM {table} WHERE feedback_id IN (SELECT feedback_id FROM _del)")
         cur.execute("""DELETE FROM embeddings WHERE text_hash IN (SELECT text_hash FROM _del)
                        AND text_hash NOT IN (SELECT text_hash FROM feedback)""")
     finally:

@@ -122,6 +122,18 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             channel VARCHAR, segment VARCHAR, lang VARCHAR, n BIGINT NOT NULL, rated BIGINT NOT NULL,
             rating_sum DOUBLE, analysed BIGINT NOT NULL, pos BIGINT NOT NULL, neg BIGINT NOT NULL)""",
     ]),
+    # Questions and drill-downs at 1M comments: feedback_enriched written down (same columns, one row per
+    # comment), rebuilt whenever Store.data_version changes (analysis/store/rollups.py). Derived data only,
+    # like the rollup; it holds the comments' text, so deleting or erasing comments deletes its rows too.
+    (7, [
+        """CREATE TABLE cached_feedback_enriched (
+            feedback_id VARCHAR, source_id VARCHAR, text VARCHAR, date DATE, month DATE, year BIGINT,
+            rating DOUBLE, product VARCHAR, brand VARCHAR, category VARCHAR, region VARCHAR, channel VARCHAR,
+            segment VARCHAR, lang VARCHAR, upload_id VARCHAR, sentiment VARCHAR, sentiment_score DOUBLE,
+            stars_pred INTEGER, model_version VARCHAR, topic_id INTEGER, topic_label VARCHAR,
+            attributes VARCHAR, negative_attributes VARCHAR, positive_attributes VARCHAR, foods VARCHAR,
+            food_families VARCHAR)""",
+    ]),
 ]
 
 
@@ -184,6 +196,18 @@ VIEWS = [
        LEFT JOIN (SELECT feedback_id, array_to_string(list_sort(list_distinct(list(entry))), ', ') AS foods,
                          array_to_string(list_sort(list_distinct(list(family))), ', ') AS food_families
                   FROM active_food_mentions GROUP BY feedback_id) fm USING (feedback_id)""",
+    # mentions_enriched and foods_enriched over the written-down copy of feedback_enriched (one join instead
+    # of three): read only after analysis.store.rollups.enriched_table() has brought the copy up to date.
+    # The copy's model_version is the comment's active one, so joining on it keeps the active mentions.
+    """CREATE OR REPLACE VIEW cached_mentions_enriched AS
+       SELECT m.feedback_id, m.attribute, m.polarity, m.score, m.evidence, c.date, c.month, c.year,
+              c.rating, c.product, c.brand, c.category, c.region, c.channel, c.segment, c.lang, c.text
+       FROM taste_mentions m JOIN cached_feedback_enriched c USING (feedback_id, model_version)""",
+    """CREATE OR REPLACE VIEW cached_foods_enriched AS
+       SELECT m.feedback_id, m.entry, m.family, m.polarity, m.score, m.evidence, c.date, c.month, c.year,
+              c.rating, c.product, c.brand, c.category, c.region, c.channel, c.segment, c.lang, c.text
+       FROM food_mentions m JOIN cached_feedback_enriched c USING (feedback_id, model_version)
+       WHERE m.lexicon_version = (SELECT value FROM settings WHERE key = 'food_lexicon_version')""",
     # One row per taste mention, with the comment's dimensions: the table most taste questions need.
     """CREATE OR REPLACE VIEW mentions_enriched AS
        SELECT m.feedback_id, m.attribute, m.polarity, m.score, m.evidence,

@@ -132,3 +132,24 @@ def test_slow_query_is_interrupted(small_store):
     assert time.perf_counter() - start < 5
     # the store is still usable afterwards
     assert small_store.scalar("SELECT count(*) FROM feedback") > 0
+
+
+def test_questions_read_the_written_down_copies_under_the_views_names(small_store):
+    from analysis.ask.sqlguard import on_copies
+
+    sql = ("SELECT feedback_enriched.region, count(*) AS n FROM feedback_enriched "
+           "WHERE feedback_id IN (SELECT feedback_id FROM mentions_enriched) GROUP BY 1 ORDER BY 1")
+    assert "cached_feedback_enriched AS feedback_enriched" in on_copies(check(sql))
+    assert "cached_mentions_enriched AS mentions_enriched" in on_copies(check(sql))
+    res = run_guarded(small_store, sql)
+    assert "cached" not in res.sql                          # what the user sees names the views
+    assert len(res.df) > 0 and res.df.equals(small_store.query(sql))
+    # a WITH alias named like a view keeps its meaning; market_trends has no copy
+    cte = "WITH feedback_enriched AS (SELECT 1 AS x) SELECT x FROM feedback_enriched"
+    assert on_copies(check(cte)) is None
+    assert on_copies(check("SELECT count(*) FROM market_trends")) is None
+    # and the copies themselves are not for questions
+    for name in ("cached_feedback_enriched", "cached_mentions_enriched"):
+        with pytest.raises(GuardError) as ei:
+            check(f"SELECT * FROM {name}")
+        assert ei.value.reason == "table_not_allowed"

@@ -115,3 +115,45 @@ def test_active_predictions_keeps_the_newest_version_when_there_are_several(demo
                      "(SELECT feedback_id FROM predictions WHERE model_version = 'z-newer')")
     assert len(got) == 50 and set(got["model_version"]) == {"z-newer"}
     assert set(got["sentiment"]) == {"neutral"}
+
+
+def test_the_written_down_copies_equal_the_views(demo):
+    from analysis.store import rollups
+    from tests.fixtures_foods import add_foods, demo_food_frame
+    from tests.fixtures_truth import FIXTURE_MODEL
+
+    add_foods(demo, demo_food_frame(), FIXTURE_MODEL)
+    copy = rollups.enriched_table(demo)
+    # a migration fixes the copy's columns: a column added to the view needs one too
+    assert demo.query(f"DESCRIBE {copy}")[["column_name", "column_type"]].equals(
+        demo.query("DESCRIBE feedback_enriched")[["column_name", "column_type"]])
+    pd.testing.assert_frame_equal(demo.query(f"SELECT * FROM {copy} ORDER BY feedback_id"),
+                                  demo.query("SELECT * FROM feedback_enriched ORDER BY feedback_id"))
+    for view in ("mentions_enriched", "foods_enriched"):
+        mine = demo.query(f"SELECT * FROM cached_{view} ORDER BY ALL")
+        assert len(mine) > 100
+        pd.testing.assert_frame_equal(mine, demo.query(f"SELECT * FROM {view} ORDER BY ALL"))
+
+
+def test_the_copies_follow_the_data_and_forget_deleted_comments(demo):
+    from analysis.store import delete_upload, rollups
+
+    copy = rollups.enriched_table(demo)
+    newer = demo.query("SELECT * FROM predictions ORDER BY feedback_id LIMIT 50")
+    newer["model_version"] = "z-newer"
+    newer["created_at"] = pd.Timestamp("2030-01-01")
+    newer["sentiment"] = "neutral"
+    with demo.transaction() as cur:
+        Store.append(cur, "predictions", newer)
+    got = demo.query(f"SELECT model_version, sentiment, attributes FROM {rollups.enriched_table(demo)} WHERE "
+                     "feedback_id IN (SELECT feedback_id FROM predictions WHERE model_version = 'z-newer')")
+    assert len(got) == 50 and set(got["model_version"]) == {"z-newer"}
+    assert set(got["sentiment"]) == {"neutral"}
+    assert got["attributes"].isna().all()          # the newer version wrote no taste mentions
+    upload = demo.scalar("SELECT upload_id FROM feedback GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+    delete_upload(demo, upload)
+    # the copy holds the comments' text: their rows go with them, before any rebuild
+    assert demo.scalar(f"SELECT count(*) FROM {copy} WHERE feedback_id NOT IN "
+                       "(SELECT feedback_id FROM feedback)") == 0
+    n = demo.scalar("SELECT count(*) FROM feedback_enriched")
+    assert demo.scalar(f"SELECT count(*) FROM {copy}") == n
