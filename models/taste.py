@@ -304,6 +304,15 @@ _NEG = {a: _compile(p) for a, p in NEGATIVE_CUES.items()}
 _POS = {a: _compile(p) for a, p in POSITIVE_CUES.items()}
 _CONTAINER = _compile(_CONTAINER_WORDS)
 _HEAT = _compile(_HEAT_WORDS)
+_NORMAL = r"(normal(ito)?|regular|average|estandar|standard|ok|okay|aceptable|como cualquier otr[oa])"
+_NEUTRAL_VERDICT = _compile([
+    rf"(es|esta|estan|son|is|was|are|seems) (\w+ )?{_NORMAL}",
+    (r"(dulzor|dulce|sabor|aroma|olor|textura|consistencia|precio|cantidad|tamano|empaque|presentacion|acidez|"
+     r"amargor|picante|sal|sweetness|taste|flavou?r|smell|texture|price|size|packaging|saltiness)"
+     rf"( \w+)? {_NORMAL}")])
+# Sugar in a list of what a product has ("lleva maíz morado y azúcar") is an ingredient, not sweetness.
+_LISTING = _compile([r"lleva(n)?", r"contiene\w*", r"hech[oa]s? con", r"elaborad[oa]s? con", r"ingredientes?",
+                     r"made with", r"contains", r"ingredients?"])
 _HEARSAY = _compile([r"dicen", r"dice que", r"decian", r"segun dicen", r"supuestamente", r"se supone",
                      r"they say", r"supposedly", r"no se (que tan|si)", r"not sure (how|if|whether)"])
 
@@ -338,6 +347,8 @@ def _lexical(attr: str, seg: str) -> str | None:
     if pos is not None and (pm := pos.search(seg)):
         before = seg[max(0, pm.start() - 25):pm.start()]
         return "negative" if _NEGATED_BEFORE.search(before) else "positive"
+    if _NEUTRAL_VERDICT.search(seg):
+        return "neutral"             # "el dulzor es normal", "sweetness is average": said, not judged
     return None
 
 
@@ -491,6 +502,9 @@ def find_mentions(text: str, clauses: list[tuple[int, int]] | None = None, foods
                 m = None             # the smell of the street or the toilets is not the food's
             if m and attr == "picante" and not (_HEAT.search(seg) or _POS["picante"].search(seg)):
                 m = None             # a chili named, no word on its heat
+            if (m and attr == "dulce" and m.group(0).startswith("azucar") and _LISTING.search(seg)
+                    and not (_NEG["dulce"].search(seg) or _POS["dulce"].search(seg))):
+                m = None             # sugar listed among the ingredients
             lexical = None
             if attr == "sabor":
                 ev = food_evaluation(seg)

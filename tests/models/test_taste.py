@@ -165,6 +165,11 @@ def test_blind_holdout_precision_and_recall():
     ("le falta ají", "picante", "negative"),
     ("me gusta que sea natural", "saludable", "positive"),
     ("se siente ligero", "saludable", "positive"),
+    ("el dulzor está en su punto", "dulce", "positive"),
+    ("está bien dulce", "dulce", "negative"),                      # Peruvian "bien" = "muy"
+    ("dulzor normal, como cualquier otro", "dulce", "neutral"),    # said, not judged
+    ("sweetness is average", "dulce", "neutral"),
+    ("dicen que es saludable", "saludable", "neutral"),            # hearsay
 ])
 def test_negated_and_excessive_forms_get_the_right_polarity(text, attr, polarity):
     hits = [m for m in taste.find_mentions(text) if m.attribute == attr]
@@ -178,6 +183,12 @@ def test_a_chili_named_is_a_food_not_a_judgement_of_heat():
     # a chili judged for its heat is picante only, not also an ingredient verdict
     assert [(m.attribute, m.lexical) for m in taste.find_mentions("el ají pica en su punto")] == [
         ("picante", "positive")]
+
+
+def test_sugar_listed_among_ingredients_is_not_sweetness():
+    assert not [m for m in taste.find_mentions("lleva maíz morado y azúcar") if m.attribute == "dulce"]
+    assert [m.lexical for m in taste.find_mentions("lleva demasiada azúcar") if m.attribute == "dulce"] == [
+        "negative"]
 
 
 def test_kinds_and_places_are_not_complaints():
