@@ -211,7 +211,11 @@ POSITIVE_CUES: dict[str, list[str]] = {
                r"(relacion )?precio[- /]calidad (\w+ )?(buen|excelente|optim|inmejorable|perfect)\w*",
                r"(buen|excelente|optim|inmejorable|perfect)\w* relacion precio[- /]calidad"],
     "salado": [r"(just[oa]|punto justo|en su punto) de sal", r"bien (de sal|salad[oa]|sazonad\w*)"],
-    "amargo": [r"(amargor|amargo) (justo|equilibrado|perfecto|agradable|suave|rico)"],
+    "amargo": [(r"(amargor|amargo|amarguito|toque amargo|bitterness|bitter notes)( \w+)? "
+                r"(just[oa]|equilibrad\w*|perfect\w*|agradable|suave|ric[oa]|chevere|buenazo|delicios\w*|"
+                r"intens[oa])"),
+               r"amarguito", r"(me|nos) (gusta|encanta)\w* (el |lo |su )?amarg\w*",
+               r"(love|like|enjoy)s? (the )?bitter\w*", r"nice bitter\w*"],
     "sabor": [r"bravaz\w*",
               (r"(taste|tastes|tasted|flavou?r|flavou?rs) (is |was |are |were )?(really |very |so )?"
                r"(great|good|amazing|excellent|wonderful|fantastic|delicious|awesome)"),
@@ -261,6 +265,7 @@ _A_LACK = re.compile(r"(no|nada|ni|sin|not|never|poc[oa]|falt\w*|le falt\w*|lack
 _NOT_A_COMPLAINT = {
     "amargo": re.compile(r"(chocolate|cacao) (amarg|bitter)\w*|dark chocolate|bittersweet"),
 }
+_PRAISE_FIRST = {"amargo"}
 _NOT_FOOD_SMELL = re.compile(r"\b(calle|bano|banos|cloaca|alcantarilla\w*|cigarr\w*|humo|local|lugar|salon|"
                              r"street|bathroom|restroom)\b")
 
@@ -333,6 +338,13 @@ def _lexical(attr: str, seg: str) -> str | None:
     that are themselves a lack ("nada picante", "le faltó sal")."""
     if attr == "saludable" and _HEARSAY.search(seg):
         return "neutral"             # "dicen que es saludable": a claim repeated, not the writer's verdict
+    if attr in _PRAISE_FIRST:
+        # the complaint cue is the attribute's own word ("amargo"): praise of it must be heard first
+        if (pm := _POS[attr].search(seg)):
+            turned = _NEGATED_BEFORE.search(seg[max(0, pm.start() - 25):pm.start()])
+            return "negative" if turned else "positive"
+        if _NEUTRAL_VERDICT.search(seg):
+            return "neutral"
     exc = _NOT_A_COMPLAINT.get(attr)
     neg = _NEG.get(attr)
     if neg is not None and not (exc is not None and exc.search(seg)):

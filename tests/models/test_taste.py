@@ -170,6 +170,8 @@ def test_blind_holdout_precision_and_recall():
     ("dulzor normal, como cualquier otro", "dulce", "neutral"),    # said, not judged
     ("sweetness is average", "dulce", "neutral"),
     ("dicen que es saludable", "saludable", "neutral"),            # hearsay
+    ("el amargor está rico, intenso", "amargo", "positive"),       # bitterness liked
+    ("no me gusta el amargor", "amargo", "negative"),
 ])
 def test_negated_and_excessive_forms_get_the_right_polarity(text, attr, polarity):
     hits = [m for m in taste.find_mentions(text) if m.attribute == attr]
