@@ -23,13 +23,15 @@ from models.text import MAX_EVIDENCE, evidence_of, fold, polarity_from_probs, sp
 # Patterns are written without accents (text is folded the same way) and matched at word starts.
 # A trailing \w* makes a stem; patterns end at a word boundary.
 LEXICON: dict[str, list[str]] = {
-    "dulce": [r"dulce(s|ro|rillo)?", r"dulz\w*", r"empalag\w*", r"azucar\w*", r"chancaca", r"almibar\w*",
+    "dulce": [r"dulce(s|ro|rillo)?", r"dulcecit[oa]s?", r"dulz\w*", r"empalag\w*", r"azucar\w*", r"chancaca",
+              r"almibar\w*",
               r"endulz\w*", r"acaramelad\w*", r"meloso", r"sweet\w*",
               r"(?<!blood )(?<!no )sugar(y|s)?(?! added)", r"cloying\w*", r"syrupy", r"sugary"],
     "salado": [r"salad[oa]s?", r"saladisim\w*", r"sal", r"salobre", r"salmuera", r"salinidad", r"sodio",
                r"salty",
                r"saltiness", r"salt", r"salted", r"sodium", r"unsalted", r"salt-free"],
-    "picante": [r"picant\w*", r"pica(ba|n)?", r"picor\w*", r"aji(es)?", r"rocoto\w*", r"chile(s)?",
+    "picante": [r"picant\w*", r"pica(ba|n)?", r"pique(n)?", r"picor\w*", r"aji(es)?", r"rocoto\w*",
+                r"chile(s)?",
                 r"jalapen\w*", r"habanero\w*", r"spic(y|iness|ier)", r"hot sauce", r"chipotle",
                 r"peppery", r"cayenne", r"sriracha", r"guindilla\w*"],
     "ácido": [r"acid[oa]s?", r"acidez", r"acidic", r"agri[oa]s?", r"avinagrad\w*", r"vinagre", r"sour\w*",
@@ -91,7 +93,10 @@ LEXICON: dict[str, list[str]] = {
                 r"(in|great|good|perfect|excellent|bad|poor|terrible) condition", r"bubble[- ]wrap\w*",
                 r"packed (in|with)"],
     "saludable": [r"saludable\w*", r"san[oa]s?", r"(100 ?% |all[- ]|tod[oa]s? )natural(es)?",
-                  r"producto\w* natural\w*", r"organic\w*", r"organic[oa]s?", r"healthy", r"healthier",
+                  r"producto\w* natural\w*", r"(que|porque) (sea|es|son|sean) (\w+ )?natural(es)?",
+                  r"(se siente|se sienten|comida|plato\w*|opcion\w*|cena|almuerzo) (\w+ )?liger[oa]s?",
+                  r"feels? light",
+                  r"organic\w*", r"organic[oa]s?", r"healthy", r"healthier",
                   r"health", r"calori\w*", r"grasos\w*", r"grasient\w*", r"gluten\w*", r"sugar[- ]free",
                   r"sin azucar", r"diet\w*", r"nutri\w*", r"vitamin\w*", r"artificial\w*", r"conservant\w*",
                   r"preservative\w*", r"chemical\w*", r"quimic\w*", r"fat[- ]free", r"low[- ]fat", r"greasy",
@@ -112,6 +117,7 @@ _INTENS = r"(muy|demasiad[oa]s?|super|sumamente|excesivamente|exageradamente|ext
           r"too|overly|very|extremely|way too|so|excessively)"
 NEGATIVE_CUES: dict[str, list[str]] = {
     "dulce": [_INTENS + r" (dulce|dulz\w*|azucarad\w*|sweet|sugary)", r"empalag\w*", r"cloying\w*",
+              r"bien (dulce|empalagos\w*|azucarad\w*)",                # Peruvian "bien" = "muy"
               r"sickly sweet",
               # excess said with the sugar itself, as "mucha sal" / "pura sal" for salado
               r"(mucha|demasiada|exceso de|cargad[oa]s? de|llen[oa]s? de|pur[oa]) azucar",
@@ -122,6 +128,8 @@ NEGATIVE_CUES: dict[str, list[str]] = {
                r"(mucha|demasiada|exceso de|pasad[oa]s? de|cargad[oa]s? de|llen[oa]s? de|pur[oa]) sal",
                r"sal con (cuchara|pala)", r"se (les|le) (fue|paso) la mano con la sal"],
     "picante": [_INTENS + r" (picante|spicy|hot)", r"(no|nada) pica",
+                r"pica(ba|n)? (demasiado|muchisimo|un monton|horrible|fatal|too much)",
+                r"(le |les )?falt\w* (de )?(aji|rocoto|picante|picor)",
                 r"(no|nada|poco|sin) (es |era |esta |estaba |muy |tan |nada )?(picante|picoso|spicy)",
                 r"not spicy", r"no heat"],
     "ácido": [_INTENS + r" (acid[oa]|agri[oa]|sour|tart|acidic)", r"avinagrad\w*", r"rancid"],
@@ -174,7 +182,24 @@ NEGATIVE_CUES: dict[str, list[str]] = {
     "ingredientes": [r"corn syrup", r"jarabe de maiz", r"msg", r"glutamato", r"aditiv\w*", r"additive\w*",
                      r"preservative\w*", r"conservant\w*"],
 }
+_PICANTE = r"(picant\w*|picor\w*|aji(es)?|rocoto\w*)"
+_LIKED = (r"(buenazo|bravazo|chevere|ric[oa]|delicios[oa]|perfect[oa]|en su punto|just[oa]|espectacular|"
+          r"buenisim[oa]|sabros[oa]|bien)")
 POSITIVE_CUES: dict[str, list[str]] = {
+    # Sweetness right: "el dulzor está en su punto", "el dulce justo", "the sweetness is just right".
+    "dulce": [(r"(dulzor|dulce|azucar|nivel de azucar|punto de azucar|sweetness)( \w+)? "
+               r"(en su punto|just[oa]|perfect[oa]|balancead[oa]|equilibrad[oa]|ideal|just right|perfect)"),
+              r"(rico|buen[oa]) de dulce", r"dulcecito", r"(nice|perfect|right) (level of )?sweetness"],
+    # Heat liked: "pica rico", "el picante está buenazo", "me encanta que pique", "nice spicy kick".
+    "picante": [r"pica(ba|n)? (\w+ )?(rico|bien|sabroso|delicioso|en su punto|como debe ser|justo|perfecto|"
+                r"chevere|bravazo|buenazo)",
+                _PICANTE + r"( (esta|es|estaba|era|queda|quedo|le queda))?( \w+)? " + _LIKED,
+                r"(buen|rico|sabroso|delicioso) (toque de |picor de )?(aji|rocoto|picante|picor)",
+                r"(me|nos) (encanta|encanto|gusta|gusto|fascina)\w* "
+                r"(que pique|lo picante|el picante|el picor)",
+                r"(nice|great|good|perfect) (spicy |spice )?(kick|heat)",
+                r"love (how|the) (spicy|spice|heat)",
+                r"(heat|spice|spiciness) is (\w+ )?(good|great|perfect|nice|just right)"],
     "precio": [r"barat\w*", r"economic\w*", r"buen precio",
                r"precio (razonable|justo|adecuado|asequible|economico)",
                r"calidad[- ]precio (buena|excelente|inmejorable|muy buena|perfecta)",
@@ -186,7 +211,11 @@ POSITIVE_CUES: dict[str, list[str]] = {
                r"(relacion )?precio[- /]calidad (\w+ )?(buen|excelente|optim|inmejorable|perfect)\w*",
                r"(buen|excelente|optim|inmejorable|perfect)\w* relacion precio[- /]calidad"],
     "salado": [r"(just[oa]|punto justo|en su punto) de sal", r"bien (de sal|salad[oa]|sazonad\w*)"],
-    "amargo": [r"(amargor|amargo) (justo|equilibrado|perfecto|agradable|suave|rico)"],
+    "amargo": [(r"(amargor|amargo|amarguito|toque amargo|bitterness|bitter notes)( \w+)? "
+                r"(just[oa]|equilibrad\w*|perfect\w*|agradable|suave|ric[oa]|chevere|buenazo|delicios\w*|"
+                r"intens[oa])"),
+               r"amarguito", r"(me|nos) (gusta|encanta)\w* (el |lo |su )?amarg\w*",
+               r"(love|like|enjoy)s? (the )?bitter\w*", r"nice bitter\w*"],
     "sabor": [r"bravaz\w*",
               (r"(taste|tastes|tasted|flavou?r|flavou?rs) (is |was |are |were )?(really |very |so )?"
                r"(great|good|amazing|excellent|wonderful|fantastic|delicious|awesome)"),
@@ -210,8 +239,19 @@ POSITIVE_CUES: dict[str, list[str]] = {
               r"(great|nice|good|wonderful|lovely) (smell|aroma|scent)",
               r"smells (great|good|wonderful|amazing)"],
     "saludable": [r"saludable\w*", r"healthy", r"healthier", r"organic\w*", r"organic[oa]s?", r"natural(es)?",
-                  r"sin azucar", r"sugar[- ]free", r"low[- ]fat", r"fat-free"],
+                  r"liger[oa]s?", r"light", r"san[oa]s?", r"nutritiv\w*",
+                  r"ideal para (los |las )?(chicos|ninos|ninas|kids|children)", r"sin azucar",
+                  r"sugar[- ]free", r"low[- ]fat", r"fat-free"],
 }
+# A chili named with no word on its heat in the clause ("compré la salsa de ají amarillo", "hecho con ají
+# amarillo de verdad", "ají de gallina", "jalapeño chips") is a food (models/mentions.py, family "ají y
+# picantes"), not a judgement of spiciness: picante needs one of these (or a picante cue) in the clause.
+_HEAT_WORDS = [r"picant\w*", r"pica(ba|n)?", r"pique(n)?", r"picor\w*", r"picos[oa]s?", r"enchil\w*",
+               r"spic(y|iness|ier|e)", r"hot", r"heat", r"kick", r"peppery", r"hot sauce",
+               r"(mucho|poco|mas|menos|demasiado|sin|falt\w*( de)?) (aji|rocoto|chile)\w*",
+               (r"(le |les )?(puse|pusimos|pone|ponen|echo|eche|echa|echan|agreg\w*|anad\w*) (\w+ )?"
+                r"(aji|rocoto|chile)\w*"),
+               r"quem\w* (la )?(boca|lengua)", r"burn\w* (my |the )?(mouth|tongue)"]
 _CONTAINER_WORDS = [r"bolsa\w*", r"lata(s)?", r"frasco\w*", r"caja\w*", r"botella\w*", r"box(es)?", r"bags?",
                     r"cans", r"jars?", r"containers?", r"bottles?", r"tins?", r"pouch\w*", r"carton\w*"]
 _NEGATION = re.compile(r"\b(no|nunca|nada|ni|sin|not|never|no es|isn't|wasn't|n't)\b")
@@ -225,6 +265,7 @@ _A_LACK = re.compile(r"(no|nada|ni|sin|not|never|poc[oa]|falt\w*|le falt\w*|lack
 _NOT_A_COMPLAINT = {
     "amargo": re.compile(r"(chocolate|cacao) (amarg|bitter)\w*|dark chocolate|bittersweet"),
 }
+_PRAISE_FIRST = {"amargo"}
 _NOT_FOOD_SMELL = re.compile(r"\b(calle|bano|banos|cloaca|alcantarilla\w*|cigarr\w*|humo|local|lugar|salon|"
                              r"street|bathroom|restroom)\b")
 
@@ -267,6 +308,18 @@ _LEX = {a: _compile(p) for a, p in LEXICON.items()}
 _NEG = {a: _compile(p) for a, p in NEGATIVE_CUES.items()}
 _POS = {a: _compile(p) for a, p in POSITIVE_CUES.items()}
 _CONTAINER = _compile(_CONTAINER_WORDS)
+_HEAT = _compile(_HEAT_WORDS)
+_NORMAL = r"(normal(ito)?|regular|average|estandar|standard|ok|okay|aceptable|como cualquier otr[oa])"
+_NEUTRAL_VERDICT = _compile([
+    rf"(es|esta|estan|son|is|was|are|seems) (\w+ )?{_NORMAL}",
+    (r"(dulzor|dulce|sabor|aroma|olor|textura|consistencia|precio|cantidad|tamano|empaque|presentacion|acidez|"
+     r"amargor|picante|sal|sweetness|taste|flavou?r|smell|texture|price|size|packaging|saltiness)"
+     rf"( \w+)? {_NORMAL}")])
+# Sugar in a list of what a product has ("lleva maíz morado y azúcar") is an ingredient, not sweetness.
+_LISTING = _compile([r"lleva(n)?", r"contiene\w*", r"hech[oa]s? con", r"elaborad[oa]s? con", r"ingredientes?",
+                     r"made with", r"contains", r"ingredients?"])
+_HEARSAY = _compile([r"dicen", r"dice que", r"decian", r"segun dicen", r"supuestamente", r"se supone",
+                     r"they say", r"supposedly", r"no se (que tan|si)", r"not sure (how|if|whether)"])
 
 @dataclass
 class Mention:
@@ -283,6 +336,15 @@ def _lexical(attr: str, seg: str) -> str | None:
 
     A complaint cue wins over a praise cue; a negation just before either turns it around, except for cues
     that are themselves a lack ("nada picante", "le faltó sal")."""
+    if attr == "saludable" and _HEARSAY.search(seg):
+        return "neutral"             # "dicen que es saludable": a claim repeated, not the writer's verdict
+    if attr in _PRAISE_FIRST:
+        # the complaint cue is the attribute's own word ("amargo"): praise of it must be heard first
+        if (pm := _POS[attr].search(seg)):
+            turned = _NEGATED_BEFORE.search(seg[max(0, pm.start() - 25):pm.start()])
+            return "negative" if turned else "positive"
+        if _NEUTRAL_VERDICT.search(seg):
+            return "neutral"
     exc = _NOT_A_COMPLAINT.get(attr)
     neg = _NEG.get(attr)
     if neg is not None and not (exc is not None and exc.search(seg)):
@@ -297,6 +359,8 @@ def _lexical(attr: str, seg: str) -> str | None:
     if pos is not None and (pm := pos.search(seg)):
         before = seg[max(0, pm.start() - 25):pm.start()]
         return "negative" if _NEGATED_BEFORE.search(before) else "positive"
+    if _NEUTRAL_VERDICT.search(seg):
+        return "neutral"             # "el dulzor es normal", "sweetness is average": said, not judged
     return None
 
 
@@ -341,6 +405,7 @@ _OTHER_AFTER = re.compile(rf"\s*(la |el |los |las |de |del |su |sus )?{_OTHER_NO
 _DRY = re.compile(r"^[\s,]*(estaba |estaban |esta |muy |bien |un poco |algo |medio |super |re )*"
                   r"sec[oa]s?(?!\w)")
 NEAR = 45           # characters between a food and the word judging it
+_CHILI_FAMILY = "ají y picantes"
 _LEAD_EVAL = re.compile(rf"^((simplemente|realmente|sencillamente|muy|super|tan|son|es|fue|eran|estaban) )*"
                         rf"({_EVAL})(?!\w)")
 _TOO_LITTLE = re.compile(r"(demasiad[oa]s?|poc[oa]s?|escas[oa]s?|casi sin|muy poc[oa]s?) $")
@@ -360,6 +425,12 @@ def _food_rows(text: str, low: str, clauses, foods, found: list[Mention]) -> lis
     for f in foods:
         by_clause.setdefault(f.clause, []).append(f)
     for ci, fs in by_clause.items():
+        if any(m.attribute == "picante" and m.clause == ci and m.lexical for m in found):
+            # a chili in a clause about heat ("el ají pica en su punto", "con su buen ají") is judged for
+            # its heat: that is the picante attribute, not a verdict on an ingredient
+            fs = [f for f in fs if f.family != _CHILI_FAMILY]
+            if not fs:
+                continue
         a, b = clauses[ci]
         seg = low[a:b]
         pols, taste_pol = [f.lexical_polarity for f in fs if f.lexical_polarity], None
@@ -441,6 +512,11 @@ def find_mentions(text: str, clauses: list[tuple[int, int]] | None = None, foods
                 m = _CONTAINER.search(seg)
             if m and attr == "aroma" and _NOT_FOOD_SMELL.search(seg):
                 m = None             # the smell of the street or the toilets is not the food's
+            if m and attr == "picante" and not (_HEAT.search(seg) or _POS["picante"].search(seg)):
+                m = None             # a chili named, no word on its heat
+            if (m and attr == "dulce" and m.group(0).startswith("azucar") and _LISTING.search(seg)
+                    and not (_NEG["dulce"].search(seg) or _POS["dulce"].search(seg))):
+                m = None             # sugar listed among the ingredients
             lexical = None
             if attr == "sabor":
                 ev = food_evaluation(seg)

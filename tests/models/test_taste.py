@@ -69,7 +69,8 @@ def test_clauses_split_at_contrast_words_and_punctuation():
 
 
 def test_accents_and_peruvian_words_are_found():
-    found = {m.attribute for m in taste.find_mentions("Un ají de rocoto con chancaca, empalagoso y rico")}
+    text = "Un ají de rocoto que pica, con chancaca, empalagoso y rico"
+    found = {m.attribute for m in taste.find_mentions(text)}
     assert {"picante", "dulce", "sabor"} <= found
     found = {m.attribute for m in taste.find_mentions("Le puse aji y salió muy salado")}
     assert {"picante", "salado"} <= found and "dulce" not in found
@@ -157,10 +158,39 @@ def test_blind_holdout_precision_and_recall():
     ("la comida es muy buena", "sabor", "positive"),
     ("pésima comida", "sabor", "negative"),
     ("demasiado grasosa, flotaba en aceite", "saludable", "negative"),
+    ("pica rico", "picante", "positive"),                          # heat liked
+    ("el picante está buenazo", "picante", "positive"),
+    ("me encanta que pique bien fuerte", "picante", "positive"),
+    ("pica demasiado", "picante", "negative"),
+    ("le falta ají", "picante", "negative"),
+    ("me gusta que sea natural", "saludable", "positive"),
+    ("se siente ligero", "saludable", "positive"),
+    ("el dulzor está en su punto", "dulce", "positive"),
+    ("está bien dulce", "dulce", "negative"),                      # Peruvian "bien" = "muy"
+    ("dulzor normal, como cualquier otro", "dulce", "neutral"),    # said, not judged
+    ("sweetness is average", "dulce", "neutral"),
+    ("dicen que es saludable", "saludable", "neutral"),            # hearsay
+    ("el amargor está rico, intenso", "amargo", "positive"),       # bitterness liked
+    ("no me gusta el amargor", "amargo", "negative"),
 ])
 def test_negated_and_excessive_forms_get_the_right_polarity(text, attr, polarity):
     hits = [m for m in taste.find_mentions(text) if m.attribute == attr]
     assert hits and hits[0].lexical == polarity, [(m.attribute, m.lexical) for m in taste.find_mentions(text)]
+
+
+def test_a_chili_named_is_a_food_not_a_judgement_of_heat():
+    assert not [m for m in taste.find_mentions("compré la salsa de ají amarillo en el súper")
+                if m.attribute == "picante"]
+    assert not [m for m in taste.find_mentions("el ají de gallina estaba rico") if m.attribute == "picante"]
+    # a chili judged for its heat is picante only, not also an ingredient verdict
+    assert [(m.attribute, m.lexical) for m in taste.find_mentions("el ají pica en su punto")] == [
+        ("picante", "positive")]
+
+
+def test_sugar_listed_among_ingredients_is_not_sweetness():
+    assert not [m for m in taste.find_mentions("lleva maíz morado y azúcar") if m.attribute == "dulce"]
+    assert [m.lexical for m in taste.find_mentions("lleva demasiada azúcar") if m.attribute == "dulce"] == [
+        "negative"]
 
 
 def test_kinds_and_places_are_not_complaints():
