@@ -46,3 +46,11 @@ def check_rows(n: int, name: str) -> None:
         raise IngestError(
             f"{name}: el archivo tiene más de {max_rows():,} filas (SABOR_MAX_ROWS). Divídalo en partes o "
             f"suba el límite.", "too_many_rows")
+
+
+def check_unzipped(size: int, name: str, what: str) -> None:
+    limit = max_unzipped_bytes()
+    if size > limit:
+        raise IngestError(
+            f"{name}: {what} ocupa {size / 1e6:,.0f} MB descomprimido y el límite es {limit / 1e6:,.0f} MB "
+            f"(SABOR_MAX_UNZIPPED_MB); no se leyó. Divídalo en partes o expórtelo como CSV.", "too_large")

@@ -26,6 +26,7 @@ from analysis.ingest.limits import (  # noqa: F401 -- re-exported: callers impor
     IngestError,
     check_rows,
     check_size,
+    check_unzipped,
     max_rows,
     max_unzipped_bytes,
     max_upload_bytes,
@@ -45,14 +46,6 @@ class RawTable:
     # Where each row of `df` starts in the file (line of a text file, row of the sheet, record number of a
     # JSON array or Parquet file); None: row i is line i + 2 (a header line, then one line per row).
     source_rows: list[int] | None = None
-
-
-def _check_unzipped(size: int, name: str, what: str) -> None:
-    limit = max_unzipped_bytes()
-    if size > limit:
-        raise IngestError(
-            f"{name}: {what} ocupa {size / 1e6:,.0f} MB descomprimido y el límite es {limit / 1e6:,.0f} MB "
-            f"(SABOR_MAX_UNZIPPED_MB); no se leyó. Divídalo en partes o expórtelo como CSV.", "too_large")
 
 
 def read_table(data: bytes, file_name: str) -> RawTable:
@@ -448,7 +441,7 @@ def _read_parquet(data: bytes, name: str) -> RawTable:
         pf = pq.ParquetFile(io.BytesIO(data))
         meta = pf.metadata
         check_rows(meta.num_rows, name)
-        _check_unzipped(sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), name,
+        check_unzipped(sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), name,
                         "el Parquet")
         table = pf.read()
     except (pa.ArrowException, OSError, ValueError) as e:
@@ -475,7 +468,7 @@ def _read_excel(data: bytes, name: str) -> RawTable:
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            _check_unzipped(sum(i.file_size for i in zf.infolist()), name, "el libro de Excel")
+            check_unzipped(sum(i.file_size for i in zf.infolist()), name, "el libro de Excel")
     except zipfile.BadZipFile:
         raise IngestError(f"{name}: no es un libro de Excel válido (¿archivo dañado o renombrado?).",
                           "corrupt_file") from None
