@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from analysis.ingest.schema import Mapping
+
+if TYPE_CHECKING:             # pandas only where rows are handled: a re-load's report is built without it
+    import pandas as pd
 
 REASONS = {
     "empty_text": ("texto vacío", "empty text"),
@@ -43,6 +45,8 @@ def truncate_text(text: str) -> str:
 
 def truncate_cells(df: pd.DataFrame) -> pd.DataFrame:
     """Text cells longer than the limit cut to it, with their full length said (vectorised)."""
+    import pandas as pd
+
     limit = max_rejected_cell_chars()
     out = df.copy()
     for c in out.columns:

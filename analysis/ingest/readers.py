@@ -16,22 +16,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from analysis.ingest.limits import (  # noqa: F401 -- re-exported: callers import them from here
+    IngestError,
+    check_rows,
+    check_size,
+    check_unzipped,
+    max_rows,
+    max_unzipped_bytes,
+    max_upload_bytes,
+)
+
 SUPPORTED = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson", ".parquet")
-
-
-class IngestError(Exception):
-    """A file refused as a whole. `reason` is a short code for metrics; str() is the user message."""
-
-    def __init__(self, message: str, reason: str = "invalid_file"):
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass
@@ -45,49 +46,6 @@ class RawTable:
     # Where each row of `df` starts in the file (line of a text file, row of the sheet, record number of a
     # JSON array or Parquet file); None: row i is line i + 2 (a header line, then one line per row).
     source_rows: list[int] | None = None
-
-
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        return default
-
-
-def max_upload_bytes() -> int:
-    return int(_env_number("SABOR_MAX_UPLOAD_MB", 200) * 1024 * 1024)
-
-
-def max_rows() -> int:
-    return int(_env_number("SABOR_MAX_ROWS", 2_000_000))
-
-
-def max_unzipped_bytes() -> int:
-    return int(_env_number("SABOR_MAX_UNZIPPED_MB", 250) * 1024 * 1024)
-
-
-def check_size(size: int, name: str) -> None:
-    limit = max_upload_bytes()
-    if size > limit:
-        raise IngestError(
-            f"{name}: el archivo pesa {size / 1e6:.1f} MB y el límite es {limit / 1e6:.0f} MB "
-            f"(SABOR_MAX_UPLOAD_MB). Divídalo en partes o suba el límite.", "too_large")
-
-
-def check_rows(n: int, name: str) -> None:
-    if n > max_rows():
-        raise IngestError(
-            f"{name}: el archivo tiene más de {max_rows():,} filas (SABOR_MAX_ROWS). Divídalo en partes o "
-            f"suba el límite.", "too_many_rows")
-
-
-def _check_unzipped(size: int, name: str, what: str) -> None:
-    limit = max_unzipped_bytes()
-    if size > limit:
-        raise IngestError(
-            f"{name}: {what} ocupa {size / 1e6:,.0f} MB descomprimido y el límite es {limit / 1e6:,.0f} MB "
-            f"(SABOR_MAX_UNZIPPED_MB); no se leyó. Divídalo en partes o expórtelo como CSV.", "too_large")
 
 
 def read_table(data: bytes, file_name: str) -> RawTable:
@@ -483,7 +441,7 @@ def _read_parquet(data: bytes, name: str) -> RawTable:
         pf = pq.ParquetFile(io.BytesIO(data))
         meta = pf.metadata
         check_rows(meta.num_rows, name)
-        _check_unzipped(sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), name,
+        check_unzipped(sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), name,
                         "el Parquet")
         table = pf.read()
     except (pa.ArrowException, OSError, ValueError) as e:
@@ -510,7 +468,7 @@ def _read_excel(data: bytes, name: str) -> RawTable:
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            _check_unzipped(sum(i.file_size for i in zf.infolist()), name, "el libro de Excel")
+            check_unzipped(sum(i.file_size for i in zf.infolist()), name, "el libro de Excel")
     except zipfile.BadZipFile:
         raise IngestError(f"{name}: no es un libro de Excel válido (¿archivo dañado o renombrado?).",
                           "corrupt_file") from None

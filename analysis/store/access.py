@@ -17,11 +17,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from analysis.access import check_role
 from analysis.store.core import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TOKEN_PREFIX = "sabor_"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")

@@ -12,13 +12,15 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
 
 from analysis.ops import metrics
 from analysis.store.schema import MIGRATIONS, VIEWS
+
+if TYPE_CHECKING:          # pandas/pyarrow are imported where rows are written: opening stays light
+    import pandas as pd
 
 
 def default_db_path() -> Path:
@@ -171,6 +173,9 @@ class Store:
         in the file or already loaded). Hashing, language detection and de-duplication run in SQL.
         `feedback_id` is derived from that key, so it is stable and never collides across files; the
         file's own id column is kept as `source_id`."""
+        import pandas as pd
+        import pyarrow as pa
+
         upload_id = uuid.uuid4().hex
         cols = ["source_row", "source_id", "text", "date", "date_precision", "rating", "product", "brand",
                 "category", "region", "channel", "segment", "lang"]
