@@ -34,7 +34,9 @@ INVALID = {"description": "Cuerpo no válido o archivo rechazado / invalid body 
            "content": {"application/problem+json": {
                "schema": {"$ref": "#/components/schemas/ValidationError"}}}}
 # The errors both upload routes (feedback, market) document.
-UPLOAD_ERRORS = {413: "Archivo demasiado grande / file too large (SABOR_MAX_UPLOAD_MB)",
+UPLOAD_ERRORS = {200: "Ya cargado: los mismos bytes se cargaron antes, no se cambió nada (`already_loaded`, "
+                      "Location: esa carga) / already loaded: nothing changed",
+                 413: "Archivo demasiado grande / file too large (SABOR_MAX_UPLOAD_MB)",
                  415: "Ni JSON ni multipart / neither JSON nor multipart",
                  422: INVALID}
 

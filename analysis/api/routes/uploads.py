@@ -58,7 +58,8 @@ def read_upload() -> tuple[bytes, str, dict[str, str]]:
 
 
 def load(kind: str):
-    """Load the request's rows as `kind` (feedback or market); 201 with the load report."""
+    """Load the request's rows as `kind` (feedback or market): 201 with the load report, or 200 when these
+    exact bytes were loaded before (nothing created; `already_loaded` and Location name that upload)."""
     data, name, overrides = read_upload()
     try:
         report = ingest_bytes(store(), data, name, overrides, kind=kind)
@@ -67,4 +68,5 @@ def load(kind: str):
             raise problem(413, "too_large") from None
         raise problem(422, f"ingest_{e.reason}", _detail=str(e), reason=e.reason) from None
     audit(store(), actor(), f"{kind}.upload", load_detail(report))
-    return json_response(report.to_dict(), 201, {"Location": f"/api/v1/uploads/{report.upload_id}"})
+    status = 200 if report.already_loaded else 201
+    return json_response(report.to_dict(), status, {"Location": f"/api/v1/uploads/{report.upload_id}"})

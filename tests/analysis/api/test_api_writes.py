@@ -33,9 +33,13 @@ def test_upload_a_file_and_json_rows_as_analyst(writable):
     rep = r.get_json()
     assert r.status_code == 201 and rep["rows_loaded"] == 2 and rep["file_name"] == "encuesta-web.json"
     assert rep["mapping"]["text"] == "Comentario" and rep["date_min"] == "2025-03-15"
-    again = client.post(PREFIX + "/feedback", json={"rows": rows},
-                        headers=bearer(tokens["analyst"])).get_json()
+    first_id = rep["upload_id"]
+    r = client.post(PREFIX + "/feedback", json={"rows": rows}, headers=bearer(tokens["analyst"]))
+    again = r.get_json()
     assert again["rows_loaded"] == 0 and again["duplicates_in_db"] == 2
+    # the same bytes again: nothing created, so 200 (not 201), pointing at the upload that has them
+    assert r.status_code == 200 and again["already_loaded"]["upload_id"] == first_id
+    assert r.headers["Location"] == f"/api/v1/uploads/{first_id}"
     mapped = client.post(PREFIX + "/feedback", headers=bearer(tokens["analyst"]), json={
         "rows": [{"opinion_cliente": "Demasiado dulce el helado de lúcuma, empalaga.", "dia": "2025-04-01"}],
         "map": {"text": "opinion_cliente", "date": "dia"}}).get_json()
