@@ -101,15 +101,20 @@ def test_drill_downs_list_the_same_comments_as_before(demo):
     assert len(neg) > 0 and set(neg["sentiment"]) == {"negative"}
 
 
-def test_active_predictions_keeps_the_newest_version_when_there_are_several(demo):
-    n = demo.scalar("SELECT count(*) FROM active_predictions")
-    assert n == demo.scalar("SELECT count(*) FROM predictions")      # one version: every row
+def _add_newer_version(demo) -> None:
+    """A newer model version ('z-newer', all neutral) for the first 50 comments."""
     newer = demo.query("SELECT * FROM predictions ORDER BY feedback_id LIMIT 50")
     newer["model_version"] = "z-newer"
     newer["created_at"] = pd.Timestamp("2030-01-01")
     newer["sentiment"] = "neutral"
     with demo.transaction() as cur:
         Store.append(cur, "predictions", newer)
+
+
+def test_active_predictions_keeps_the_newest_version_when_there_are_several(demo):
+    n = demo.scalar("SELECT count(*) FROM active_predictions")
+    assert n == demo.scalar("SELECT count(*) FROM predictions")      # one version: every row
+    _add_newer_version(demo)
     assert demo.scalar("SELECT count(*) FROM active_predictions") == n
     got = demo.query("SELECT model_version, sentiment FROM active_predictions WHERE feedback_id IN "
                      "(SELECT feedback_id FROM predictions WHERE model_version = 'z-newer')")
@@ -139,12 +144,7 @@ def test_the_copies_follow_the_data_and_forget_deleted_comments(demo):
     from analysis.store import delete_upload, rollups
 
     copy = rollups.enriched_table(demo)
-    newer = demo.query("SELECT * FROM predictions ORDER BY feedback_id LIMIT 50")
-    newer["model_version"] = "z-newer"
-    newer["created_at"] = pd.Timestamp("2030-01-01")
-    newer["sentiment"] = "neutral"
-    with demo.transaction() as cur:
-        Store.append(cur, "predictions", newer)
+    _add_newer_version(demo)
     got = demo.query(f"SELECT model_version, sentiment, attributes FROM {rollups.enriched_table(demo)} WHERE "
                      "feedback_id IN (SELECT feedback_id FROM predictions WHERE model_version = 'z-newer')")
     assert len(got) == 50 and set(got["model_version"]) == {"z-newer"}
