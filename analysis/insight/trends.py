@@ -132,6 +132,31 @@ def _unit_sql(by: str) -> tuple[str, bool]:
     return f"SELECT feedback_id, {by} AS key FROM feedback WHERE {by} IS NOT NULL", False
 
 
+# Each comment and key of the polar dimensions once, with the polarities it was given and the comment's
+# columns the counts and filters read (raw `feedback.date`, as `f` below): written down once per data version
+# (analysis/store/rollups.py), since grouping every mention by comment and key and joining it with the
+# comments was most of a scan at 1M comments (bench/queries.py). Same rows as `uf JOIN f` without filters.
+UNITS_SQL = f"""
+INSERT INTO {rollups.UNITS}
+SELECT u.dimension, u.feedback_id, u.key, u.pols, fb.date, fb.product, fb.category, fb.region, fb.channel
+FROM (SELECT 'attribute' AS dimension, feedback_id, key, list_sort(list(DISTINCT polarity)) AS pols
+      FROM ({_unit_sql('attribute')[0]}) GROUP BY ALL
+      UNION ALL
+      SELECT 'mention', feedback_id, key, list_sort(list(DISTINCT polarity))
+      FROM ({_unit_sql('mention')[0]}) GROUP BY ALL) u
+JOIN feedback fb USING (feedback_id)
+WHERE CASE u.dimension WHEN 'attribute' THEN {_BASE['attribute']} ELSE {_BASE['mention']} END"""
+# The comments each polar dimension has seen (the shares' base), counted per day and comment dimension: what
+# `f` below reads for them instead of joining every comment with its model reading at each scan.
+BASE_SQL = f"""
+INSERT INTO {rollups.BASE}
+SELECT 'attribute', fb.date, fb.product, fb.category, fb.region, fb.channel, count(*)
+FROM feedback fb WHERE {_BASE['attribute']} GROUP BY ALL
+UNION ALL
+SELECT 'mention', fb.date, fb.product, fb.category, fb.region, fb.channel, count(*)
+FROM feedback fb WHERE {_BASE['mention']} GROUP BY ALL"""
+
+
 def series_counts(store, by: str = "attribute", filters: Filters | None = None, period: str = "month",
                   segment_types: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Long DataFrame: SERIES_COLS + period, k, n — one row per series and period, zeros included.
@@ -153,28 +178,37 @@ def series_counts(store, by: str = "attribute", filters: Filters | None = None, 
     unit, polar = _unit_sql(by)
     # "seen by the model" is "has an active prediction" for attributes: an inner join says it in one join
     join, base = ("JOIN", "TRUE") if by == "attribute" else ("LEFT JOIN", _BASE[by])
+    if polar:   # n comments per day and dimensions, written down (BASE_SQL)
+        rows = f"""SELECT CAST(date_trunc('{period}', fb.date) AS DATE) AS period, fb.product, fb.category,
+                          fb.region, {zone_sql('fb.region')} AS zone, fb.n
+                   FROM {rollups.fresh_table(store, rollups.BASE, BASE_SQL)} fb
+                   WHERE fb.dimension = '{by}' AND fb.date IS NOT NULL AND {cond}"""
+    else:       # one row per comment
+        rows = f"""SELECT fb.feedback_id, CAST(date_trunc('{period}', fb.date) AS DATE) AS period, fb.product,
+                          fb.category, fb.region, {zone_sql('fb.region')} AS zone, p.sentiment, 1 AS n
+                   FROM feedback fb {join} active_predictions p USING (feedback_id)
+                   WHERE fb.date IS NOT NULL AND {cond} AND {base}"""
     head = f"""
-    WITH f AS (
-        SELECT fb.feedback_id, CAST(date_trunc('{period}', fb.date) AS DATE) AS period, fb.product,
-               fb.category, fb.region, {zone_sql('fb.region')} AS zone, p.sentiment
-        FROM feedback fb {join} active_predictions p USING (feedback_id)
-        WHERE fb.date IS NOT NULL AND {cond} AND {base}),
+    WITH f AS ({rows}),
     -- a zone with a single region in the data would only repeat that region's series
     zones AS (SELECT zone FROM f WHERE zone IS NOT NULL GROUP BY zone HAVING count(DISTINCT region) > 1),
-    fagg AS (SELECT period, product, category, region, zone, count(*) AS n FROM f GROUP BY ALL),
+    fagg AS (SELECT period, product, category, region, zone, sum(n) AS n FROM f GROUP BY ALL),
     den AS (SELECT segment_type, segment, period, CAST(sum(n) AS BIGINT) AS n
-            FROM ({_expand_sql('fagg', seg_types, 'n')}) GROUP BY ALL),
-    u AS ({unit})"""
+            FROM ({_expand_sql('fagg', seg_types, 'n')}) GROUP BY ALL)"""
     if polar:
+        params = params + params     # the filters apply to `f` and to the written-down units alike
         body = f""",
-    -- each comment and key once, with the polarities it was given: one join with the comments serves both
-    -- the share per polarity (plus 'all') and the share of complaints
-    uk AS (SELECT uf.key, uf.pols, f.period, f.product, f.category, f.region, f.zone
-           FROM (SELECT feedback_id, key, list(DISTINCT polarity) AS pols FROM u GROUP BY ALL) uf
-           JOIN f USING (feedback_id)),
-    magg AS (SELECT key, polarity, period, product, category, region, zone, count(*) AS k
+    -- each comment and key once, with the polarities it was given (UNITS_SQL), counted (w) per period, key,
+    -- polarities and base dimensions first: the zone and the polarities are then expanded on those counts,
+    -- not on every mention; one pass serves both the share per polarity (plus 'all') and of complaints
+    uk AS (SELECT key, pols, period, product, category, region, {zone_sql('region')} AS zone, w
+           FROM (SELECT fb.key, fb.pols, CAST(date_trunc('{period}', fb.date) AS DATE) AS period, fb.product,
+                        fb.category, fb.region, count(*) AS w
+                 FROM {rollups.fresh_table(store, rollups.UNITS, UNITS_SQL)} fb
+                 WHERE fb.dimension = '{by}' AND fb.date IS NOT NULL AND {cond} GROUP BY ALL)),
+    magg AS (SELECT key, polarity, period, product, category, region, zone, sum(w) AS k
              FROM (SELECT key, unnest(list_append(pols, 'all')) AS polarity, period, product, category,
-                          region, zone FROM uk)
+                          region, zone, w FROM uk)
              GROUP BY ALL),
     share AS (SELECT key, polarity, segment_type, segment, period, CAST(sum(k) AS BIGINT) AS k
               FROM ({_expand_sql('magg', seg_types, 'key, polarity, k')}) GROUP BY ALL),
@@ -185,7 +219,7 @@ def series_counts(store, by: str = "attribute", filters: Filters | None = None, 
         FROM keys JOIN den USING (segment_type, segment)
         LEFT JOIN share USING (key, polarity, segment_type, segment, period)),
     aagg AS (SELECT key, period, product, category, region, zone,
-                    count(*) FILTER (WHERE list_contains(pols, 'negative')) AS k, count(*) AS n
+                    coalesce(sum(w) FILTER (WHERE list_contains(pols, 'negative')), 0) AS k, sum(w) AS n
              FROM uk GROUP BY ALL),
     negshare AS (
         SELECT '{by}' AS dimension, key, 'negative' AS polarity, 'negative_share' AS metric,
@@ -194,6 +228,7 @@ def series_counts(store, by: str = "attribute", filters: Filters | None = None, 
     SELECT * FROM share_full UNION ALL SELECT * FROM negshare"""
     else:
         body = f""",
+    u AS ({unit}),
     sagg AS (SELECT u.key, f.period, f.product, f.category, f.region, f.zone, count(*) AS k,
                     count(*) FILTER (WHERE f.sentiment = 'negative') AS k_neg, count(f.sentiment) AS n_sent
              FROM u JOIN f USING (feedback_id) GROUP BY ALL),

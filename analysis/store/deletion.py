@@ -15,7 +15,7 @@ DERIVED_BY_FEEDBACK = ("predictions", "taste_mentions", "food_mentions", "food_s
 
 
 # Derived tables with a row per comment, rebuilt from the data when it changes (analysis/store/rollups.py).
-PER_COMMENT_COPIES = ("cached_feedback_enriched",)
+PER_COMMENT_COPIES = ("cached_feedback_enriched", "trend_units")
 
 
 def delete_feedback_rows(cur, where_sql: str, params: list) -> int:

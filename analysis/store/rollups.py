@@ -13,6 +13,9 @@ comments with their model readings (bench/queries.py). Derived data only: deleti
   question, even "how many comments in Lima"), the copy answers in milliseconds. The views
   `cached_mentions_enriched` and `cached_foods_enriched` read it (schema.py). Questions name the documented
   views; `analysis.ask.sqlguard.run_guarded` runs them against these copies.
+- `trend_units` holds each comment and taste attribute or food of it once, with its polarities, and
+  `trend_base` the comments each of those dimensions has seen, counted per day and comment dimensions: what
+  the trend engine counts (analysis/insight/trends.py owns their content, `UNITS_SQL` and `BASE_SQL`).
 """
 from __future__ import annotations
 
@@ -20,7 +23,9 @@ from analysis.store.core import Store
 
 OVERVIEW = "overview_rollup"
 ENRICHED = "cached_feedback_enriched"
-DERIVED = (OVERVIEW, ENRICHED)
+UNITS = "trend_units"
+BASE = "trend_base"
+DERIVED = (OVERVIEW, ENRICHED, UNITS, BASE)
 
 _BUILD = {   # each table's content, from the data (the table is emptied first)
     OVERVIEW: f"""

@@ -134,6 +134,19 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             attributes VARCHAR, negative_attributes VARCHAR, positive_attributes VARCHAR, foods VARCHAR,
             food_families VARCHAR)""",
     ]),
+    # Trend scans at 1M comments: the trend engine's units (one row per comment and key of a polar dimension,
+    # attribute or mention, with its polarities and the comment's raw date and dimensions) and their base
+    # (the comments each of those dimensions has seen, per raw date and dimensions), rebuilt whenever
+    # Store.data_version changes (analysis/insight/trends.py, analysis/store/rollups.py). Derived data only.
+    (8, [
+        """CREATE TABLE trend_units (
+            dimension VARCHAR NOT NULL, feedback_id VARCHAR NOT NULL, key VARCHAR NOT NULL,
+            pols VARCHAR[] NOT NULL, date DATE, product VARCHAR, category VARCHAR, region VARCHAR,
+            channel VARCHAR)""",
+        """CREATE TABLE trend_base (
+            dimension VARCHAR NOT NULL, date DATE, product VARCHAR, category VARCHAR, region VARCHAR,
+            channel VARCHAR, n BIGINT NOT NULL)""",
+    ]),
 ]
 
 

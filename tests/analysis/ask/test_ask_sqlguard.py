@@ -149,7 +149,7 @@ def test_questions_read_the_written_down_copies_under_the_views_names(small_stor
     assert on_copies(check(cte)) is None
     assert on_copies(check("SELECT count(*) FROM market_trends")) is None
     # and the copies themselves are not for questions
-    for name in ("cached_feedback_enriched", "cached_mentions_enriched"):
+    for name in ("cached_feedback_enriched", "cached_mentions_enriched", "trend_units"):
         with pytest.raises(GuardError) as ei:
             check(f"SELECT * FROM {name}")
         assert ei.value.reason == "table_not_allowed"

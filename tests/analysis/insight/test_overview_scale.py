@@ -122,6 +122,45 @@ def test_active_predictions_keeps_the_newest_version_when_there_are_several(demo
     assert set(got["sentiment"]) == {"neutral"}
 
 
+def _plain_share(store, unit: str, base: str, region: str) -> pd.DataFrame:
+    """k comments with the unit among n comments of the base, per month, in one region: the trend engine's
+    share counted straight from the live views."""
+    return store.query(f"""
+        SELECT CAST(date_trunc('month', f.date) AS DATE) AS period,
+               count(*) FILTER (WHERE f.feedback_id IN ({unit})) AS k, count(*) AS n
+        FROM feedback f WHERE f.date IS NOT NULL AND f.region = ? AND f.feedback_id IN ({base})
+        GROUP BY 1 ORDER BY 1""", [region])
+
+
+def _engine_share(store, by: str, key: str, polarity: str, region: str) -> pd.DataFrame:
+    c = trends.series_counts(store, by, Filters(regions=(region,)), "month", ("all",))
+    c = c[(c["key"] == key) & (c["polarity"] == polarity) & (c["metric"] == "share")]
+    return c[["period", "k", "n"]].sort_values("period").reset_index(drop=True)
+
+
+def test_trend_counts_from_the_written_down_units_equal_the_plain_count(demo):
+    got = _engine_share(demo, "attribute", "dulce", "negative", "Lima")
+    want = _plain_share(demo, "SELECT feedback_id FROM active_taste_mentions WHERE attribute = 'dulce' "
+                        "AND polarity = 'negative'", "SELECT feedback_id FROM active_predictions", "Lima")
+    assert got["k"].sum() > 10
+    pd.testing.assert_frame_equal(got, want.assign(period=pd.to_datetime(want["period"])),
+                                  check_dtype=False)
+
+
+def test_food_trend_counts_equal_the_plain_count(demo):
+    from tests.fixtures_foods import add_foods, demo_food_frame
+    from tests.fixtures_truth import FIXTURE_MODEL
+
+    add_foods(demo, demo_food_frame(), FIXTURE_MODEL)
+    entry = demo.scalar("SELECT entry FROM active_food_mentions GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+    got = _engine_share(demo, "mention", entry, "all", "Lima")
+    want = _plain_share(demo, f"SELECT feedback_id FROM active_food_mentions WHERE entry = '{entry}'",
+                        "SELECT feedback_id FROM active_food_scans", "Lima")
+    assert got["k"].sum() > 10
+    pd.testing.assert_frame_equal(got, want.assign(period=pd.to_datetime(want["period"])),
+                                  check_dtype=False)
+
+
 def test_the_written_down_copies_equal_the_views(demo):
     from analysis.store import rollups
     from tests.fixtures_foods import add_foods, demo_food_frame
@@ -150,10 +189,12 @@ def test_the_copies_follow_the_data_and_forget_deleted_comments(demo):
     assert len(got) == 50 and set(got["model_version"]) == {"z-newer"}
     assert set(got["sentiment"]) == {"neutral"}
     assert got["attributes"].isna().all()          # the newer version wrote no taste mentions
+    trends.series_counts(demo, "attribute")        # writes the trend units down
     upload = demo.scalar("SELECT upload_id FROM feedback GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
     delete_upload(demo, upload)
     # the copy holds the comments' text: their rows go with them, before any rebuild
-    assert demo.scalar(f"SELECT count(*) FROM {copy} WHERE feedback_id NOT IN "
-                       "(SELECT feedback_id FROM feedback)") == 0
+    for table in ("cached_feedback_enriched", "trend_units"):
+        assert demo.scalar(f"SELECT count(*) FROM {table} WHERE feedback_id NOT IN "
+                           "(SELECT feedback_id FROM feedback)") == 0
     n = demo.scalar("SELECT count(*) FROM feedback_enriched")
     assert demo.scalar(f"SELECT count(*) FROM {copy}") == n
