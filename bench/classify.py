@@ -8,9 +8,11 @@ Same encoder weights, same heads, same texts, one run:
                padded-token budget, one forward pass per text, clause vectors pooled from that pass;
   torch bf16 — the same where the CPU multiplies bf16 natively (AMX / AVX512-BF16), skipped elsewhere;
   onnx       — the same Analyzer on ONNX Runtime (exported, fused graph, fp32);
-  onnx-int8  — the same with dynamic int8 matrix products (opt-in: it fails the agreement bar).
+  onnx-int8  — the same with int8 matrix products, one scale per 16 weights and per 16 activations.
 
-    python bench/classify.py [--n 400] [--batch-size 64] [--file tripadvisor_sevilla_japanese_es.csv]
+    python bench/classify.py [--n 400] [--batch-size 64] [--rounds 4] \
+        [--file tripadvisor_sevilla_japanese_es.csv]
+    # every path takes its turn on each of --rounds chunks, so a drift in machine speed hits all alike
     SABOR_ENCODER_DTYPE=float32 python bench/classify.py --n 400    # a CPU without bf16 instructions
 
 Prints texts/s for each path, its ratio to the naive pipeline, its agreement with torch fp32 (sentiment,
@@ -23,6 +25,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -72,6 +75,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--file", default="tripadvisor_sevilla_japanese_es.csv")
     ap.add_argument("--column", default="text")
+    ap.add_argument("--rounds", type=int, default=4, help="chunks the paths take turns on")
     ap.add_argument("--skip-naive", action="store_true", help="only the Sabor paths (quick comparison)")
     args = ap.parse_args()
 
@@ -97,17 +101,29 @@ def main() -> None:
           f"compute dtype here: {compute_dtype()} | auto path here: {chosen} | {len(texts)} texts from "
           f"{args.file}")
 
-    def timed(fn):
-        t0 = time.perf_counter()
-        out = fn()
-        return out, time.perf_counter() - t0
-
-    res = {name: timed(lambda a=a: a.analyze(texts, batch_size=args.batch_size)) for name, a in paths.items()}
+    # Interleaved: every path (the naive one too) runs on one chunk of texts before any path sees the next,
+    # so a drift in the machine's speed during the run (shared VMs) weighs on every path alike.
+    chunks = [texts[i:i + max(1, len(texts) // args.rounds)]
+              for i in range(0, len(texts), max(1, len(texts) // args.rounds))]
+    runs = dict(paths)
+    if not args.skip_naive:
+        runs["naive"] = None
+    secs = {name: 0.0 for name in runs}
+    parts: dict[str, list] = {name: [] for name in runs}
+    for chunk in chunks:
+        for name, a in runs.items():
+            t0 = time.perf_counter()
+            parts[name].append(naive_path(chunk, fp32) if a is None
+                               else a.analyze(chunk, batch_size=args.batch_size))
+            secs[name] += time.perf_counter() - t0
+    res = {name: (SimpleNamespace(sentiment=np.concatenate([r.sentiment for r in parts[name]]),
+                                  stars=np.concatenate([r.stars for r in parts[name]])), secs[name])
+           for name in paths}
     n = len(texts)
     naive_s = None
     if not args.skip_naive:
-        naive, naive_s = timed(lambda: naive_path(texts, fp32))
-        agree = np.mean(np.array(naive) == res["torch fp32"][0].sentiment)
+        naive, naive_s = np.concatenate([np.asarray(x) for x in parts["naive"]]), secs["naive"]
+        agree = np.mean(naive == res["torch fp32"][0].sentiment)
         print(f"{'naive pipeline fp32, per text per head':<40s}: {n / naive_s:7.1f} texts/s "
               f"({naive_s:6.1f} s)  "
               f"sentiment agreement with torch fp32 {agree:.3f}")

@@ -300,11 +300,14 @@ class Analyzer:
 
 
 def prepare_fast_path() -> dict:
-    """Build time (Dockerfile): export the active head's encoder (adapter merged) to ONNX now, so a container
-    with a read-only model cache starts on the fast path with nothing to write but the small choice record.
+    """Build time (Dockerfile): export the active head's encoder (adapter merged) to ONNX and its int8 form
+    now, so a container with a read-only model cache starts on the fast path with nothing to write but the
+    small choice record.
     """
+    from models import fastpath
     from models.encoder import Encoder
 
     head = active_head()
     enc = Encoder(adapter=head.adapter, inference="onnx")
-    return {"head": head.version, "encoder": enc.version, "onnx": str(enc._runner.path)}
+    return {"head": head.version, "encoder": enc.version, "onnx": str(enc._runner.path),
+            "onnx-int8": str(fastpath.ensure_onnx(enc, "onnx-int8"))}

@@ -30,24 +30,32 @@ def held_out(real_dir):
 
 
 def _heads():
-    """The active head (the shipped one carries a LoRA adapter) and the newest registered head without one
-    (what a newly trained logistic head looks like), else the no-training baseline."""
+    """The active head and the newest registered head of the other kind: with a LoRA adapter (merged into
+    the exported weights) if the active one has none, else without one (what a newly trained logistic head
+    looks like; the no-training baseline if none is registered)."""
     active = sent.active_head()
     reg = sent.registry_dir()
-    plain = [v for v in sent.registered_versions() if not (reg / v / sent.ADAPTER_FILE).is_file()]
-    other = sent.SentimentHead.load(reg / plain[-1]) if plain else sent.baseline_head()
-    return {"active": active, "no-adapter": other if active.adapter is not None else None}
+    other = [v for v in sent.registered_versions()
+             if (reg / v / sent.ADAPTER_FILE).is_file() != (active.adapter is not None)]
+    if other:
+        return {"active": active, "other": sent.SentimentHead.load(reg / other[-1])}
+    return {"active": active, "other": sent.baseline_head() if active.adapter is not None else None}
 
 
-def _agreement(head, texts, t):
+_REFERENCE: dict = {}
+
+
+def _agreement(head, kind, texts, t):
     from models import loco
     from models.encoder import Encoder
 
-    ref = sent.Analyzer(head, encoder=Encoder(adapter=head.adapter, dtype="float32", inference="torch"))
-    fast_enc = Encoder(adapter=head.adapter, inference="onnx")
-    assert fast_enc.inference == "onnx" and fast_enc._model is None   # no torch model held on this path
-    fast = sent.Analyzer(head, encoder=fast_enc)
-    r, f = ref.analyze(texts), fast.analyze(texts)
+    if head.version not in _REFERENCE:             # the torch answers, once per head for both fast paths
+        ref = sent.Analyzer(head, encoder=Encoder(adapter=head.adapter, dtype="float32", inference="torch"))
+        _REFERENCE[head.version] = ref.analyze(texts)
+    r = _REFERENCE[head.version]
+    fast_enc = Encoder(adapter=head.adapter, inference=kind)
+    assert fast_enc.inference == kind and fast_enc._model is None   # no torch model held on this path
+    f = sent.Analyzer(head, encoder=fast_enc).analyze(texts)
     s_ref, s_fast = loco.score(t, r.sentiment, r.stars), loco.score(t, f.sentiment, f.stars)
     pairs = [(a["attribute"], a["polarity"], b["attribute"], b["polarity"])
              for ra, fa in zip(r.attributes, f.attributes) for a, b in zip(ra, fa)]
@@ -59,14 +67,15 @@ def _agreement(head, texts, t):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("which", ["active", "no-adapter"])
-def test_onnx_path_gives_the_reference_answers_on_held_out_reviews(which, held_out):
+@pytest.mark.parametrize("which", ["active", "other"])
+@pytest.mark.parametrize("kind", ["onnx", "onnx-int8"])
+def test_fast_paths_give_the_reference_answers_on_held_out_reviews(kind, which, held_out):
     head = _heads()[which]
     if head is None:
-        pytest.skip("the active head has no adapter: the 'active' case already covers a head without one")
-    n = 300 if which == "active" else 120          # the second case pays one more export: keep it short
+        pytest.skip("no registered head of the other kind: the 'active' case covers this one")
+    n = 300 if which == "active" else 150          # the second head pays one more export: keep it shorter
     t = held_out.iloc[:n]
-    got = _agreement(head, t["text"].tolist(), t)
+    got = _agreement(head, kind, t["text"].tolist(), t)
     assert got["sentiment"] >= 0.99, got
     assert got["stars"] >= 0.98, got
     assert abs(got["f1_fast"] - got["f1_ref"]) <= 0.01, got
@@ -74,8 +83,8 @@ def test_onnx_path_gives_the_reference_answers_on_held_out_reviews(which, held_o
     # the export is cached by encoder + adapter checksum: a second encoder reuses the file
     from models.encoder import Encoder
 
-    enc = Encoder(adapter=head.adapter, inference="onnx")
-    assert enc._runner.path.parent == fastpath.onnx_dir(enc.version)
+    enc = Encoder(adapter=head.adapter, inference=kind)
+    assert enc._runner.path == fastpath.onnx_dir(enc.version) / fastpath.ONNX_FILES[kind]
     assert ("+lora-" in enc.version) == (head.adapter is not None)
 
 
@@ -156,14 +165,23 @@ def test_auto_picks_the_fastest_path_that_agrees_and_records_it(monkeypatch, tmp
 
     texts = [f"texto {i}" for i in range(96)]
     # onnx fastest and faithful → chosen
-    rec = fastpath.measure(factory({"torch": (0.2, 0.0), "onnx": (0.05, 0.0)}), texts, repeats=1)
+    rec = fastpath.measure(factory({"torch": (0.2, 0.0), "onnx": (0.05, 0.0), "onnx-int8": (0.1, 0.0)}),
+                           texts, repeats=1)
     assert rec["choice"] == "onnx" and rec["results"]["onnx"]["agrees"]
+    # int8 fastest and faithful → chosen; int8 faster but drifting → the fastest faithful one
+    rec = fastpath.measure(factory({"torch": (0.2, 0.0), "onnx": (0.1, 0.0), "onnx-int8": (0.05, 0.0)}),
+                           texts, repeats=1)
+    assert rec["choice"] == "onnx-int8"
+    rec = fastpath.measure(factory({"torch": (0.2, 0.0), "onnx": (0.1, 0.0), "onnx-int8": (0.05, 0.5)}),
+                           texts, repeats=1)
+    assert rec["choice"] == "onnx" and not rec["results"]["onnx-int8"]["agrees"]
     # a faster path whose vectors drift from the reference is never chosen
-    rec = fastpath.measure(factory({"torch": (0.2, 0.0), "onnx": (0.05, 0.5)}), texts, repeats=1)
+    rec = fastpath.measure(factory({"torch": (0.2, 0.0), "onnx": (0.05, 0.5), "onnx-int8": (0.05, 0.5)}),
+                           texts, repeats=1)
     assert rec["choice"] == "torch" and not rec["results"]["onnx"]["agrees"]
     # a path that cannot run here is skipped with its reason
     def broken(kind, dtype):
-        if kind == "onnx":
+        if kind.startswith("onnx"):
             raise RuntimeError("no onnxruntime here")
         return _FakeEncoder(kind, 0.1, 0.0)
     rec = fastpath.measure(broken, texts, repeats=1)
@@ -171,12 +189,14 @@ def test_auto_picks_the_fastest_path_that_agrees_and_records_it(monkeypatch, tmp
 
     # auto: measured once, recorded per machine; the next process only reads the record
     calls.clear()
-    assert fastpath.auto_choice(factory({"torch": (0.2, 0.0), "onnx": (0.05, 0.0)})) == "onnx"
+    assert fastpath.auto_choice(factory({"torch": (0.2, 0.0), "onnx": (0.05, 0.0),
+                                         "onnx-int8": (0.1, 0.0)})) == "onnx"
     assert calls
     saved = json.loads(fastpath.choice_file().read_text())
     assert saved["choice"] == "onnx" and saved["machine"] == fastpath.machine_key()
     calls.clear()
-    assert fastpath.resolve(None, None, factory({"torch": (0.0, 0.0), "onnx": (1.0, 0.0)})) == "onnx"
+    assert fastpath.resolve(None, None, factory({"torch": (0.0, 0.0), "onnx": (1.0, 0.0),
+                                                 "onnx-int8": (1.0, 0.0)})) == "onnx"
     assert calls == []
     assert fastpath.describe()["path"] == "onnx"
     # another machine (here: another compute dtype) measures again
