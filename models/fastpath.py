@@ -204,13 +204,16 @@ def ensure_onnx(encoder, kind: str) -> Path:
         if kind == "onnx-int8":
             log.info("quantising the ONNX encoder to int8 / cuantizando a int8: %s", target)
             quantize_int8(root / ONNX_FILES["onnx"], target)
+            for old in root.glob("*.onnx"):              # an earlier release's int8 form (~120 MB)
+                if old.name not in ONNX_FILES.values():
+                    old.unlink(missing_ok=True)
         log.info("ONNX encoder ready / codificador ONNX listo: %s", target,
                  extra={"encoder": encoder.version, "target": str(target),
                         "seconds": round(time.perf_counter() - t0, 1)})
     return target
 
 
-KEEP_EXPORTS = 4   # each export is ~470 MB (~590 MB with int8); every trained adapter makes a new one
+KEEP_EXPORTS = 4   # each export is ~470 MB (~900 MB with int8); every trained adapter makes a new one
 
 
 def _prune(parent: Path, keep: Path) -> None:

@@ -220,3 +220,22 @@ def test_old_onnx_exports_are_pruned_keeping_the_newest(tmp_path):
     fastpath._prune(tmp_path, keep=dirs[0])          # the one just exported is kept even if oldest
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == sorted([".tmp-half", dirs[0].name] + [d.name for d in dirs[-(fastpath.KEEP_EXPORTS - 1):]])
+
+
+def test_int8_file_is_made_from_the_fp32_export_and_replaces_an_older_int8_form(tmp_path, monkeypatch):
+    root = tmp_path / "e5small-x-ort1"
+    root.mkdir()
+    (root / fastpath.ONNX_FILES["onnx"]).write_bytes(b"fp32")
+    (root / "encoder-opt-int8.onnx").write_bytes(b"per-tensor int8 of an earlier release")
+    monkeypatch.setattr(fastpath, "onnx_dir", lambda version: root)
+    made = []
+
+    def fake_quantize(src, out):
+        made.append(src.name)
+        out.write_bytes(b"int8")
+    monkeypatch.setattr(fastpath, "quantize_int8", fake_quantize)
+    got = fastpath.ensure_onnx(SimpleNamespace(version="x"), "onnx-int8")
+    assert got == root / fastpath.ONNX_FILES["onnx-int8"] and got.read_bytes() == b"int8"
+    assert made == [fastpath.ONNX_FILES["onnx"]]                 # from the fp32 export, not a new one
+    assert sorted(p.name for p in root.glob("*.onnx")) == sorted(fastpath.ONNX_FILES.values())
+    assert fastpath.ensure_onnx(SimpleNamespace(version="x"), "onnx-int8") == got and len(made) == 1
