@@ -10,7 +10,7 @@ import os
 
 import pandas as pd
 
-from analysis.ingest.load_report import LoadReport, Prepared, truncate_cells, truncate_text
+from analysis.ingest.load_report import LoadReport, Prepared, rows_as_json, truncate_text
 from analysis.ingest.parsing import age_to_segment, clean_dim, clean_text, parse_dates, parse_ratings
 from analysis.ingest.readers import IngestError, RawTable, read_table
 from analysis.ingest.schema import FEEDBACK_SYNONYMS, MARKET_SYNONYMS, Mapping, accepted_synonyms, auto_map
@@ -141,8 +141,7 @@ def prepare_feedback(raw: RawTable, file_name: str, overrides: dict[str, str] | 
     rejected = pd.DataFrame({"source_row": out.loc[bad, "source_row"], "reason": reason[bad]})
     if bad.any():
         # The original cells, each cut to SABOR_MAX_REJECTED_CELL_CHARS (a 50 MB cell is not stored whole).
-        rejected["raw"] = truncate_cells(df[bad]).to_json(orient="records", lines=True, force_ascii=False,
-                                                          date_format="iso").splitlines()
+        rejected["raw"] = rows_as_json(df[bad])
     if raw.bad_lines:
         rejected = pd.concat([rejected, pd.DataFrame({
             "source_row": [ln for ln, _ in raw.bad_lines], "reason": "malformed_line",

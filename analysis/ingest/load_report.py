@@ -43,6 +43,17 @@ def truncate_text(text: str) -> str:
     return text if len(text) <= limit else text[:limit] + _cut(len(text), limit)
 
 
+def rows_as_json(df: pd.DataFrame) -> list[str]:
+    """Each row of `df` as one JSON object (what a rejected row keeps of the file), cells cut to the limit.
+
+    Split on the newline pandas writes between records only: `str.splitlines` also splits inside values at
+    U+0085, U+2028 and U+2029, which JSON leaves unescaped, and then the list no longer matches the rows."""
+    if df.empty:
+        return []
+    text = truncate_cells(df).to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
+    return text.rstrip("\n").split("\n")
+
+
 def truncate_cells(df: pd.DataFrame) -> pd.DataFrame:
     """Text cells longer than the limit cut to it, with their full length said (vectorised)."""
     import pandas as pd

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.ingest.load_report import LoadReport, Prepared, truncate_cells, truncate_text
+from analysis.ingest.load_report import LoadReport, Prepared, rows_as_json, truncate_text
 from analysis.ingest.parsing import MONTHS, _fold, clean_dim, parse_dates
 from analysis.ingest.readers import IngestError, RawTable
 from analysis.ingest.schema import MARKET_SYNONYMS, auto_map
@@ -117,10 +117,9 @@ def prepare_market(raw: RawTable, file_name: str, overrides: dict[str, str] | No
     keep = reason.isna() & long["value"].notna() & ~long.index.isin(dup[dup & same_value].index)
     bad = reason.notna()
     # The rejected cell as written in the file ("inf", "abc"), not the number it failed to become.
-    as_written = truncate_cells(long.loc[bad].drop(columns=["value"]).rename(columns={"_raw": "value"}))
+    as_written = long.loc[bad].drop(columns=["value"]).rename(columns={"_raw": "value"})
     rejected = pd.DataFrame({"source_row": long.loc[bad, "source_row"], "reason": reason[bad],
-                             "raw": as_written.to_json(orient="records", lines=True, force_ascii=False,
-                                                       date_format="iso").splitlines() if bad.any() else []})
+                             "raw": rows_as_json(as_written)})
     if raw.bad_lines:
         rejected = pd.concat([rejected, pd.DataFrame({
             "source_row": [ln for ln, _ in raw.bad_lines], "reason": "malformed_line",

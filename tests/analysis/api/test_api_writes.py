@@ -46,6 +46,22 @@ def test_upload_a_file_and_json_rows_as_analyst(writable):
     assert mapped["rows_loaded"] == 1 and mapped["mapping_source"]["text"] == "user"
 
 
+def test_json_rows_with_unicode_line_separators_in_a_rejected_row_load_and_count_it(writable):
+    """Text pasted from the web or a chat carries NEL / U+2028 / U+2029; in a rejected row they made the
+    upload answer 500 (found by the schema fuzzer). Now: 201, the row counted as rejected, the rest loaded."""
+    client, tokens, store = writable
+    n0 = _feedback_count(store)
+    rows = [{"Comentario": "Copiado del chat\u0085 el ají\u2028 pica\u2029 rico", "Fecha": "15/03/2025",
+             "Estrellas": "99"},
+            {"Comentario": "La causa limeña estuvo buenaza.", "Fecha": "16/03/2025", "Estrellas": "5"}]
+    r = client.post(PREFIX + "/feedback", json={"rows": rows, "file_name": "chat"},
+                    headers=bearer(tokens["analyst"]))
+    rep = r.get_json()
+    assert r.status_code == 201, rep
+    assert rep["rows_loaded"] == 1 and rep["rows_rejected"] == 1
+    assert _feedback_count(store) == n0 + 1
+
+
 def test_upload_market_series_and_read_them_back(writable):
     client, tokens, _ = writable
     r = upload(client, "/market", tokens["admin"], demo_market_csv(slice(500, 520)), "mercado_2.csv")

@@ -141,6 +141,31 @@ def market_inf() -> bytes:
             "may-2024;Chicha morada;ventas;120\n").encode()
 
 
+# Characters JSON leaves unescaped that Python still counts as line ends (NEL, LINE/PARAGRAPH SEPARATOR),
+# inside rows that are rejected: the API answered 500 on such a row (found by the schema fuzzer).
+ODD_BREAKS = "\u0085 \u2028 \u2029"
+
+
+def rejected_with_odd_breaks() -> bytes:
+    rows = _rows(4)
+    rows.insert(1, f"pegado de la web{ODD_BREAKS} con nota imposible,01/02/2024,999")
+    rows.insert(3, f"copiado{ODD_BREAKS} de un chat,03/02/2024,55")
+    return _csv(rows)
+
+
+def market_with_odd_breaks() -> bytes:
+    return ("Mes;Producto;Métrica;Valor\n"
+            "ene-2024;Chicha morada;ventas;100\n"
+            f"feb-2024;Chicha morada;ventas;12{ODD_BREAKS}5\n"
+            "mar-2024;Chicha morada;ventas;120\n").encode()
+
+
+def _check_odd_breaks(store, rep):
+    raws = [json.loads(r) for r in store.query("SELECT raw FROM rejected_rows ORDER BY source_row")["raw"]]
+    cells = [v for r in raws for v in r.values() if isinstance(v, str) and ODD_BREAKS in v]
+    assert len(cells) == len(raws) >= 1       # each rejected row kept whole, with its own characters
+
+
 def _check_outlier(store, rep):
     assert rep.rating_scale == "1-5"
     # Every valid 5, 4 and 1 stays what it was (999 did not switch the column to a 0-100 scale).
@@ -225,6 +250,12 @@ CASES = {
     "csv over the row limit": Case(_csv(_rows(1200)), "filas.csv", env={"SABOR_MAX_ROWS": "1000"},
                                    refused="SABOR_MAX_ROWS"),
     "huge cell": Case(huge_cell(), "enorme.csv", loaded=1, rejected={"text_too_long": 1}, check=_check_huge),
+    "line separators inside rejected rows": Case(rejected_with_odd_breaks(), "pegado.csv", loaded=4,
+                                                 rejected={"rating_out_of_range": 2},
+                                                 check=_check_odd_breaks),
+    "line separators inside a rejected market row": Case(
+        market_with_odd_breaks(), "mercado2.csv", market=True, loaded=2, rejected={"invalid_value": 1},
+        check=_check_odd_breaks),
     "inf in market data": Case(market_inf(), "mercado.csv", market=True, loaded=2,
                                rejected={"invalid_value": 3}, check=_check_market_inf),
 }
