@@ -59,7 +59,7 @@ run: install
 		--api-port $(API_PORT) --api-address 127.0.0.1
 
 test: install-dev system-deps airflow-env
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=20
 
 lint: install-dev
 	$(VENV)/bin/ruff check analysis models dashboard tests bench data
