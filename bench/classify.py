@@ -103,8 +103,8 @@ def main() -> None:
 
     # Interleaved: every path (the naive one too) runs on one chunk of texts before any path sees the next,
     # so a drift in the machine's speed during the run (shared VMs) weighs on every path alike.
-    chunks = [texts[i:i + max(1, len(texts) // args.rounds)]
-              for i in range(0, len(texts), max(1, len(texts) // args.rounds))]
+    step = max(1, len(texts) // args.rounds)
+    chunks = [texts[i:i + step] for i in range(0, len(texts), step)]
     runs = dict(paths)
     if not args.skip_naive:
         runs["naive"] = None
