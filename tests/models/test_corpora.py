@@ -6,14 +6,21 @@ import pandas as pd
 import pytest
 
 from models import corpora
+from tests.conftest import need_shared
 
 TRAIN = corpora.TRAIN_DIR
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _corpora_beside_the_repo():
+    """Every test here reads ../shared (training corpora and real reviews): skipped in a plain clone,
+    a failure in CI."""
+    need_shared(TRAIN)
+    need_shared(corpora.REAL_DIR)
+
+
 @pytest.fixture(scope="module")
 def guiaoleo():
-    if not TRAIN.is_dir():
-        pytest.fail(f"training corpora not found at {TRAIN}: the repo must sit beside ../shared")
     return corpora.load_corpus("guiaoleo")
 
 

@@ -47,7 +47,7 @@ def test_shipped_head_is_ordinal_and_its_sentiment_follows_its_stars(head):
 
 
 @pytest.mark.slow
-def test_shipped_head_recomputes_its_in_domain_figures(head):
+def test_shipped_head_recomputes_its_in_domain_figures(head, real_dir):
     card = head.meta["in_domain_kept"]["corpora"]["tripadvisor"]
     tests = loco.test_sets(corpora.load_corpus("tripadvisor"), "kept")
     enc = sent.Analyzer(head).encoder                   # encoded here, not read from the training cache

@@ -218,8 +218,10 @@ def test_v2_set_is_real_sentences_from_several_corpora_with_an_unseen_half():
     for labels in df["labels"]:
         for attr, sign in _gold(labels).items():
             assert attr in taste.ATTRIBUTES and sign in "+-0"
-    from models.corpora import load_corpus
+    from models.corpora import TRAIN_DIR, load_corpus
+    from tests.conftest import need_shared
 
+    need_shared(TRAIN_DIR)                   # the rows point into the training corpora beside the repo
     go = load_corpus("guiaoleo").set_index("row")
     for _, r in df[df["corpus"] == "guiaoleo"].head(20).iterrows():
         assert r["text"] in go.loc[r["row"], "text"]                       # row points at the source review
